@@ -1,0 +1,69 @@
+"""The one contract every model family answers, so training, evaluation and inference never branch."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+from datasets import Dataset
+
+# Written into every model folder; `stance.models.load` reads it to pick the family.
+MODEL_META_FILE = "stance_model.json"
+
+
+class StanceModel(ABC):
+    """A stance classifier with a scikit-learn-like contract.
+
+    ``__init__`` stores hyperparameters only. ``fit`` takes Hugging Face ``Dataset`` splits with a
+    ``text`` column, a ``label`` ClassLabel column (its names are the label set) and optionally a
+    ``target`` column, and returns ``self``. After ``fit`` (or ``load``), ``classes_`` holds the
+    label names in the dataset's declared order; ``predict_proba`` columns follow that order.
+    """
+
+    #: Registry key written to ``stance_model.json``; one per family.
+    family: str = ""
+    classes_: list[str]
+
+    @abstractmethod
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> Self:
+        """Train on ``train``; ``validation`` may drive early stopping or calibration."""
+
+    @abstractmethod
+    def predict_proba(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Class probabilities, shape (n_texts, len(classes_)), rows sum to 1."""
+
+    def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
+        """Label names (strings from ``classes_``), one per text."""
+        proba = self.predict_proba(texts, targets)
+        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
+
+    @abstractmethod
+    def save(self, path: str | Path) -> None:
+        """Write the model into the folder ``path`` (created if needed), in its native format."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read a model folder written by ``save``."""
+
+    @property
+    def uses_target(self) -> bool:
+        """True when the model was trained with the ``target`` column and wants it at predict time."""
+        return False
+
+
+def write_meta(path: str | Path, family: str, classes: Sequence[str], **extra: Any) -> None:
+    """Write ``stance_model.json``, the marker that makes a folder a stance model folder."""
+    meta = {"family": family, "classes": list(classes), **extra}
+    (Path(path) / MODEL_META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """Read ``stance_model.json`` from a model folder."""
+    return json.loads((Path(path) / MODEL_META_FILE).read_text())
