@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from stance.errors import StanceError
 
 EXIT_USER_ERROR = 2
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def user_errors[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
+def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Decorate a Hydra ``main``: a StanceError prints ``error: ...`` to stderr and exits 2."""
 
     @wraps(fn)

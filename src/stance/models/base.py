@@ -1,4 +1,4 @@
-"""The one contract every model family answers, so training, evaluation and inference never branch."""
+"""The contract every model family answers, so training, evaluation and inference never branch."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class StanceModel(ABC):
 
     @property
     def uses_target(self) -> bool:
-        """True when the model was trained with the ``target`` column and wants it at predict time."""
+        """True when the model was trained with ``target`` and wants it at predict time."""
         return False
 
 
