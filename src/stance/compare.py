@@ -1,0 +1,185 @@
+"""Many runs -> one table per test set: seeds, mean ± std, a bootstrap interval, a paired test.
+
+Statistics (see ``stance.stats``): the interval is a percentile bootstrap over test examples of
+the config's seed-mean headline score; the test of each config against the best (highest headline
+mean) is either a paired bootstrap on the same resampled examples (both configs' seed-mean
+scores) or McNemar on the majority vote of each config's seeds. Runs on different datasets or
+test sets are never pooled: each (dataset fingerprint, test set) is its own section.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stance import stats
+from stance.compare_records import (
+    Run,
+    Section,
+    TestSet,
+    find_run_dirs,
+    group_runs,
+    matches,
+    read_run,
+    section_predictions,
+)
+from stance.errors import StanceError, problem
+
+TESTS = ("paired_bootstrap", "mcnemar")
+
+
+@dataclass
+class CompareConfig:
+    """Schema of ``configs/compare.yaml``."""
+
+    runs: list[str] = field(default_factory=lambda: ["outputs", "multirun"])
+    out_dir: str = "comparison"
+    metrics: list[str] = field(default_factory=lambda: ["test/f_avg", "test/f1_macro"])
+    headline: str = "test/f_avg"
+    sort_by: str | None = None
+    ascending: bool = False
+    where: dict[str, Any] = field(default_factory=dict)
+    ignore_overrides: list[str] = field(default_factory=lambda: ["seed", "hydra*"])
+    test: str = "paired_bootstrap"
+    n_bootstrap: int = 1000
+    confidence: float = 0.95
+    alpha: float = 0.05
+    seed: int = 0
+    percent: bool = True
+
+
+@dataclass
+class SectionTable:
+    """One compared section: the table (a row per config) and the runs that are not complete."""
+
+    section: Section
+    table: pd.DataFrame
+    test_set: TestSet | None
+    not_complete: list[Run]
+    seed_scores: dict[str, list[float]]
+
+
+def _label(overrides: dict[str, str], keys: Sequence[str]) -> str:
+    """A config's name from the overrides that differ between configs."""
+    return " ".join(f"{k}={overrides.get(k, '(default)')}" for k in keys) or "(defaults)"
+
+
+def _varying_keys(section: Section) -> list[str]:
+    """Override keys whose value is not the same in every config of the section."""
+    keys = sorted({k for c in section.configs for k in c.overrides})
+    return [k for k in keys if len({c.overrides.get(k) for c in section.configs}) > 1]
+
+
+def _batch_metric(headline: str, labels: Sequence[str]) -> stats.BatchMetric:
+    """The headline key (``test/f_avg``) as a function stats can bootstrap."""
+    return stats.batch_metric(headline.rsplit("/", 1)[-1], labels)
+
+
+def _p_value(test: str, metric, gold, best, other, idx) -> float:
+    """p-value of ``test`` between the best config's and another config's predictions."""
+    if test == "mcnemar":
+        return stats.mcnemar(gold, stats.majority_vote(best), stats.majority_vote(other))
+    return stats.paired_bootstrap(metric, gold, best, other, idx)
+
+
+def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig) -> SectionTable:
+    """Build the table of one section."""
+    test_set, stacked = section_predictions(section, rows_by_run)
+    keys = _varying_keys(section)
+    records, seed_scores = [], {}
+    for config in section.configs:
+        label = _label(config.overrides, keys)
+        done = config.complete
+        statuses = Counter(r.status for r in config.runs if r.status != "complete")
+        row: dict[str, Any] = {k: config.overrides.get(k, "(default)") for k in keys}
+        row.update(
+            config=label,
+            seeds=len(done),
+            not_complete=", ".join(f"{n} {s}" for s, n in sorted(statuses.items())),
+        )
+        for m in cfg.metrics:
+            values = [float(r.metrics[m]) for r in done if m in r.metrics]
+            row[m] = np.mean(values) if values else np.nan
+            row[f"{m} std"] = np.std(values, ddof=1) if len(values) > 1 else np.nan
+        seed_scores[label] = [
+            float(r.metrics[cfg.headline]) for r in done if cfg.headline in r.metrics
+        ]
+        records.append(row)
+    table = pd.DataFrame.from_records(records)
+    low, high = f"{cfg.headline} ci_low", f"{cfg.headline} ci_high"
+    table[low] = table[high] = table["p_vs_best"] = np.nan
+    if test_set is not None:
+        metric = _batch_metric(cfg.headline, test_set.labels)
+        idx = stats.resample_indices(len(test_set.ids), cfg.n_bootstrap, cfg.seed)
+        for i, preds in enumerate(stacked):
+            if preds is not None:
+                ci = stats.bootstrap_interval(metric, test_set.gold, preds, idx, cfg.confidence)
+                table.loc[i, [low, high]] = ci
+        scored = [i for i, p in enumerate(stacked) if p is not None]
+        if scored and cfg.headline in table:
+            best = max(scored, key=lambda i: np.nan_to_num(table.loc[i, cfg.headline], nan=-np.inf))
+            for i in scored:
+                p = _p_value(cfg.test, metric, test_set.gold, stacked[best], stacked[i], idx)
+                table.loc[i, "p_vs_best"] = np.nan if i == best else p
+    table["significant"] = table["p_vs_best"] < cfg.alpha
+    sort_key = cfg.sort_by or cfg.headline
+    if sort_key in table:
+        table = table.sort_values(sort_key, ascending=cfg.ascending, na_position="last")
+    not_complete = [r for c in section.configs for r in c.runs if r.status != "complete"]
+    return SectionTable(section, table.reset_index(drop=True), test_set, not_complete, seed_scores)
+
+
+def _check(cfg: CompareConfig) -> None:
+    """Reject config values compare cannot use, naming the key."""
+    if cfg.test not in TESTS:
+        raise StanceError(
+            problem(
+                "configs/compare.yaml: test", f"unknown test {cfg.test!r}", f"use one of {TESTS}"
+            )
+        )
+    if cfg.headline.count("/") != 1 or cfg.headline.split("/")[1] not in stats.BATCH_METRICS:
+        raise StanceError(
+            problem(
+                "configs/compare.yaml: headline",
+                f"{cfg.headline!r} cannot be recomputed from predictions",
+                f"use <split>/<metric> with metric one of {', '.join(stats.BATCH_METRICS)}",
+            )
+        )
+    if cfg.headline not in cfg.metrics:
+        raise StanceError(
+            problem(
+                "configs/compare.yaml: headline",
+                f"{cfg.headline!r} is not among metrics {list(cfg.metrics)}",
+                "add it to metrics",
+            )
+        )
+
+
+def compare(cfg: CompareConfig) -> list[SectionTable]:
+    """Read every run under ``cfg.runs`` that passes ``cfg.where``; one table per test set."""
+    _check(cfg)
+    runs = [read_run(p) for p in find_run_dirs(cfg.runs)]
+    runs = [r for r in runs if matches(r, dict(cfg.where))]
+    if not runs:
+        raise StanceError(
+            problem(
+                f"runs={list(cfg.runs)}",
+                "no run folders found (none holds run.json or .hydra/) or none passes `where`",
+                "point runs= at the output folders of scripts/train.py, or relax where=",
+            )
+        )
+    sections, rows_by_run = group_runs(runs, list(cfg.ignore_overrides), cfg.headline.split("/")[0])
+    return [summarize(s, rows_by_run, cfg) for s in sections]
+
+
+def register_schema() -> None:
+    """Store ``CompareConfig`` as ``compare_schema`` so ``compare.yaml`` typos fail loudly."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="compare_schema", node=CompareConfig)

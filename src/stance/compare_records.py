@@ -1,0 +1,269 @@
+"""Find and read run records for compare, and group them: per test set, then per config.
+
+Runs are found by their record (``run.json``) or, for jobs that died before writing one, by
+Hydra's ``.hydra/`` folder. They are grouped first by dataset and test set (never pooled across
+them), then by config: the run's Hydra overrides minus the ignored ones (``seed`` by default), so
+the seeds of one config form one row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import OmegaConf
+
+from stance.errors import StanceError, problem
+
+RUN_RECORD = "run.json"
+NO_RECORD = "no record"
+UNKNOWN = "?"
+
+
+@dataclass
+class Run:
+    """One run folder as compare sees it."""
+
+    path: Path
+    status: str
+    dataset: str
+    fingerprint: str
+    overrides: dict[str, str]
+    seed: Any = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    config: Any = None
+
+
+@dataclass
+class TestSet:
+    """A section's test examples in id order; ``gold`` holds indices into ``labels``."""
+
+    ids: list[str]
+    labels: list[str]
+    gold: np.ndarray
+
+
+@dataclass
+class Config:
+    """The runs (all statuses) that share one set of identifying overrides."""
+
+    overrides: dict[str, str]
+    runs: list[Run]
+
+    @property
+    def complete(self) -> list[Run]:
+        """Runs whose record says ``complete``."""
+        return [r for r in self.runs if r.status == "complete"]
+
+
+@dataclass
+class Section:
+    """Runs on one dataset fingerprint and one test set: the only runs that may be compared."""
+
+    dataset: str
+    fingerprint: str
+    test_digest: str | None
+    configs: list[Config]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """Read a JSON file, naming the file when it is broken."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise StanceError(
+            problem(
+                f"{path}:{err.lineno}",
+                f"not valid JSON ({err.msg})",
+                "delete the broken run folder or rerun that run",
+            )
+        ) from err
+
+
+def _parse_overrides(items: Sequence[str]) -> dict[str, str]:
+    """``["model=tfidf_svm", "+x=1"]`` -> ``{"model": "tfidf_svm", "x": "1"}``."""
+    pairs = (item.split("=", 1) for item in items if "=" in item)
+    return {key.lstrip("+~"): value for key, value in pairs}
+
+
+def find_run_dirs(folders: Sequence[str | Path]) -> list[Path]:
+    """Every run folder under ``folders``: holding ``run.json`` or Hydra's ``.hydra/``."""
+    found: set[Path] = set()
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise StanceError(
+                problem(
+                    str(folder),
+                    "no such folder of runs",
+                    "pass existing output folders, e.g. runs=[outputs,multirun]",
+                )
+            )
+        found.update(p.parent for p in folder.rglob(RUN_RECORD))
+        found.update(p.parent for p in folder.rglob(".hydra") if p.is_dir())
+    return sorted(found)
+
+
+def read_run(path: Path) -> Run:
+    """Read one run folder; a folder without ``run.json`` has status ``no record``."""
+    hydra_dir = path / ".hydra"
+    config_file = next(
+        (f for f in (path / "config.yaml", hydra_dir / "config.yaml") if f.is_file()), None
+    )
+    config = OmegaConf.load(config_file) if config_file else None
+    record_file = path / RUN_RECORD
+    if not record_file.is_file():
+        overrides_file = hydra_dir / "overrides.yaml"
+        items = (
+            OmegaConf.to_container(OmegaConf.load(overrides_file))
+            if overrides_file.is_file()
+            else []
+        )
+        overrides = _parse_overrides(items)
+        dataset = OmegaConf.select(config, "dataset.name", default=UNKNOWN) if config else UNKNOWN
+        return Run(
+            path, NO_RECORD, dataset, UNKNOWN, overrides, overrides.get("seed"), config=config
+        )
+    record = _read_json(record_file)
+    metrics_file = path / "metrics.json"
+    metrics = _read_json(metrics_file) if metrics_file.is_file() else {}
+    return Run(
+        path=path,
+        status=record.get("status", NO_RECORD),
+        dataset=str(record.get("dataset", UNKNOWN)),
+        fingerprint=str(record.get("dataset_fingerprint", UNKNOWN)),
+        overrides=_parse_overrides(record.get("overrides", [])),
+        seed=record.get("seed"),
+        metrics=metrics,
+        config=config,
+    )
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"model": {"name": "x"}}`` -> ``{"model.name": "x"}``."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def matches(run: Run, where: dict[str, Any]) -> bool:
+    """True when every ``key: value`` (or list of values) of ``where`` holds for the run.
+
+    A key is looked up in the run's resolved config (``model.name``) and then its overrides;
+    nested ``{"model": {"name": ...}}`` (from ``+where.model.name=...``) means ``model.name``.
+    """
+    for key, wanted in _flatten(where).items():
+        value = OmegaConf.select(run.config, key, default=None) if run.config else None
+        value = run.overrides.get(key) if value is None else value
+        allowed = wanted if isinstance(wanted, list | tuple) else [wanted]
+        if str(value) not in {str(a) for a in allowed}:
+            return False
+    return True
+
+
+def identity(run: Run, ignore: Sequence[str]) -> dict[str, str]:
+    """The overrides that identify the run's config: all but those matching ``ignore`` patterns."""
+    return {
+        k: v for k, v in sorted(run.overrides.items()) if not any(fnmatch(k, pat) for pat in ignore)
+    }
+
+
+def read_predictions(path: Path, split: str = "test") -> dict[str, tuple[str, str]]:
+    """``{id: (gold, pred)}`` from ``predictions/<split>.jsonl``; empty when the file is missing."""
+    file = path / "predictions" / f"{split}.jsonl"
+    if not file.is_file():
+        return {}
+    rows = {}
+    for lineno, line in enumerate(file.read_text().splitlines(), start=1):
+        try:
+            row = json.loads(line)
+            rows[str(row["id"])] = (str(row["gold"]), str(row["pred"]))
+        except (json.JSONDecodeError, KeyError) as err:
+            raise StanceError(
+                problem(
+                    f"{file}:{lineno}",
+                    f"not a prediction line with id, gold and pred ({err})",
+                    "rerun that run to rewrite its predictions",
+                )
+            ) from err
+    return rows
+
+
+def _test_digest(rows: dict[str, tuple[str, str]]) -> str | None:
+    """Fingerprint of a test set: its ids with their gold labels."""
+    if not rows:
+        return None
+    text = "\n".join(f"{i}\t{rows[i][0]}" for i in sorted(rows))
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def group_runs(
+    runs: Sequence[Run], ignore: Sequence[str], split: str = "test"
+) -> tuple[list[Section], dict[Path, dict[str, tuple[str, str]]]]:
+    """Sections per (dataset, fingerprint, test set) with configs inside; plus the predictions read.
+
+    Runs without predictions (still running, crashed, or no file) join the section of their
+    dataset fingerprint when it has a single test set, else a section of their own; runs without
+    a record (no fingerprint) join the one fingerprint seen for their dataset name, if only one.
+    """
+    predictions = {r.path: read_predictions(r.path, split) for r in runs if r.status == "complete"}
+    digests = {r.path: _test_digest(predictions.get(r.path, {})) for r in runs}
+    known: dict[tuple[str, str], set[str]] = {}
+    for r in runs:
+        if digests[r.path]:
+            known.setdefault((r.dataset, r.fingerprint), set()).add(digests[r.path])
+    fingerprints: dict[str, set[str]] = {}
+    for r in runs:
+        if r.fingerprint != UNKNOWN:
+            fingerprints.setdefault(r.dataset, set()).add(r.fingerprint)
+    buckets: dict[tuple[str, str, str | None], dict[tuple, Config]] = {}
+    for r in runs:
+        fingerprint, digest = r.fingerprint, digests[r.path]
+        same_name = fingerprints.get(r.dataset, set())
+        if fingerprint == UNKNOWN and len(same_name) == 1:
+            fingerprint = next(iter(same_name))
+        seen = known.get((r.dataset, fingerprint), set())
+        if digest is None and len(seen) == 1:
+            digest = next(iter(seen))
+        configs = buckets.setdefault((r.dataset, fingerprint, digest), {})
+        key_overrides = identity(r, ignore)
+        key = tuple(key_overrides.items())
+        configs.setdefault(key, Config(key_overrides, [])).runs.append(r)
+    sections = [
+        Section(dataset, fp, digest, list(configs.values()))
+        for (dataset, fp, digest), configs in sorted(buckets.items(), key=lambda kv: str(kv[0]))
+    ]
+    return sections, predictions
+
+
+def section_predictions(
+    section: Section, rows_by_run: dict[Path, dict[str, tuple[str, str]]]
+) -> tuple[TestSet | None, list[np.ndarray | None]]:
+    """The section's test set and, per config, its runs' predictions stacked (n_runs, n) by id.
+
+    A config gets None when it has no complete run or one of them lacks predictions.
+    """
+    all_rows = [
+        rows_by_run[r.path] for c in section.configs for r in c.complete if rows_by_run.get(r.path)
+    ]
+    if not all_rows:
+        return None, [None] * len(section.configs)
+    ids = sorted(all_rows[0])
+    labels = sorted({v for rows in all_rows for pair in rows.values() for v in pair})
+    index = {label: i for i, label in enumerate(labels)}
+    gold = np.array([index[all_rows[0][i][0]] for i in ids])
+    stacked: list[np.ndarray | None] = []
+    for config in section.configs:
+        rows = [rows_by_run.get(r.path, {}) for r in config.complete]
+        ok = bool(rows) and all(rows)
+        stacked.append(np.array([[index[rr[i][1]] for i in ids] for rr in rows]) if ok else None)
+    return TestSet(ids, labels, gold), stacked

@@ -1,0 +1,201 @@
+"""compare on synthetic run records whose differences are known by construction."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from stance import stats
+from stance.compare import CompareConfig, compare, register_schema
+from stance.compare_report import write_report
+from stance.errors import StanceError
+
+ROOT = Path(__file__).resolve().parents[1]
+N = 400
+RNG = np.random.default_rng(7)
+GOLD = RNG.choice(["pro", "anti"], size=N)
+
+
+def flip(gold: np.ndarray, error_rate: float, seed: int) -> np.ndarray:
+    """Predictions wrong on a random ``error_rate`` share of examples."""
+    wrong = np.random.default_rng(seed).random(len(gold)) < error_rate
+    return np.where(wrong, np.where(gold == "pro", "anti", "pro"), gold)
+
+
+def write_run(
+    folder: Path,
+    overrides: list[str],
+    pred: np.ndarray | None = None,
+    status: str = "complete",
+    fingerprint: str = "fp-demo",
+    gold: np.ndarray = GOLD,
+) -> Path:
+    """A run folder laid out as docs/architecture.md describes (run.json written last)."""
+    (folder / "predictions").mkdir(parents=True)
+    seed = next((int(o.split("=")[1]) for o in overrides if o.startswith("seed=")), 0)
+    if pred is not None:
+        lines = [
+            json.dumps({"id": f"x{i}", "text": "t", "gold": g, "pred": p, "proba": {}})
+            for i, (g, p) in enumerate(zip(gold, pred, strict=True))
+        ]
+        (folder / "predictions" / "test.jsonl").write_text("\n".join(lines) + "\n")
+        metric = stats.batch_metric("f_avg", sorted(set(gold) | set(pred)))
+        index = {label: i for i, label in enumerate(sorted(set(gold) | set(pred)))}
+        score = metric(np.array([index[g] for g in gold]), np.array([index[p] for p in pred]))
+        metrics = {"test/f_avg": float(score), "test/f1_macro": float(score)}
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+    record = {
+        "status": status,
+        "dataset": "demo",
+        "dataset_fingerprint": fingerprint,
+        "model": "m",
+        "seed": seed,
+        "overrides": overrides,
+    }
+    (folder / "run.json").write_text(json.dumps(record))
+    return folder
+
+
+@pytest.fixture
+def sweep(tmp_path: Path) -> Path:
+    """Three configs x three seeds: good (10% errors), bad (30%), and a copy of good."""
+    root = tmp_path / "multirun"
+    for seed in (1, 2, 3):
+        good = flip(GOLD, 0.10, seed)
+        write_run(root / f"good_{seed}", ["model=good", f"seed={seed}"], good)
+        write_run(root / f"bad_{seed}", ["model=bad", f"seed={seed}"], flip(GOLD, 0.30, seed))
+        write_run(root / f"same_{seed}", ["model=same", f"seed={seed}"], good)
+    return root
+
+
+def settings(tmp_path: Path, *overrides: str) -> CompareConfig:
+    """The real compare.yaml, composed with overrides, as its schema object."""
+    register_schema()
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        cfg = compose("compare", overrides=[f"out_dir={tmp_path / 'cmp'}", *overrides])
+    return OmegaConf.to_object(cfg)
+
+
+def rows(table) -> dict[str, dict]:
+    """Table rows keyed by config name."""
+    return {r["config"]: r for r in table.to_dict("records")}
+
+
+@pytest.mark.parametrize("test", ["paired_bootstrap", "mcnemar"])
+def test_real_difference_is_significant_identical_is_not(sweep, tmp_path, test):
+    cfg = settings(tmp_path, f"runs=[{sweep}]", f"test={test}", "metrics=[test/f_avg]")
+    [section] = compare(cfg)
+    by_config = rows(section.table)
+    assert set(by_config) == {"model=good", "model=bad", "model=same"}
+    assert all(r["seeds"] == 3 for r in by_config.values())
+    assert by_config["model=bad"]["p_vs_best"] < 0.01
+    assert by_config["model=bad"]["significant"]
+    # "same" has the best config's predictions: whichever of the two is best, the other has p = 1.
+    other = "model=same" if np.isnan(by_config["model=good"]["p_vs_best"]) else "model=good"
+    assert by_config[other]["p_vs_best"] == 1.0
+    assert not by_config[other]["significant"]
+    assert section.table["config"].iloc[-1] == "model=bad"  # sorted by the headline, best first
+
+
+def test_interval_and_mean_match_the_records(sweep, tmp_path):
+    cfg = settings(tmp_path, f"runs=[{sweep}]")
+    [section] = compare(cfg)
+    good = rows(section.table)["model=good"]
+    seeds = [json.loads((sweep / f"good_{s}" / "metrics.json").read_text()) for s in (1, 2, 3)]
+    values = [m["test/f_avg"] for m in seeds]
+    assert good["test/f_avg"] == pytest.approx(np.mean(values))
+    assert good["test/f_avg std"] == pytest.approx(np.std(values, ddof=1))
+    assert good["test/f_avg ci_low"] < np.mean(values) < good["test/f_avg ci_high"]
+    assert good["test/f_avg ci_high"] - good["test/f_avg ci_low"] < 0.1  # 400 examples, ~0.9
+
+
+def test_datasets_and_test_sets_are_never_pooled(tmp_path):
+    root = tmp_path / "runs"
+    other_gold = np.where(GOLD == "pro", "anti", "pro")  # same ids, other gold labels
+    write_run(root / "a1", ["model=good", "seed=1"], flip(GOLD, 0.1, 1))
+    write_run(root / "b1", ["model=good", "seed=2"], flip(GOLD, 0.1, 2), fingerprint="fp-other")
+    write_run(root / "c1", ["model=good", "seed=3"], flip(other_gold, 0.1, 3), gold=other_gold)
+    sections = compare(settings(tmp_path, f"runs=[{root}]"))
+    assert len(sections) == 3
+    assert [len(s.table) for s in sections] == [1, 1, 1]
+    assert all(s.table["seeds"].tolist() == [1] for s in sections)
+
+
+def test_incomplete_runs_are_listed_not_skipped(sweep, tmp_path):
+    write_run(sweep / "bad_4", ["model=bad", "seed=4"], status="running")
+    write_run(sweep / "new_1", ["model=new", "seed=1"], status="failed")
+    crashed = sweep / "new_2" / ".hydra"
+    crashed.mkdir(parents=True)
+    (crashed / "overrides.yaml").write_text("- model=new\n- seed=2\n")
+    (crashed / "config.yaml").write_text("dataset:\n  name: demo\nseed: 2\n")
+    cfg = settings(tmp_path, f"runs=[{sweep}]")
+    [section] = compare(cfg)
+    by_config = rows(section.table)
+    assert by_config["model=bad"]["seeds"] == 3
+    assert by_config["model=bad"]["not_complete"] == "1 running"
+    assert by_config["model=new"]["seeds"] == 0
+    assert by_config["model=new"]["not_complete"] == "1 failed, 1 no record"
+    paths = write_report([section], cfg)
+    text = paths["md"].read_text()
+    assert f"`{sweep / 'new_2'}`: no record" in text
+    assert f"`{sweep / 'bad_4'}`: running" in text
+
+
+def test_where_filters_and_report_files(sweep, tmp_path):
+    cfg = settings(tmp_path, f"runs=[{sweep}]", "+where.model=[good,bad]")
+    sections = compare(cfg)
+    assert set(sections[0].table["config"]) == {"model=good", "model=bad"}
+    paths = write_report(sections, cfg)
+    assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    csv = paths["csv"].read_text().splitlines()
+    assert len(csv) == 3 and csv[0].startswith("dataset,dataset_fingerprint,test_set,")
+
+
+def test_f_avg_by_hand():
+    labels = ["anti", "neutral", "pro"]
+    gold = np.array([2, 2, 0, 1])  # pro pro anti neutral
+    pred = np.array([2, 0, 0, 2])  # pro anti anti pro
+    # F1(pro) = 2*1/(2*1+1+1) = 0.5; F1(anti) = 2*1/(2*1+1+0) = 2/3; neutral is not averaged.
+    assert stats.batch_metric("f_avg", labels)(gold, pred) == pytest.approx((0.5 + 2 / 3) / 2)
+    assert stats.batch_metric("accuracy", labels)(gold, pred) == pytest.approx(0.5)
+
+
+def test_majority_vote_and_mcnemar():
+    preds = np.array([[0, 1, 2], [0, 2, 1], [1, 2, 0]])
+    # column 0: two votes for 0; column 1: two for 2; column 2: a three-way tie -> first seed (2).
+    assert stats.majority_vote(preds).tolist() == [0, 2, 2]
+    gold = np.zeros(30, dtype=int)
+    a, b = gold.copy(), gold.copy()
+    b[:12] = 1  # B wrong on 12 examples A gets right, never the reverse
+    assert stats.mcnemar(gold, a, b) == pytest.approx(2 * 0.5**12)
+    assert stats.mcnemar(gold, a, a) == 1.0
+
+
+def test_bad_config_and_missing_folder(tmp_path):
+    with pytest.raises(StanceError, match="headline"):
+        compare(settings(tmp_path, "headline=test/loss", "metrics=[test/loss]"))
+    with pytest.raises(StanceError, match="no such folder"):
+        compare(settings(tmp_path, f"runs=[{tmp_path / 'nowhere'}]"))
+
+
+def run_compare_script(*overrides: str) -> subprocess.CompletedProcess:
+    """scripts/compare.py in a subprocess, as a user runs it."""
+    command = [sys.executable, str(ROOT / "scripts" / "compare.py"), *overrides]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+def test_script_prints_table_and_fails_cleanly(sweep, tmp_path):
+    ok = run_compare_script(f"runs=[{sweep}]", f"out_dir={tmp_path / 'out'}")
+    assert ok.returncode == 0, ok.stderr
+    assert "| model=good | 3 |" in ok.stdout
+    assert (tmp_path / "out" / "comparison.png").is_file()
+    bad = run_compare_script(f"runs=[{tmp_path / 'nowhere'}]", f"out_dir={tmp_path / 'out2'}")
+    assert bad.returncode == 2
+    assert "no such folder" in bad.stderr and "Traceback" not in bad.stderr
