@@ -1,0 +1,24 @@
+"""Re-evaluate a saved model: `python scripts/evaluate.py model=PATH dataset=NAME`."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+import stance.config_schemas
+import stance.runs  # noqa: F401  (registers the resolvers used in hydra.run.dir)
+from stance.cli import user_errors
+from stance.evaluation import evaluate_saved
+from stance.train import print_summary
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="evaluate")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Run ``stance.evaluation.evaluate_saved`` and say where the results went."""
+    metrics = evaluate_saved(cfg)
+    print_summary(cfg.run_dir, metrics, with_model=False)
+
+
+if __name__ == "__main__":
+    main()

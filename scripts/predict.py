@@ -1,0 +1,21 @@
+"""Label texts with a saved model: `python scripts/predict.py model=PATH input=FILE`."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+import stance.config_schemas  # noqa: F401  (registers the config schemas)
+from stance.cli import user_errors
+from stance.predict import predict_command
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="predict")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Run ``stance.predict.predict_command``."""
+    predict_command(cfg)
+
+
+if __name__ == "__main__":
+    main()

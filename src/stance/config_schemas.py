@@ -1,0 +1,79 @@
+"""Dataclass schemas of the top-level train / evaluate / predict configs (a typo fails loudly)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+@dataclass
+class PathsConfig:
+    """Where built datasets are read from and runs are written to (relative to the cwd)."""
+
+    processed_root: str = "data/processed"  # built datasets: <processed_root>/<dataset.name>/
+    runs_root: str = "runs"  # single runs: <runs_root>/<dataset>/<model>/<overrides>/
+
+
+@dataclass
+class EvaluationConfig:
+    """Which splits to score and how the headline interval is computed."""
+
+    splits: list[str] = field(default_factory=lambda: ["validation", "test"])
+    bootstrap: int = 1000  # resamples for the F_avg interval; 0 turns it off
+    confidence: float = 0.95  # of the bootstrap interval
+
+
+@dataclass
+class TrainConfig:
+    """``scripts/train.py``: build/load a dataset, fit a model, evaluate, write the run record."""
+
+    dataset: Any = MISSING  # configs/dataset/<name>.yaml
+    model: Any = MISSING  # configs/model/<name>.yaml (`_target_`, `name`, hyperparameters)
+    logger: Any = MISSING  # configs/logger/<name>.yaml (`_target_`)
+    trainer: Any = None  # optional group for model families that take trainer settings
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    seed: int = 0  # passed explicitly to the model (via its config) and to the bootstrap
+    rerun: bool = False  # true: train again even if the run directory holds a complete run
+    run_dir: str = "${hydra:runtime.output_dir}"  # the run directory (tests point it at tmp)
+    sweep_name: str = "sweep"  # multirun/<sweep_name>/... for -m sweeps
+    optimized_metric: str | None = None  # e.g. validation/f_avg: what scripts/train.py returns
+
+
+@dataclass
+class EvaluateConfig:
+    """``scripts/evaluate.py``: re-evaluate a saved model on any dataset."""
+
+    model: str = MISSING  # a run directory or a model folder
+    dataset: Any = MISSING
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    seed: int = 0
+    run_dir: str = "${hydra:runtime.output_dir}"
+
+
+@dataclass
+class PredictConfig:
+    """``scripts/predict.py``: label texts or an article with a saved model."""
+
+    model: str = MISSING  # a run directory or a model folder
+    input: str | None = None  # .txt (one article), .jsonl, .csv; null or '-' reads stdin
+    input_format: str | None = None  # txt|jsonl|csv; needed for stdin, else from the extension
+    output: str | None = None  # .jsonl or .csv; null writes JSONL to stdout
+    output_format: str | None = None  # jsonl|csv; default from the extension, else jsonl
+    target: str | None = None  # the policy every text speaks about, for target-aware models
+    batch_size: int = 256
+
+
+def register() -> None:
+    """Store the schemas in Hydra's ConfigStore (configs name them in their defaults list)."""
+    store = ConfigStore.instance()
+    store.store(name="train_schema", node=TrainConfig)
+    store.store(name="evaluate_schema", node=EvaluateConfig)
+    store.store(name="predict_schema", node=PredictConfig)
+
+
+register()

@@ -1,0 +1,168 @@
+"""Evaluate a model on dataset splits and write metrics, predictions, reports and plots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasets import Dataset, DatasetDict
+from omegaconf import DictConfig
+from sklearn.metrics import classification_report
+
+from stance import runs
+from stance.errors import StanceError, problem
+from stance.metrics import split_metrics
+from stance.models.base import StanceModel
+
+GROUP_COLUMNS = ("target", "source")
+
+
+def prepare_dataset(dataset_cfg: DictConfig, processed_root: str) -> tuple[DatasetDict, dict]:
+    """The built dataset (built first when missing or stale) and its card."""
+    from stance.data import ensure_dataset, read_card
+
+    dataset = ensure_dataset(dataset_cfg, processed_root)
+    return dataset, read_card(Path(processed_root) / dataset_cfg.name)
+
+
+def check_labels(model: StanceModel, data: Dataset, where: str) -> None:
+    """Refuse a dataset whose label names differ from the model's classes."""
+    names = list(data.features["label"].names)
+    if sorted(names) != sorted(model.classes_):
+        raise StanceError(
+            problem(
+                where,
+                f"the dataset's labels {names} do not match the model's labels {model.classes_}",
+                "evaluate on a dataset with the same label set (e.g. a binary model on a "
+                "binary dataset) or retrain the model on this one",
+            )
+        )
+
+
+def predict_split(model: StanceModel, data: Dataset, batch_size: int = 4096) -> np.ndarray:
+    """Probabilities for every row of ``data``, columns reordered to the dataset's label order."""
+    use_target = "target" in data.column_names and model.uses_target
+    targets = list(data["target"]) if use_target else None
+    texts = list(data["text"])
+    parts = []
+    for start in range(0, len(texts), batch_size):
+        stop = start + batch_size
+        batch_targets = targets[start:stop] if targets is not None else None
+        parts.append(model.predict_proba(texts[start:stop], batch_targets))
+    proba = np.concatenate(parts) if parts else np.zeros((0, len(model.classes_)))
+    order = [model.classes_.index(name) for name in data.features["label"].names]
+    return proba[:, order]
+
+
+def prediction_rows(data: Dataset, proba: np.ndarray) -> list[dict[str, Any]]:
+    """One record per example: id, text, target/source if any, gold, pred, proba by label."""
+    classes = data.features["label"].names
+    extra = [c for c in GROUP_COLUMNS if c in data.column_names]
+    rows = []
+    for i, example in enumerate(data):
+        row = {"id": example["id"], "text": example["text"]}
+        row.update({c: example[c] for c in extra})
+        row["gold"] = classes[example["label"]]
+        row["pred"] = classes[int(proba[i].argmax())]
+        row["proba"] = {c: round(float(p), 6) for c, p in zip(classes, proba[i], strict=True)}
+        rows.append(row)
+    return rows
+
+
+def write_split_reports(
+    out_dir: Path, split: str, gold: np.ndarray, proba: np.ndarray, classes: Sequence[str]
+) -> None:
+    """``classification_report_<split>.txt`` and ``confusion_matrix_<split>.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    labels = list(range(len(classes)))
+    pred = proba.argmax(axis=1)
+    report = classification_report(
+        gold, pred, labels=labels, target_names=list(classes), digits=4, zero_division=0
+    )
+    (out_dir / f"classification_report_{split}.txt").write_text(report)
+    fig, ax = plt.subplots(figsize=(1.2 * len(classes) + 2.5, 1.2 * len(classes) + 2))
+    ConfusionMatrixDisplay.from_predictions(
+        gold, pred, labels=labels, display_labels=list(classes), ax=ax, colorbar=False
+    )
+    ax.set_title(f"{split} (n={len(gold)})")
+    fig.tight_layout()
+    fig.savefig(out_dir / f"confusion_matrix_{split}.png", dpi=100)
+    plt.close(fig)
+
+
+def evaluate(
+    model: StanceModel,
+    dataset: DatasetDict,
+    splits: Sequence[str] = ("validation", "test"),
+    out_dir: str | Path | None = None,
+    n_bootstrap: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Metrics of ``model`` on each split as flat ``split/metric`` keys.
+
+    With ``out_dir`` also writes ``predictions/<split>.jsonl``, the classification report and the
+    confusion-matrix PNG of each split, and ``metrics.json``.
+    """
+    metrics: dict[str, float] = {}
+    for split in splits:
+        if split not in dataset or len(dataset[split]) == 0:
+            continue
+        data = dataset[split]
+        check_labels(model, data, f"dataset split {split!r}")
+        classes = data.features["label"].names
+        gold = np.asarray(data["label"], dtype=int)
+        proba = predict_split(model, data)
+        groups = {c: data[c] for c in GROUP_COLUMNS if c in data.column_names}
+        scores = split_metrics(
+            gold, proba, classes, groups, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed
+        )
+        metrics.update({f"{split}/{k}": v for k, v in scores.items()})
+        if out_dir is not None:
+            out = Path(out_dir)
+            runs.write_predictions(out, split, prediction_rows(data, proba))
+            write_split_reports(out, split, gold, proba, classes)
+    if out_dir is not None:
+        runs.write_metrics(out_dir, metrics)
+    return metrics
+
+
+def evaluate_configured(
+    model: StanceModel, dataset: DatasetDict, cfg: DictConfig, run_dir: Path
+) -> dict[str, float]:
+    """``evaluate`` with the ``evaluation`` and ``seed`` settings of a top-level config."""
+    return evaluate(
+        model,
+        dataset,
+        splits=list(cfg.evaluation.splits),
+        out_dir=run_dir,
+        n_bootstrap=cfg.evaluation.bootstrap,
+        confidence=cfg.evaluation.confidence,
+        seed=cfg.seed,
+    )
+
+
+def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
+    """``scripts/evaluate.py``: a saved model on ``cfg.dataset``, written into ``cfg.run_dir``."""
+    from stance.predict import load_model
+
+    predictor = load_model(cfg.model)
+    dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
+    run_dir = Path(cfg.run_dir)
+    info = {
+        "kind": "evaluate",
+        "model_path": str(predictor.path),
+        "dataset": cfg.dataset.name,
+        "dataset_fingerprint": card.get("fingerprint"),
+        "seed": cfg.seed,
+    }
+    runs.write_config(run_dir, cfg)
+    with runs.recording(run_dir, info):
+        return evaluate_configured(predictor.model, dataset, cfg, run_dir)

@@ -1,0 +1,75 @@
+"""Model families behind one contract: a registry of trusted classes, ``build`` and ``load``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from stance.errors import StanceError, problem
+from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
+
+# family (written in stance_model.json) -> "module:Class"; imported on demand so that using the
+# TF-IDF baselines never imports torch.
+REGISTRY: dict[str, str] = {
+    "tfidf": "stance.models.sklearn_models:TfidfStanceModel",
+    "transformer": "stance.models.transformer:TransformerStanceModel",
+}
+
+__all__ = ["MODEL_META_FILE", "REGISTRY", "StanceModel", "build", "is_model_folder", "load"]
+
+
+def model_class(family: str) -> type[StanceModel]:
+    """The class registered for ``family``; only registered classes are ever loaded."""
+    if family not in REGISTRY:
+        raise StanceError(
+            problem(
+                MODEL_META_FILE,
+                f"unknown model family {family!r}",
+                f"known families: {sorted(REGISTRY)}; was the model written by another version?",
+            )
+        )
+    module, name = REGISTRY[family].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build(model_cfg: DictConfig | dict[str, Any], **overrides: Any) -> StanceModel:
+    """Instantiate a model config node; its ``name`` is for the config only, never the class."""
+    from hydra.utils import instantiate
+
+    # Resolve in place: the node's interpolations (e.g. ``${seed}``) point into the whole config.
+    plain = (
+        OmegaConf.to_container(model_cfg, resolve=True)
+        if isinstance(model_cfg, DictConfig)
+        else dict(model_cfg)
+    )
+    plain.pop("name", None)
+    return instantiate(plain, _convert_="all", **overrides)
+
+
+def is_model_folder(path: str | Path) -> bool:
+    """True when ``path`` is a folder holding ``stance_model.json``."""
+    return (Path(path) / MODEL_META_FILE).is_file()
+
+
+def load(path: str | Path) -> StanceModel:
+    """Load a model folder written by any registered family's ``save``."""
+    folder = Path(path)
+    if not is_model_folder(folder):
+        raise StanceError(
+            problem(
+                str(folder),
+                f"not a model folder (no {MODEL_META_FILE})",
+                "pass a run directory or its model/ folder written by scripts/train.py",
+            )
+        )
+    try:
+        meta = read_meta(folder)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise StanceError(
+            problem(str(folder / MODEL_META_FILE), f"unreadable: {err}", "retrain the model")
+        ) from err
+    return model_class(meta.get("family", "")).load(folder)

@@ -1,0 +1,170 @@
+"""Inference: load a saved model, label paragraphs, and give whole articles a document stance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from stance import models, runs
+from stance.errors import StanceError, problem
+from stance.metrics import stance_labels
+from stance.models.base import StanceModel
+
+DOCUMENT_RULE = (
+    "mean of the paragraph probabilities over the stance-bearing paragraphs (those not predicted "
+    "neutral; all paragraphs when none is), label = the stance label with the highest mean"
+)
+
+
+class Prediction(NamedTuple):
+    """Label names and probabilities (columns in ``Predictor.classes`` order)."""
+
+    labels: list[str]
+    proba: np.ndarray
+
+
+class Predictor:
+    """A loaded model behind one call: ``predict(texts, targets=None)``."""
+
+    def __init__(self, model: StanceModel, path: Path) -> None:
+        self.model = model
+        self.path = path
+
+    @property
+    def classes(self) -> list[str]:
+        """The label names, in the order of the probability columns."""
+        return list(self.model.classes_)
+
+    @property
+    def uses_target(self) -> bool:
+        """True when each text needs the policy (``target``) it speaks about."""
+        return self.model.uses_target
+
+    def predict(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 256
+    ) -> Prediction:
+        """Label each text; ``targets`` is one policy name per text for target-aware models."""
+        texts = list(texts)
+        if not texts:
+            raise StanceError(problem("input", "no texts to label", "give at least one paragraph"))
+        if targets is not None and len(targets) != len(texts):
+            raise StanceError(
+                problem("targets", f"{len(targets)} targets for {len(texts)} texts", "one each")
+            )
+        parts = []
+        for start in range(0, len(texts), batch_size):
+            batch_targets = None if targets is None else list(targets[start : start + batch_size])
+            parts.append(self.model.predict_proba(texts[start : start + batch_size], batch_targets))
+        proba = np.concatenate(parts)
+        labels = [self.classes[i] for i in proba.argmax(axis=1)]
+        return Prediction(labels, proba)
+
+
+def resolve_model_folder(path: str | Path) -> Path:
+    """A model folder itself, or the ``model/`` folder of a run directory."""
+    path = Path(path)
+    if not path.exists():
+        raise StanceError(problem(str(path), "no such file or folder", "give a run directory"))
+    if models.is_model_folder(path):
+        return path
+    if models.is_model_folder(path / runs.MODEL_DIR):
+        return path / runs.MODEL_DIR
+    info = runs.read_run(path) if path.is_dir() else None
+    why = f" (its run.json says {info.get('status')!r})" if info else ""
+    raise StanceError(
+        problem(
+            str(path),
+            f"not a model folder nor a run directory holding a finished model{why}",
+            "pass a run directory written by scripts/train.py (runs/...) or its model/ folder",
+        )
+    )
+
+
+def load_model(path: str | Path) -> Predictor:
+    """Load a run directory or a model folder; returns a ``Predictor``."""
+    folder = resolve_model_folder(path)
+    return Predictor(models.load(folder), folder)
+
+
+def document_stance(proba: np.ndarray, classes: Sequence[str]) -> tuple[str, np.ndarray, int]:
+    """Document label, mean probabilities and number of paragraphs used (``DOCUMENT_RULE``)."""
+    stance = [i for i, c in enumerate(classes) if c in stance_labels(classes)]
+    bearing = np.isin(proba.argmax(axis=1), stance)
+    used = proba[bearing] if bearing.any() else proba
+    mean = used.mean(axis=0)
+    label = classes[stance[int(mean[stance].argmax())]]
+    return label, mean, len(used)
+
+
+def label_rows(
+    predictor: Predictor,
+    rows: list[dict[str, Any]],
+    default_target: str | None = None,
+    batch_size: int = 256,
+) -> list[dict[str, Any]]:
+    """Paragraph rows with ``label`` and ``proba``, then one ``document`` row per ``doc_id``."""
+    if not rows:
+        raise StanceError(problem("input", "empty input: no paragraphs", "give some text"))
+    targets = [row.get("target") or default_target for row in rows]
+    if predictor.uses_target and any(t is None for t in targets):
+        row = next(i for i, t in enumerate(targets) if t is None) + 1
+        raise StanceError(
+            problem(
+                f"input row {row}",
+                "this model was trained per policy and needs a target for every text",
+                "add a `target` column or pass target='<policy>' on the command line",
+            )
+        )
+    pred = predictor.predict(
+        [row["text"] for row in rows], targets if predictor.uses_target else None, batch_size
+    )
+    classes = predictor.classes
+    out = []
+    for row, label, p in zip(rows, pred.labels, pred.proba, strict=True):
+        out.append({"level": "paragraph", **row, "label": label, "proba": _proba(classes, p)})
+    docs: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        if row.get("doc_id") is not None:
+            docs.setdefault(str(row["doc_id"]), []).append(i)
+    for doc_id, members in docs.items():
+        label, mean, used = document_stance(pred.proba[members], classes)
+        out.append(
+            {
+                "level": "document",
+                "doc_id": doc_id,
+                "label": label,
+                "proba": _proba(classes, mean),
+                "paragraphs": len(members),
+                "paragraphs_used": used,
+                "rule": DOCUMENT_RULE,
+            }
+        )
+    return out
+
+
+def _proba(classes: Sequence[str], p: np.ndarray) -> dict[str, float]:
+    return {c: round(float(v), 6) for c, v in zip(classes, p, strict=True)}
+
+
+def predict_command(cfg: Any) -> int:
+    """``scripts/predict.py``: read ``cfg.input``, label it, write ``cfg.output``; rows written."""
+    import sys
+
+    from stance.predict_io import input_format, output_format, read_rows, write_rows
+
+    predictor = load_model(cfg.model)
+    rows = read_rows(cfg.input, input_format(cfg.input, cfg.input_format))
+    out_rows = label_rows(predictor, rows, cfg.target, cfg.batch_size)
+    fmt = output_format(cfg.output, cfg.output_format)
+    if cfg.output in (None, "-"):
+        write_rows(out_rows, sys.stdout, fmt, predictor.classes)
+    else:
+        path = Path(cfg.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            write_rows(out_rows, fh, fmt, predictor.classes)
+        print(f"wrote {len(out_rows)} rows to {path}", file=sys.stderr)
+    return len(out_rows)

@@ -1,0 +1,245 @@
+"""What a run writes into its run directory, and how it is read back (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from stance.errors import StanceError, problem
+
+RUN_FILE = "run.json"
+CONFIG_FILE = "config.yaml"
+METRICS_FILE = "metrics.json"
+PREDICTIONS_DIR = "predictions"
+MODEL_DIR = "model"
+MODEL_CARD = "README.md"
+STATUSES = ("running", "complete", "failed")
+LIBRARIES = ("stance", "scikit-learn", "skops", "datasets", "transformers", "torch", "numpy")
+
+
+def run_dirname(override_dirname: str) -> str:
+    """The last part of a run directory: the overrides that change the result, or ``default``."""
+    return override_dirname or "default"
+
+
+def slug(text: str) -> str:
+    """A path made into one safe folder name (``runs/a/b`` -> ``runs_a_b``)."""
+    return re.sub(r"[^A-Za-z0-9._=,-]+", "_", str(text)).strip("_") or "default"
+
+
+# Resolvers used by hydra.run.dir / hydra.sweep.subdir in configs/*.yaml; importing stance.runs
+# (every script does) registers them before Hydra resolves the output folder.
+for _name, _fn in (("stance_dirname", run_dirname), ("stance_slug", slug)):
+    if not OmegaConf.has_resolver(_name):
+        OmegaConf.register_new_resolver(_name, _fn)
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write JSON atomically: a temp file in the same folder, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file of the run record, with a clear message when it is missing or broken."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise StanceError(problem(str(path), "missing", "is this a run directory?")) from err
+    except json.JSONDecodeError as err:
+        raise StanceError(
+            problem(f"{path}:{err.lineno}", f"not valid JSON ({err.msg})", "rerun the run")
+        ) from err
+
+
+def git_commit() -> str | None:
+    """The current git commit of the working tree (``+dirty`` if modified), or None."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha + ("+dirty" if dirty else "")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that decide a run's result."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+# -- run.json ---------------------------------------------------------------------------------
+def read_run(run_dir: str | Path) -> dict[str, Any] | None:
+    """The run's ``run.json``, or None when the folder has none."""
+    path = Path(run_dir) / RUN_FILE
+    return read_json(path) if path.is_file() else None
+
+
+def is_complete(run_dir: str | Path) -> bool:
+    """True when ``run.json`` says ``complete`` (written last, so everything else is there)."""
+    info = read_run(run_dir)
+    return bool(info) and info.get("status") == "complete"
+
+
+def start_run(run_dir: str | Path, info: Mapping[str, Any]) -> dict[str, Any]:
+    """Write ``run.json`` with ``status: running``; returns the record for ``end_run``."""
+    record = {
+        "status": "running",
+        "started": now(),
+        "ended": None,
+        **info,
+        "git_commit": git_commit(),
+        "libraries": library_versions(),
+    }
+    write_json(Path(run_dir) / RUN_FILE, record)
+    return record
+
+
+@contextmanager
+def recording(run_dir: str | Path, info: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """``running`` on entry, ``failed`` with the error on an exception, ``complete`` on exit."""
+    record = start_run(run_dir, info)
+    try:
+        yield record
+    except BaseException as err:
+        end_run(run_dir, record, "failed", error=f"{type(err).__name__}: {err}")
+        raise
+    end_run(run_dir, record, "complete")
+
+
+def end_run(run_dir: str | Path, record: dict[str, Any], status: str, **extra: Any) -> None:
+    """Rewrite ``run.json`` with the final ``status`` (``complete`` or ``failed``)."""
+    assert status in STATUSES
+    record.update(status=status, ended=now(), **extra)
+    write_json(Path(run_dir) / RUN_FILE, record)
+
+
+# -- config, metrics, predictions -------------------------------------------------------------
+def write_config(run_dir: str | Path, cfg: DictConfig) -> None:
+    """Write the resolved config as ``config.yaml``."""
+    path = Path(run_dir) / CONFIG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(OmegaConf.to_yaml(cfg, resolve=True))
+
+
+def read_config(run_dir: str | Path) -> DictConfig:
+    """The resolved config a run was made with."""
+    return OmegaConf.load(Path(run_dir) / CONFIG_FILE)
+
+
+def write_metrics(run_dir: str | Path, metrics: Mapping[str, float]) -> None:
+    """Write ``metrics.json``: flat ``split/metric`` keys."""
+    write_json(Path(run_dir) / METRICS_FILE, dict(metrics))
+
+
+def read_metrics(run_dir: str | Path) -> dict[str, float]:
+    """Read ``metrics.json`` of a run."""
+    return read_json(Path(run_dir) / METRICS_FILE)
+
+
+def predictions_path(run_dir: str | Path, split: str) -> Path:
+    """Where the per-example predictions of ``split`` go."""
+    return Path(run_dir) / PREDICTIONS_DIR / f"{split}.jsonl"
+
+
+def write_predictions(run_dir: str | Path, split: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write ``predictions/<split>.jsonl``, one JSON object per example."""
+    path = predictions_path(run_dir, split)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def read_predictions(run_dir: str | Path, split: str) -> list[dict[str, Any]]:
+    """Read ``predictions/<split>.jsonl`` back as a list of dicts."""
+    path = predictions_path(run_dir, split)
+    if not path.is_file():
+        raise StanceError(problem(str(path), "no predictions for this split", "rerun the run"))
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+# -- the model folder -------------------------------------------------------------------------
+def save_model_atomic(model: Any, dest: str | Path, card: str) -> Path:
+    """Save ``model`` and its card into a temp folder, then rename it to ``dest``.
+
+    A run killed mid-save leaves only the temp folder (never a ``model/`` that loads half-written).
+    """
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex}")
+    model.save(tmp)
+    (tmp / MODEL_CARD).write_text(card)
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex}")
+        os.replace(dest, old)
+        os.replace(tmp, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, dest)
+    return dest
+
+
+def model_card(info: Mapping[str, Any], cfg: DictConfig, metrics: Mapping[str, float]) -> str:
+    """The model folder's ``README.md``: data and fingerprint, config, metrics, commit, versions."""
+    lines = [
+        f"# Stance model `{info.get('model')}` on `{info.get('dataset')}`",
+        "",
+        f"- dataset: `{info.get('dataset')}`, fingerprint `{info.get('dataset_fingerprint')}`",
+        f"- labels: {', '.join(info.get('labels', []))}",
+        f"- seed: {info.get('seed')}",
+        f"- git commit: `{info.get('git_commit') or git_commit()}`",
+        f"- trained: {now()}",
+        "- libraries: "
+        + ", ".join(f"{k} {v}" for k, v in (info.get("libraries") or library_versions()).items()),
+        "",
+        "Load it with `stance.load_model(<this folder>)`; label new text with "
+        "`python scripts/predict.py model=<this folder> input=FILE`.",
+        "",
+        "## Metrics",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    headline = ("f_avg", "f_avg_ci_low", "f_avg_ci_high", "f1_macro", "accuracy", "roc_auc", "ece")
+    for split in ("validation", "test"):
+        for name in headline:
+            key = f"{split}/{name}"
+            if key in metrics:
+                lines.append(f"| {key} | {metrics[key]:.4f} |")
+    lines += ["", "## Config", "", "```yaml", OmegaConf.to_yaml(cfg, resolve=True).rstrip(), "```"]
+    return "\n".join(lines) + "\n"

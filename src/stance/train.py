@@ -1,0 +1,125 @@
+"""``train(cfg)``: dataset -> model -> evaluation -> run record (and optionally MLflow)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+import stance.config_schemas  # noqa: F401  (registers the config schemas)
+from stance import models, runs
+from stance.errors import StanceError, problem
+from stance.evaluation import evaluate_configured, prepare_dataset
+from stance.trackers import flatten
+
+# Keys that do not change what a run computes: left out of the config hash that decides whether
+# a complete run in the same folder can be reused.
+NOT_IN_HASH = ("run_dir", "rerun", "logger", "sweep_name", "paths", "optimized_metric")
+HEADLINE_KEYS = (
+    "test/f_avg",
+    "test/f_avg_ci_low",
+    "test/f_avg_ci_high",
+    "test/f1_macro",
+    "test/accuracy",
+    "validation/f_avg",
+)
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """A short hash of the resolved config, without the keys in ``NOT_IN_HASH``."""
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    for key in NOT_IN_HASH:
+        plain.pop(key, None)
+    return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _reusable(run_dir: Path, digest: str, fingerprint: str | None) -> bool:
+    """True when ``run_dir`` holds a complete run of the same config on the same data."""
+    info = runs.read_run(run_dir)
+    return bool(
+        info
+        and info.get("status") == "complete"
+        and info.get("config_hash") == digest
+        and info.get("dataset_fingerprint") == fingerprint
+        and (run_dir / runs.METRICS_FILE).is_file()
+    )
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Train ``cfg.model`` on ``cfg.dataset``, evaluate it and write the run record into
+    ``cfg.run_dir``; returns the flat metrics. A complete run of the same config is reused."""
+    run_dir = Path(cfg.run_dir)
+    dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
+    fingerprint = card.get("fingerprint")
+    digest = config_hash(cfg)
+    if not cfg.rerun and _reusable(run_dir, digest, fingerprint):
+        print(
+            f"{run_dir}: already holds a complete run of this config; skipping "
+            "(add rerun=true to train again)"
+        )
+        return runs.read_metrics(run_dir)
+    previous = runs.read_run(run_dir)
+    if previous and previous.get("status") != "complete":
+        print(f"{run_dir}: found a {previous.get('status')} run; continuing in the same folder")
+
+    labels = list(dataset["train"].features["label"].names)
+    info = {
+        "run_dir": str(run_dir),
+        "dataset": cfg.dataset.name,
+        "dataset_fingerprint": fingerprint,
+        "labels": labels,
+        "model": cfg.model.get("name"),
+        "seed": cfg.seed,
+        "config_hash": digest,
+        "overrides": _overrides(),
+    }
+    runs.write_config(run_dir, cfg)
+    with runs.recording(run_dir, info) as record:
+        model = models.build(cfg.model)
+        model.fit(dataset["train"], dataset.get("validation"))
+        metrics = evaluate_configured(model, dataset, cfg, run_dir)
+        card_text = runs.model_card(record, cfg, metrics)
+        runs.save_model_atomic(model, run_dir / runs.MODEL_DIR, card_text)
+        tracker = instantiate(cfg.logger)
+        params = flatten(OmegaConf.to_container(cfg, resolve=True))
+        name = f"{cfg.dataset.name}/{cfg.model.get('name')}/{run_dir.name}"
+        record["tracker_run_id"] = tracker.log_run(name, params, metrics, run_dir)
+    print_summary(run_dir, metrics)
+    return metrics
+
+
+def _overrides() -> list[str]:
+    """The command-line overrides of this Hydra job (empty outside Hydra)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    return list(HydraConfig.get().overrides.task)
+
+
+def print_summary(run_dir: str | Path, metrics: dict[str, Any], with_model: bool = True) -> None:
+    """Tell the user where everything went and the headline numbers."""
+    run_dir = Path(run_dir)
+    shown = ", ".join(f"{k}={metrics[k]:.3f}" for k in HEADLINE_KEYS if k in metrics)
+    print(f"run directory: {run_dir}")
+    print(f"  metrics:     {run_dir / runs.METRICS_FILE}  ({shown})")
+    print(f"  predictions: {run_dir / runs.PREDICTIONS_DIR}/")
+    if with_model:
+        print(f"  model:       {run_dir / runs.MODEL_DIR}/  (card: {runs.MODEL_CARD})")
+
+
+def require_metric(metrics: dict[str, float], name: str) -> float:
+    """The metric a sweep optimizes, with a clear message when the run did not produce it."""
+    if name not in metrics:
+        raise StanceError(
+            problem(
+                "optimized_metric",
+                f"{name!r} is not among this run's metrics",
+                f"use one of e.g. {sorted(k for k in metrics if k.endswith('f_avg'))}",
+            )
+        )
+    return metrics[name]
