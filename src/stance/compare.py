@@ -25,8 +25,8 @@ from stance.compare_records import (
     TestSet,
     find_run_dirs,
     group_runs,
+    load_run,
     matches,
-    read_run,
     section_predictions,
 )
 from stance.errors import StanceError, problem
@@ -164,7 +164,7 @@ def _check(cfg: CompareConfig) -> None:
 def compare(cfg: CompareConfig) -> list[SectionTable]:
     """Read every run under ``cfg.runs`` that passes ``cfg.where``; one table per test set."""
     _check(cfg)
-    runs = [read_run(p) for p in find_run_dirs(cfg.runs)]
+    runs = [load_run(p) for p in find_run_dirs(cfg.runs)]
     runs = [r for r in runs if matches(r, dict(cfg.where))]
     if not runs:
         raise StanceError(

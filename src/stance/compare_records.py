@@ -9,7 +9,6 @@ the seeds of one config form one row.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -19,9 +18,9 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
+from stance import runs
 from stance.errors import StanceError, problem
 
-RUN_RECORD = "run.json"
 NO_RECORD = "no record"
 UNKNOWN = "?"
 
@@ -72,20 +71,6 @@ class Section:
     configs: list[Config]
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    """Read a JSON file, naming the file when it is broken."""
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise StanceError(
-            problem(
-                f"{path}:{err.lineno}",
-                f"not valid JSON ({err.msg})",
-                "delete the broken run folder or rerun that run",
-            )
-        ) from err
-
-
 def _parse_overrides(items: Sequence[str]) -> dict[str, str]:
     """``["model=tfidf_svm", "+x=1"]`` -> ``{"model": "tfidf_svm", "x": "1"}``."""
     pairs = (item.split("=", 1) for item in items if "=" in item)
@@ -104,34 +89,25 @@ def find_run_dirs(folders: Sequence[str | Path]) -> list[Path]:
                     "pass existing output folders, e.g. runs=[outputs,multirun]",
                 )
             )
-        found.update(p.parent for p in folder.rglob(RUN_RECORD))
+        found.update(p.parent for p in folder.rglob(runs.RUN_FILE))
         found.update(p.parent for p in folder.rglob(".hydra") if p.is_dir())
     return sorted(found)
 
 
-def read_run(path: Path) -> Run:
+def load_run(path: Path) -> Run:
     """Read one run folder; a folder without ``run.json`` has status ``no record``."""
     hydra_dir = path / ".hydra"
-    config_file = next(
-        (f for f in (path / "config.yaml", hydra_dir / "config.yaml") if f.is_file()), None
-    )
-    config = OmegaConf.load(config_file) if config_file else None
-    record_file = path / RUN_RECORD
-    if not record_file.is_file():
+    configs = [f for f in (path / runs.CONFIG_FILE, hydra_dir / "config.yaml") if f.is_file()]
+    config = OmegaConf.load(configs[0]) if configs else None
+    record = runs.read_run(path)
+    if record is None:
         overrides_file = hydra_dir / "overrides.yaml"
-        items = (
-            OmegaConf.to_container(OmegaConf.load(overrides_file))
-            if overrides_file.is_file()
-            else []
-        )
-        overrides = _parse_overrides(items)
+        items = OmegaConf.load(overrides_file) if overrides_file.is_file() else []
+        overrides = _parse_overrides(list(items))
         dataset = OmegaConf.select(config, "dataset.name", default=UNKNOWN) if config else UNKNOWN
-        return Run(
-            path, NO_RECORD, dataset, UNKNOWN, overrides, overrides.get("seed"), config=config
-        )
-    record = _read_json(record_file)
-    metrics_file = path / "metrics.json"
-    metrics = _read_json(metrics_file) if metrics_file.is_file() else {}
+        seed = overrides.get("seed")
+        return Run(path, NO_RECORD, dataset, UNKNOWN, overrides, seed, config=config)
+    has_metrics = (path / runs.METRICS_FILE).is_file()
     return Run(
         path=path,
         status=record.get("status", NO_RECORD),
@@ -139,7 +115,7 @@ def read_run(path: Path) -> Run:
         fingerprint=str(record.get("dataset_fingerprint", UNKNOWN)),
         overrides=_parse_overrides(record.get("overrides", [])),
         seed=record.get("seed"),
-        metrics=metrics,
+        metrics=runs.read_metrics(path) if has_metrics else {},
         config=config,
     )
 
@@ -179,23 +155,19 @@ def identity(run: Run, ignore: Sequence[str]) -> dict[str, str]:
 
 def read_predictions(path: Path, split: str = "test") -> dict[str, tuple[str, str]]:
     """``{id: (gold, pred)}`` from ``predictions/<split>.jsonl``; empty when the file is missing."""
-    file = path / "predictions" / f"{split}.jsonl"
-    if not file.is_file():
+    if not runs.predictions_path(path, split).is_file():
         return {}
-    rows = {}
-    for lineno, line in enumerate(file.read_text().splitlines(), start=1):
-        try:
-            row = json.loads(line)
-            rows[str(row["id"])] = (str(row["gold"]), str(row["pred"]))
-        except (json.JSONDecodeError, KeyError) as err:
-            raise StanceError(
-                problem(
-                    f"{file}:{lineno}",
-                    f"not a prediction line with id, gold and pred ({err})",
-                    "rerun that run to rewrite its predictions",
-                )
-            ) from err
-    return rows
+    rows = runs.read_predictions(path, split)
+    try:
+        return {str(row["id"]): (str(row["gold"]), str(row["pred"])) for row in rows}
+    except KeyError as err:
+        raise StanceError(
+            problem(
+                str(runs.predictions_path(path, split)),
+                f"a prediction line has no {err} field",
+                "rerun that run to rewrite its predictions",
+            )
+        ) from err
 
 
 def _test_digest(rows: dict[str, tuple[str, str]]) -> str | None:
