@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import hydra
 from omegaconf import DictConfig
 
@@ -9,7 +11,8 @@ import stance.config_schemas
 import stance.runs  # noqa: F401  (registers the resolvers used in hydra.run.dir)
 from stance.cli import user_errors
 from stance.evaluation import evaluate_saved
-from stance.train import print_summary
+from stance.predict import model_path_argv
+from stance.training import print_summary
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="evaluate")
@@ -21,4 +24,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    sys.argv = model_path_argv(sys.argv)
     main()

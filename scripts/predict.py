@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import hydra
 from omegaconf import DictConfig
 
 import stance.config_schemas  # noqa: F401  (registers the config schemas)
 from stance.cli import user_errors
-from stance.predict import predict_command
+from stance.predict import model_path_argv, predict_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="predict")
@@ -18,4 +20,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    sys.argv = model_path_argv(sys.argv)
     main()

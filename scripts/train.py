@@ -7,13 +7,13 @@ from omegaconf import DictConfig
 
 import stance.runs  # noqa: F401  (registers the resolvers used in hydra.run.dir)
 from stance.cli import user_errors
-from stance.train import require_metric, train
+from stance.training import require_metric, train
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")
 @user_errors
 def main(cfg: DictConfig) -> float | None:
-    """Run ``stance.train``; return the optimized metric for sweepers (e.g. Optuna)."""
+    """Run ``stance.train(cfg)``; return the optimized metric for sweepers (e.g. Optuna)."""
     metrics = train(cfg)
     return require_metric(metrics, cfg.optimized_metric) if cfg.optimized_metric else None
 

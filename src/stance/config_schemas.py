@@ -47,7 +47,7 @@ class TrainConfig:
 class EvaluateConfig:
     """``scripts/evaluate.py``: re-evaluate a saved model on any dataset."""
 
-    model: str = MISSING  # a run directory or a model folder
+    model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
     dataset: Any = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
@@ -59,7 +59,7 @@ class EvaluateConfig:
 class PredictConfig:
     """``scripts/predict.py``: label texts or an article with a saved model."""
 
-    model: str = MISSING  # a run directory or a model folder
+    model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
     input: str | None = None  # .txt (one article), .jsonl, .csv; null or '-' reads stdin
     input_format: str | None = None  # txt|jsonl|csv; needed for stdin, else from the extension
     output: str | None = None  # .jsonl or .csv; null writes JSONL to stdout

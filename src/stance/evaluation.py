@@ -153,7 +153,7 @@ def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
     """``scripts/evaluate.py``: a saved model on ``cfg.dataset``, written into ``cfg.run_dir``."""
     from stance.predict import load_model
 
-    predictor = load_model(cfg.model)
+    predictor = load_model(cfg.model_path)
     dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
     run_dir = Path(cfg.run_dir)
     info = {

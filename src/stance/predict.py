@@ -155,7 +155,7 @@ def predict_command(cfg: Any) -> int:
 
     from stance.predict_io import input_format, output_format, read_rows, write_rows
 
-    predictor = load_model(cfg.model)
+    predictor = load_model(cfg.model_path)
     rows = read_rows(cfg.input, input_format(cfg.input, cfg.input_format))
     out_rows = label_rows(predictor, rows, cfg.target, cfg.batch_size)
     fmt = output_format(cfg.output, cfg.output_format)
@@ -168,3 +168,14 @@ def predict_command(cfg: Any) -> int:
             write_rows(out_rows, fh, fmt, predictor.classes)
         print(f"wrote {len(out_rows)} rows to {path}", file=sys.stderr)
     return len(out_rows)
+
+
+def model_path_argv(argv: Sequence[str]) -> list[str]:
+    """Command-line ``model=PATH`` -> ``model_path=PATH``.
+
+    ``configs/model/`` is a config group, so Hydra would read ``model=PATH`` as picking a model
+    config; evaluate and predict take a saved model's path instead.
+    """
+    return [
+        f"model_path={arg[len('model=') :]}" if arg.startswith("model=") else arg for arg in argv
+    ]

@@ -1,0 +1,100 @@
+"""The run record: atomic writes, status lifecycle, the model folder and the run-dir resolver."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from stance import runs
+from stance.errors import StanceError
+
+
+class FakeModel:
+    """Writes two files; optionally dies between them like a killed process."""
+
+    def __init__(self, die: bool = False) -> None:
+        self.die = die
+
+    def save(self, path: str | Path) -> None:
+        """Write ``weights`` then ``stance_model.json`` (the marker that makes it loadable)."""
+        folder = Path(path)
+        folder.mkdir(parents=True)
+        (folder / "weights").write_text("w")
+        if self.die:
+            raise KeyboardInterrupt
+        (folder / "stance_model.json").write_text('{"family": "tfidf", "classes": []}')
+
+
+def test_model_folder_appears_only_when_complete(tmp_path: Path) -> None:
+    dest = tmp_path / "model"
+    with pytest.raises(KeyboardInterrupt):
+        runs.save_model_atomic(FakeModel(die=True), dest, "card")
+    assert not dest.exists()
+    runs.save_model_atomic(FakeModel(), dest, "# card\n")
+    assert (dest / "stance_model.json").is_file()
+    assert (dest / runs.MODEL_CARD).read_text() == "# card\n"
+
+
+def test_saving_again_replaces_the_old_model(tmp_path: Path) -> None:
+    dest = tmp_path / "model"
+    runs.save_model_atomic(FakeModel(), dest, "old")
+    runs.save_model_atomic(FakeModel(), dest, "new")
+    assert (dest / runs.MODEL_CARD).read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no temp folders left
+
+
+def test_status_lifecycle(tmp_path: Path) -> None:
+    with runs.recording(tmp_path, {"dataset": "demo"}) as record:
+        assert runs.read_run(tmp_path)["status"] == "running"
+        assert record["dataset"] == "demo"
+    info = runs.read_run(tmp_path)
+    assert info["status"] == "complete" and info["ended"] and "libraries" in info
+    assert runs.is_complete(tmp_path)
+
+    with pytest.raises(ValueError), runs.recording(tmp_path, {}):
+        raise ValueError("boom")
+    info = runs.read_run(tmp_path)
+    assert info["status"] == "failed" and info["error"] == "ValueError: boom"
+    assert not runs.is_complete(tmp_path)
+
+
+def test_metrics_and_predictions_round_trip(tmp_path: Path) -> None:
+    runs.write_metrics(tmp_path, {"test/f_avg": 0.5, "test/f1/pro": 0.25})
+    assert runs.read_metrics(tmp_path) == {"test/f_avg": 0.5, "test/f1/pro": 0.25}
+    rows = [{"id": "a", "text": "é", "gold": "pro", "pred": "anti", "proba": {"pro": 0.4}}]
+    runs.write_predictions(tmp_path, "test", rows)
+    assert runs.read_predictions(tmp_path, "test") == rows
+    assert [p.name for p in (tmp_path / runs.PREDICTIONS_DIR).iterdir()] == ["test.jsonl"]
+
+
+def test_broken_json_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / runs.METRICS_FILE).write_text('{"a": 1,\n oops}')
+    with pytest.raises(StanceError, match=r"metrics.json:2: not valid JSON"):
+        runs.read_metrics(tmp_path)
+
+
+def test_run_dir_resolver_is_deterministic() -> None:
+    cfg = OmegaConf.create(
+        {"a": "${stance_dirname:''}", "b": "${stance_dirname:'model.C=2,seed=1'}"}
+    )
+    assert cfg.a == "default"
+    assert cfg.b == "model.C=2,seed=1"
+    assert runs.slug("runs/demo/x y") == "runs_demo_x_y"
+
+
+def test_model_card_has_what_a_reader_needs(tmp_path: Path) -> None:
+    cfg = OmegaConf.create({"model": {"name": "tfidf_logreg", "C": 4.0}})
+    info = {
+        "model": "tfidf_logreg",
+        "dataset": "demo",
+        "dataset_fingerprint": "abc123",
+        "labels": ["pro", "anti"],
+        "seed": 3,
+        "git_commit": "deadbeef",
+        "libraries": {"scikit-learn": "1.9"},
+    }
+    card = runs.model_card(info, cfg, {"test/f_avg": 0.8125})
+    for needle in ("abc123", "deadbeef", "scikit-learn 1.9", "| test/f_avg | 0.8125 |", "C: 4.0"):
+        assert needle in card
