@@ -1,0 +1,24 @@
+"""Agreement between annotation passes: `python scripts/annotation_agreement.py`."""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from stance.annotation import report_agreement
+from stance.cli import user_errors
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="annotation_agreement")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Run ``stance.annotation.report_agreement`` and print the headline numbers."""
+    result = report_agreement(**OmegaConf.to_container(cfg, resolve=True))
+    print(
+        f"{result.n} paragraphs: raw agreement {result.raw_agreement:.3f}, "
+        f"Cohen's kappa {result.kappa:.3f}, {len(result.disagreements)} disagreements -> {cfg.out}"
+    )
+
+
+if __name__ == "__main__":
+    main()
