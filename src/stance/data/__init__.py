@@ -1,0 +1,18 @@
+"""Datasets: read labeled paragraphs, validate, dedup, split, save with a card; split articles."""
+
+from stance.data.build import build_dataset, ensure_dataset, is_current, load_processed
+from stance.data.card import read_card
+from stance.data.paragraphs import split_paragraphs
+from stance.data.schema import BuildDatasetConfig, DatasetConfig, as_dataset_config
+
+__all__ = [
+    "BuildDatasetConfig",
+    "DatasetConfig",
+    "as_dataset_config",
+    "build_dataset",
+    "ensure_dataset",
+    "is_current",
+    "load_processed",
+    "read_card",
+    "split_paragraphs",
+]

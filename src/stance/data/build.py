@@ -1,0 +1,157 @@
+"""Build a dataset end to end (read, validate, dedup, split, save, card) and load it back."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from stance.data import card as cards
+from stance.data.dedup import deduplicate
+from stance.data.loaded import Loaded
+from stance.data.schema import SPLITS, DatasetConfig, as_dataset_config, config_dict
+from stance.data.sources import input_hash, read_source
+from stance.data.splitting import assign_splits
+from stance.data.validate import validate
+from stance.errors import StanceError, problem
+
+OPTIONAL = ("target", "source", "date")
+
+
+def build_dataset(dataset_cfg: Any, processed_root: str | Path) -> Path:
+    """Build `dataset_cfg` into <processed_root>/<name>/ (atomically) and return that folder."""
+    cfg = as_dataset_config(dataset_cfg)
+    loaded = read_source(cfg)
+    valid = validate(loaded, cfg)
+    view = Loaded(valid.table, loaded.files, loaded.unit, loaded.n_input, loaded.input_hash)
+    dedup = deduplicate(valid.table["text"], valid.label, cfg.dedup, cfg.labels, view.where)
+    table = valid.table.filter(pa.array(dedup.keep))
+    label = valid.label[dedup.keep]
+    new_index = np.cumsum(dedup.keep) - 1
+    edges = (new_index[dedup.edges[0]], new_index[dedup.edges[1]])
+    split = assign_splits(table, label, edges, cfg.split, len(cfg.labels), cfg.name)
+    columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in table.column_names)]
+    out = table.select(columns).append_column("label", pa.array(label))
+    splits = {s: out.filter(pa.array(split == k)) for k, s in enumerate(SPLITS)}
+    group = new_index[dedup.group[dedup.keep]]
+    doc = pc.dictionary_encode(table["doc_id"].combine_chunks()).indices.to_numpy()
+    config = config_dict(cfg)
+    card = {
+        "name": cfg.name,
+        "labels": list(cfg.labels),
+        "counts": None,
+        "documents": None,
+        "rows": cards.accounting(
+            loaded.n_input, table.num_rows, dedup.counts, valid.excluded, valid.rejects
+        ),
+        "leakage": cards.leakage(split, doc, group, edges),
+        "dedup": dedup.report,
+        "split": {**config["split"], "date_ranges": _date_ranges(splits)},
+        "source": loaded.extra,
+        "config": config,
+        "input_hash": loaded.input_hash,
+        "config_fingerprint": cards.config_fingerprint(config, loaded.input_hash),
+        "fingerprint": cards.content_fingerprint(splits),
+        "builder_version": cards.BUILDER_VERSION,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rejects_file": "rejects.jsonl" if cfg.on_bad_rows == "skip" else None,
+    }
+    card["counts"], card["documents"] = cards.counts(splits, cfg.labels)
+    if not card["rows"]["balanced"]:
+        raise RuntimeError(f"row accounting does not add up: {card['rows']}")
+    folder = Path(processed_root) / cfg.name
+    _write(folder, _dataset_dict(splits, cfg), card, valid.rejects, cfg)
+    if valid.rejects:
+        print(
+            f"{cfg.name}: {len(valid.rejects)} rows rejected {card['rows']['rejected_by_reason']}"
+            f", see {folder / 'rejects.jsonl'}",
+            file=sys.stderr,
+        )
+    return folder
+
+
+def _date_ranges(splits: dict[str, pa.Table]) -> dict[str, list] | None:
+    if "date" not in splits["train"].column_names:
+        return None
+    return {s: [pc.min(t["date"]).as_py(), pc.max(t["date"]).as_py()] for s, t in splits.items()}
+
+
+def _dataset_dict(splits: dict[str, pa.Table], cfg: DatasetConfig) -> datasets.DatasetDict:
+    label = datasets.ClassLabel(names=list(cfg.labels))
+    names = splits["train"].column_names
+    text = datasets.Value("string")
+    features = datasets.Features({c: label if c == "label" else text for c in names})
+    info = datasets.DatasetInfo(features=features)
+    schema = features.arrow_schema
+    return datasets.DatasetDict(
+        {s: datasets.Dataset(t.cast(schema), info=info.copy()) for s, t in splits.items()}
+    )
+
+
+def _write(
+    folder: Path, dsd: datasets.DatasetDict, card: dict, rejects: list[dict], cfg: DatasetConfig
+) -> None:
+    """Write into a temp folder next to `folder`, then swap it in: no half dataset ever loads."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        dsd.save_to_disk(str(tmp))
+        if cfg.on_bad_rows == "skip":
+            with (tmp / "rejects.jsonl").open("w", encoding="utf-8") as fh:
+                for r in rejects:
+                    fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+        cards.write_card(tmp, card)  # last: a folder without card.json is not a dataset
+        old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_processed(path: str | Path) -> datasets.DatasetDict:
+    """Load a built dataset folder (it must hold a card.json, written last by the build)."""
+    cards.read_card(path)
+    return datasets.load_from_disk(str(path))
+
+
+def is_current(dataset_cfg: Any, processed_root: str | Path) -> bool:
+    """Whether <processed_root>/<name>/ was built from this config and this input."""
+    cfg = as_dataset_config(dataset_cfg)
+    folder = Path(processed_root) / cfg.name
+    if not (folder / "card.json").is_file():
+        return False
+    expected = cards.config_fingerprint(config_dict(cfg), input_hash(cfg))
+    try:
+        return cards.read_card(folder).get("config_fingerprint") == expected
+    except (StanceError, json.JSONDecodeError):
+        return False
+
+
+def ensure_dataset(dataset_cfg: Any, processed_root: str | Path) -> datasets.DatasetDict:
+    """Load the built dataset, building it first when missing or built from another config/input."""
+    cfg = as_dataset_config(dataset_cfg)
+    folder = Path(processed_root) / cfg.name
+    if not is_current(cfg, processed_root):
+        build_dataset(cfg, processed_root)
+    try:
+        return load_processed(folder)
+    except FileNotFoundError:
+        raise StanceError(
+            problem(
+                str(folder),
+                "the built dataset disappeared while loading",
+                "another process is rebuilding it; run again",
+            )
+        ) from None

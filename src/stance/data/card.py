@@ -1,0 +1,154 @@
+"""The dataset card (card.json + card.md): counts, row accounting, leakage proof, fingerprints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from stance.data.schema import SPLITS
+from stance.errors import StanceError, problem
+
+BUILDER_VERSION = 1  # bump when the build logic changes, so ensure_dataset rebuilds
+
+
+def config_fingerprint(config: dict, input_hash: str) -> str:
+    """Hash of the resolved dataset config, the input's content hash and the builder version."""
+    blob = json.dumps([config, input_hash, BUILDER_VERSION], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def content_fingerprint(splits: dict[str, pa.Table]) -> str:
+    """Hash of the built splits' content, independent of how Arrow chunked the columns."""
+    outer = hashlib.sha256()
+    for name, table in splits.items():
+        for column in table.column_names:
+            parts = [xxhash.xxh3_128() for _ in range(3)]  # lengths, bytes, nulls
+            for chunk in table[column].chunks:
+                _update(parts, chunk)
+            outer.update(f"{name}/{column}".encode())
+            for p in parts:
+                outer.update(p.digest())
+    return outer.hexdigest()[:32]
+
+
+def _update(parts: list, chunk: pa.Array) -> None:
+    parts[2].update(pc.is_null(chunk).to_numpy(zero_copy_only=False).tobytes())
+    if pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type):
+        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        off = np.frombuffer(chunk.buffers()[1], kind)[chunk.offset : chunk.offset + len(chunk) + 1]
+        parts[0].update(np.diff(off).astype(np.int64).tobytes())
+        data = chunk.buffers()[2]
+        if data is not None:
+            parts[1].update(memoryview(data)[off[0] : off[-1]])
+    else:
+        parts[1].update(chunk.fill_null(0).to_numpy().astype(np.int64).tobytes())
+
+
+def leakage(split: np.ndarray, doc: np.ndarray, group: np.ndarray, edges: tuple) -> dict:
+    """Overlap between splits: documents, normalised texts, near-duplicate pairs."""
+    out: dict = {}
+    for key, ids in (("documents", doc), ("texts", group)):
+        _, inverse = np.unique(ids, return_inverse=True)
+        seen = np.zeros((inverse.max(initial=-1) + 1, len(SPLITS)), dtype=bool)
+        seen[inverse, split] = True
+        out[f"{key}_in_several_splits"] = int((seen.sum(1) > 1).sum())
+        for i, j in combinations(range(len(SPLITS)), 2):
+            pair = out.setdefault("by_pair", {}).setdefault(f"{SPLITS[i]}/{SPLITS[j]}", {})
+            pair[key] = int((seen[:, i] & seen[:, j]).sum())
+    a, b = edges
+    out["near_duplicate_pairs_across_splits"] = int((split[a] != split[b]).sum())
+    return out
+
+
+def counts(splits: dict[str, pa.Table], labels: list[str]) -> tuple[dict, dict]:
+    """Rows per label x split, and documents per split."""
+    by_label, docs = {}, {}
+    for name, table in splits.items():
+        tally = np.bincount(table["label"].to_numpy(), minlength=len(labels))
+        by_label[name] = {lab: int(n) for lab, n in zip(labels, tally, strict=True)}
+        by_label[name]["total"] = table.num_rows
+        docs[name] = pc.count_distinct(table["doc_id"]).as_py()
+    return by_label, docs
+
+
+def accounting(n_input: int, kept: int, dedup: dict, excluded: dict, rejects: list[dict]) -> dict:
+    """Every input row as kept, merged, dropped, excluded or rejected; `balanced` checks the sum."""
+    rows = {"input": n_input, "kept": kept, **dedup}
+    rows["excluded_by_label"] = dict(excluded)
+    rows["rejected"] = len(rejects)
+    rows["rejected_by_reason"] = dict(Counter(r["kind"] for r in rejects))
+    parts = kept + sum(dedup.values()) + sum(excluded.values()) + len(rejects)
+    rows["balanced"] = parts == n_input
+    return rows
+
+
+def write_card(folder: Path, card: dict) -> None:
+    """Write card.json and card.md into `folder`."""
+    (folder / "card.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
+    (folder / "card.md").write_text(markdown(card))
+
+
+def read_card(path: str | Path) -> dict:
+    """The card.json of a built dataset folder (or the card.json path itself)."""
+    path = Path(path)
+    file = path if path.suffix == ".json" else path / "card.json"
+    if not file.is_file():
+        raise StanceError(
+            problem(
+                str(path),
+                "no card.json: not a (complete) built dataset",
+                "build it: python scripts/build_dataset.py dataset=<name>",
+            )
+        )
+    return json.loads(file.read_text())
+
+
+def markdown(card: dict) -> str:
+    """A short human summary of the card."""
+    labels = card["labels"]
+    lines = [
+        f"# Dataset `{card['name']}`",
+        "",
+        f"Source: `{card['config']['path']}` ({card['config']['format']}). "
+        f"Split: {card['split']['strategy']}, seed {card['split']['seed']}. "
+        f"Fingerprint `{card['fingerprint']}`.",
+        "",
+        "| split | " + " | ".join(labels) + " | rows | documents |",
+        "|---" * (len(labels) + 3) + "|",
+    ]
+    for s in SPLITS:
+        c = card["counts"][s]
+        row = [s, *(str(c[lab]) for lab in labels), str(c["total"]), str(card["documents"][s])]
+        lines.append("| " + " | ".join(row) + " |")
+    rows = card["rows"]
+    excluded = sum(rows["excluded_by_label"].values())
+    leak = card["leakage"]
+    lines += [
+        "",
+        f"Rows: {rows['input']} in = {rows['kept']} kept + {rows['duplicates_merged']} merged "
+        f"duplicates + {rows['conflicts_dropped']} dropped label conflicts + "
+        f"{rows['near_duplicates_dropped']} dropped near-duplicates + {excluded} excluded by "
+        f"label {rows['excluded_by_label']} + {rows['rejected']} rejected "
+        f"{rows['rejected_by_reason']} ({'adds up' if rows['balanced'] else 'DOES NOT ADD UP'}).",
+        "",
+        f"Leakage: {leak['documents_in_several_splits']} documents and "
+        f"{leak['texts_in_several_splits']} normalised texts in more than one split; "
+        f"{leak['near_duplicate_pairs_across_splits']} near-duplicate pairs across splits.",
+        "",
+        f"Dedup: {card['dedup']['exact']['groups']} exact-duplicate groups "
+        f"({card['dedup']['exact']['mode']}), {card['dedup']['conflicts']['groups']} with "
+        f"conflicting labels ({card['dedup']['conflicts']['policy']}), "
+        f"{card['dedup']['near']['pairs']} near-duplicate pairs at Jaccard >= "
+        f"{card['dedup']['near']['threshold']} ({card['dedup']['near']['action']}).",
+    ]
+    if card.get("source"):
+        lines += ["", f"Source details: {json.dumps(card['source'])}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,199 @@
+"""Exact duplicates (after NFKC, case and whitespace normalisation), label conflicts, near-dups.
+
+Exact: rows whose shingle keys collide are compared by their normalised text; equal ones form a
+group headed by the first row. Near: rows sharing a (sampled) word-bigram shingle are candidates,
+their exact shingle-set Jaccard decides; shingles shared by more than `max_bucket` rows are too
+common to say anything and are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from stance.data.schema import DedupConfig
+from stance.data.shingles import Shingles, normalize, shingles
+from stance.errors import StanceError, problem
+
+EXAMPLES = 5
+_SAMPLE_ABOVE = 4_000_000  # shingles; above this only 1 in 4 shingles proposes candidates
+
+
+@dataclass
+class Dedup:
+    """Which rows survive, their exact-duplicate group, near-duplicate edges, counts and report."""
+
+    keep: np.ndarray  # (n,) bool
+    group: np.ndarray  # (n,) index of the first row with the same normalised text
+    edges: tuple[np.ndarray, np.ndarray]  # near-duplicate pairs (a < b) among kept rows
+    counts: dict[str, int] = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+
+
+def exact_groups(key: np.ndarray, texts: pa.ChunkedArray) -> np.ndarray:
+    """Per row, the index of the first row with the same normalised text."""
+    group = np.arange(len(key))
+    candidates = np.flatnonzero(pd.Series(key).duplicated(keep=False).to_numpy())
+    heads: dict[str, int] = {}
+    for i, text in zip(candidates.tolist(), texts.take(candidates).to_pylist(), strict=True):
+        group[i] = heads.setdefault(normalize(text), i)
+    return group
+
+
+def deduplicate(
+    texts: pa.ChunkedArray,
+    label: np.ndarray,
+    cfg: DedupConfig,
+    labels: list[str],
+    where: Callable[[int], str],
+) -> Dedup:
+    """Collapse exact duplicates, resolve label conflicts, find (and maybe drop) near-duplicates."""
+    sh = shingles(texts)
+    group = exact_groups(sh.key, texts)
+    keep, counts, report = _collapse(group, label, cfg, labels, where)
+    a, b, jac = near_pairs(sh, keep, cfg.threshold, cfg.max_bucket)
+    dropped, found = 0, len(a)
+    if cfg.action == "drop" and len(a):
+        comp = components(len(keep), a, b)
+        head = np.full(comp.max() + 1, len(keep))
+        np.minimum.at(head, comp[a], a)
+        nodes = np.unique(np.concatenate([a, b]))
+        drop = nodes[head[comp[nodes]] != nodes]
+        keep[drop] = False
+        dropped = len(drop)
+        alive = keep[a] & keep[b]
+        a, b, jac = a[alive], b[alive], jac[alive]
+    counts["near_duplicates_dropped"] = dropped
+    report["near"] = {
+        "threshold": cfg.threshold,
+        "action": cfg.action,
+        "pairs": int(found),
+        "rows_dropped": dropped,
+        "examples": [
+            {"a": where(int(i)), "b": where(int(j)), "jaccard": round(float(s), 3)}
+            for i, j, s in zip(a[:EXAMPLES], b[:EXAMPLES], jac[:EXAMPLES], strict=True)
+        ],
+    }
+    return Dedup(keep, group, (a, b), counts, report)
+
+
+def _collapse(
+    group: np.ndarray,
+    label: np.ndarray,
+    cfg: DedupConfig,
+    labels: list[str],
+    where: Callable[[int], str],
+) -> tuple[np.ndarray, dict[str, int], dict]:
+    keep = np.ones(len(group), dtype=bool)
+    members: dict[int, list[int]] = {}
+    for i in np.flatnonzero(group != np.arange(len(group))).tolist():
+        members.setdefault(int(group[i]), [int(group[i])]).append(i)
+    merged = conflict_rows = 0
+    conflicts: list[dict] = []
+    for rows in members.values():
+        labs = label[rows]
+        winner = labs[0]
+        if (labs != labs[0]).any():
+            names = [labels[x] for x in labs]
+            conflicts.append({"rows": [where(r) for r in rows], "labels": names})
+            if cfg.exact == "collapse" and cfg.conflicts == "error":
+                raise StanceError(_conflict_message(conflicts[-1]))
+            votes = np.bincount(labs)
+            tie = (votes == votes.max()).sum() > 1
+            if cfg.exact == "collapse" and (cfg.conflicts == "drop" or tie):
+                keep[rows] = False
+                conflict_rows += len(rows)
+                continue
+            winner = votes.argmax()
+        if cfg.exact == "collapse":
+            first = rows[int(np.flatnonzero(labs == winner)[0])]
+            keep[rows] = False
+            keep[first] = True
+            merged += len(rows) - 1
+    counts = {"duplicates_merged": merged, "conflicts_dropped": conflict_rows}
+    report = {
+        "exact": {
+            "mode": cfg.exact,
+            "groups": len(members),
+            "rows_in_groups": sum(len(r) for r in members.values()),
+            "merged": merged,
+            "examples": [[where(r) for r in rows] for rows in list(members.values())[:EXAMPLES]],
+        },
+        "conflicts": {
+            "policy": cfg.conflicts,
+            "groups": len(conflicts),
+            "rows_dropped": conflict_rows,
+            "examples": conflicts[:EXAMPLES],
+        },
+    }
+    return keep, counts, report
+
+
+def _conflict_message(conflict: dict) -> str:
+    pairs = ", ".join(f"{w} ({lab})" for w, lab in zip(*conflict.values(), strict=True))
+    return problem(
+        conflict["rows"][0],
+        f"the same text (after normalisation) has different labels: {pairs}",
+        "fix the labels, or set dataset.dedup.conflicts=drop (drop them all) or =majority",
+    )
+
+
+def near_pairs(
+    sh: Shingles, keep: np.ndarray, threshold: float, max_bucket: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of kept rows (a < b) whose shingle-set Jaccard is at least `threshold`."""
+    n = len(keep)
+    idx = np.arange(len(sh.hash))
+    if len(sh.hash) > _SAMPLE_ABOVE:
+        idx = np.flatnonzero(sh.hash < np.uint64(1 << 62))
+    row = np.searchsorted(sh.start, idx, side="right") - 1
+    on = keep[row]
+    idx, row = idx[on], row[on]
+    sampled = np.bincount(row, minlength=n)
+    h = sh.hash[idx]
+    shared = pd.Series(h).duplicated(keep=False).to_numpy()
+    h, row = h[shared], row[shared]
+    order = np.lexsort((row, h))
+    h, row = h[order], row[order]
+    fresh = np.r_[True, (h[1:] != h[:-1]) | (row[1:] != row[:-1])]
+    h, row = h[fresh], row[fresh]
+    bucket = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+    size = np.diff(np.r_[bucket, len(h)])
+    firsts, seconds = [], []
+    for s in np.unique(size[(size >= 2) & (size <= max_bucket)]).tolist():
+        i, j = np.triu_indices(s, 1)
+        at = bucket[size == s][:, None]
+        firsts.append(row[at + i].ravel())
+        seconds.append(row[at + j].ravel())
+    if not firsts:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0)
+    pair, common = np.unique(
+        np.concatenate(firsts) * n + np.concatenate(seconds), return_counts=True
+    )
+    a, b = pair // n, pair % n
+    estimate = common / (sampled[a] + sampled[b] - common)
+    # the sampled estimate is noisy for short rows; check the exact Jaccard above a wide margin
+    likely = estimate >= threshold - 0.3
+    a, b = a[likely], b[likely]
+    jac = np.array([_jaccard(sh, i, j) for i, j in zip(a.tolist(), b.tolist(), strict=True)])
+    close = jac >= threshold if len(jac) else np.zeros(0, bool)
+    return a[close], b[close], jac[close]
+
+
+def _jaccard(sh: Shingles, i: int, j: int) -> float:
+    x = set(sh.hash[sh.start[i] : sh.start[i + 1]].tolist())
+    y = set(sh.hash[sh.start[j] : sh.start[j + 1]].tolist())
+    return len(x & y) / len(x | y)
+
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected-component label of each of `n` nodes given undirected edges (a, b)."""
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]

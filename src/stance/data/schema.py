@@ -1,0 +1,138 @@
+"""Dataclass schemas: a dataset config node (configs/dataset/<name>.yaml) and build_dataset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from stance.errors import StanceError, problem
+
+FORMATS = ("csv", "tsv", "jsonl", "parquet", "articles", "tweeteval")
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class ColumnsConfig:
+    """Our field -> the input's column name; null means the input has no such column."""
+
+    text: str | None = "text"  # not used by `articles` (the text comes from the article files)
+    label: str = "label"
+    id: str | None = None  # null: stable ids `<name>-<row>` are generated
+    doc_id: str | None = None  # null: every row is its own document
+    target: str | None = None
+    source: str | None = None
+    date: str | None = None  # ISO YYYY-MM-DD; needed by split.strategy=time
+    split: str | None = None  # train|validation|test (val/dev accepted); split.strategy=predefined
+    paragraph_index: str = "paragraph_index"  # `articles` label sheet only
+
+
+@dataclass
+class SplitConfig:
+    """How rows are assigned to train / validation / test."""
+
+    strategy: str = "grouped"  # grouped (by doc_id) | random | time (by date) | predefined
+    ratios: dict[str, float] = field(
+        default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1}
+    )
+    stratify: bool = True  # grouped/random: keep the label mix of every split close to the whole
+    seed: int = 0
+
+
+@dataclass
+class DedupConfig:
+    """Exact and near-duplicate handling (see stance.data.dedup)."""
+
+    exact: str = "collapse"  # collapse (keep the first copy) | report (keep all, count them)
+    conflicts: str = "error"  # same text, different labels: error | drop | majority
+    threshold: float = 0.7  # Jaccard of word-bigram shingles at or above which rows are near-dups
+    action: str = "same_split"  # near-dups: same_split | drop (keep the first) | report
+    max_bucket: int = 50  # shingles shared by more rows than this are too common to link rows
+
+
+@dataclass
+class DatasetConfig:
+    """One data source: where it is, how to read it, its labels, how to split and dedup it."""
+
+    name: str = MISSING  # output folder <processed_root>/<name>/
+    format: str = MISSING  # csv | tsv | jsonl | parquet | articles | tweeteval
+    path: str = MISSING  # a file; a folder of <doc_id>.txt for articles; the tweeteval root
+    label_sheet: str | None = None  # articles: CSV doc_id,paragraph_index,label[,target,...]
+    columns: ColumnsConfig = field(default_factory=ColumnsConfig)
+    labels: list[str] = MISSING  # the label set and its order, declared once
+    label_map: dict[str, str] = field(default_factory=dict)  # raw -> canonical (case-insensitive)
+    targets: dict[str, str] = field(default_factory=dict)  # tweeteval: folder -> target phrase
+    split: SplitConfig = field(default_factory=SplitConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    on_bad_rows: str = "error"  # error: stop at the first bad row | skip: write rejects.jsonl
+
+
+@dataclass
+class BuildDatasetConfig:
+    """``scripts/build_dataset.py``: build one dataset into <processed_root>/<dataset.name>/."""
+
+    dataset: DatasetConfig = MISSING
+    processed_root: str = "data/processed"
+    force: bool = False  # rebuild even when the stored config_fingerprint matches
+
+
+_CHOICES = {
+    "format": FORMATS,
+    "split.strategy": ("grouped", "random", "time", "predefined"),
+    "dedup.exact": ("collapse", "report"),
+    "dedup.conflicts": ("error", "drop", "majority"),
+    "dedup.action": ("same_split", "drop", "report"),
+    "on_bad_rows": ("error", "skip"),
+}
+
+
+def as_dataset_config(cfg: Any) -> DatasetConfig:
+    """Validate a dataset node (DictConfig, dict or DatasetConfig) against the schema."""
+    if isinstance(cfg, DatasetConfig):
+        return cfg
+    if isinstance(cfg, DictConfig):
+        cfg = OmegaConf.to_container(cfg, resolve=True)
+    name = cfg.get("name", "?") if isinstance(cfg, dict) else "?"
+    where = f"dataset config '{name}'"
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(DatasetConfig), cfg)
+        out: DatasetConfig = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        fix = "compare the keys with configs/dataset/csv_template.yaml"
+        raise StanceError(problem(where, str(err).splitlines()[0], fix)) from None
+    for key, allowed in _CHOICES.items():
+        value = OmegaConf.select(OmegaConf.structured(out), key)
+        if value not in allowed:
+            raise StanceError(
+                problem(where, f"{key}={value!r} is not one of {allowed}", f"set {key}")
+            )
+    ratios = out.split.ratios
+    if set(ratios) != set(SPLITS) or abs(sum(ratios.values()) - 1) > 1e-6:
+        raise StanceError(
+            problem(
+                where,
+                f"split.ratios {ratios} must give train, validation and test and sum to 1",
+                "e.g. split.ratios={train:0.8,validation:0.1,test:0.1}",
+            )
+        )
+    if len(set(out.labels)) != len(out.labels) or len(out.labels) < 2:
+        raise StanceError(
+            problem(where, f"labels {out.labels} must be 2+ distinct names", "fix `labels`")
+        )
+    return out
+
+
+def config_dict(cfg: DatasetConfig) -> dict:
+    """The config as plain JSON-able data (what the card stores and the fingerprint hashes)."""
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+
+
+def register() -> None:
+    """Store the build_dataset schema in Hydra's ConfigStore."""
+    ConfigStore.instance().store(name="build_dataset_schema", node=BuildDatasetConfig)
+
+
+register()

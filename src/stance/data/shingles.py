@@ -1,0 +1,114 @@
+"""Vectorised text keys: exact-duplicate candidates and word-bigram shingles for near-duplicates.
+
+Works on the UTF-8 bytes of an Arrow string column with numpy, chunk by chunk. Rows with non-ASCII
+characters are first NFKC-normalised and lower-cased by pyarrow. A *token* is the first 8 bytes of
+a word (words are split on bytes <= 0x20: whitespace and controls), case-folded by setting bit 5 of
+each byte; a *shingle* hashes a pair of consecutive tokens (the first word pairs with a start
+marker), and a row's *key* is the sum of its shingle hashes. Texts equal after normalisation get
+equal keys, never the reverse: keys only propose candidates, which are then compared exactly.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_U = np.uint64
+_ONES = _U(0x0101010101010101)
+_BELOW = _U(0x2121212121212121)  # SWAR: flags bytes < 0x21 (space, tab, newline, controls)
+_HIGH = _U(0x8080808080808080)
+_CASE = _U(0x2020202020202020)  # OR-ing bit 5 lower-cases ASCII letters (candidates only)
+_ALL = _U(0xFFFFFFFFFFFFFFFF)
+_PIECE = 1024  # rows per numpy pass: small enough for the temporaries to stay in CPU cache
+
+
+def normalize(text: str) -> str:
+    """Exact-duplicate normal form: Unicode NFKC, lower case, whitespace runs to one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """A 64-bit finaliser (splitmix64), in place."""
+    h ^= h >> _U(30)
+    h *= _U(0xBF58476D1CE4E5B9)
+    h ^= h >> _U(27)
+    h *= _U(0x94D049BB133111EB)
+    h ^= h >> _U(31)
+    return h
+
+
+@dataclass
+class Shingles:
+    """Per row a `key` (exact-duplicate candidate); row i's shingles: hash[start[i]:start[i+1]]."""
+
+    key: np.ndarray  # (n,) uint64
+    hash: np.ndarray  # (m,) uint64, rows in ascending order
+    start: np.ndarray  # (n + 1,) offsets of each row's shingles in `hash`
+
+
+def _chunk(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Shingle hashes of one string chunk and the number of shingles per row."""
+    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    off = np.frombuffer(arr.buffers()[1], off_type)[arr.offset : arr.offset + len(arr) + 1]
+    off = off.astype(np.int64)
+    data = arr.buffers()[2]
+    raw = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+    padded = np.zeros(off[-1] - off[0] + 8, np.uint8)  # 8 bytes so the last window fits
+    padded[: off[-1] - off[0]] = raw[off[0] : off[-1]]
+    off -= off[0]
+    n_bytes = int(off[-1])
+    sep = padded[:n_bytes] <= 32
+    starts = np.empty(n_bytes, dtype=bool)
+    np.greater(sep[:-1], sep[1:], out=starts[1:])
+    row_first = off[:-1][off[:-1] < n_bytes]
+    starts[row_first] = ~sep[row_first]  # a row's first byte starts a word unless it is blank
+    pos = np.flatnonzero(starts)
+    counts = np.diff(np.searchsorted(pos, off))
+    window = np.ndarray((n_bytes,), dtype="<u8", buffer=padded, strides=(1,))[pos]
+    # token: the word's first 8 bytes, cut at the first separator byte (SWAR, lowest byte first)
+    keep = window - _BELOW
+    keep &= ~window
+    keep &= _HIGH
+    keep &= -keep
+    keep >>= _U(7)
+    keep -= _U(1)
+    # a row's last word could run into the next row's bytes: cut it at the row end too
+    last = (np.cumsum(counts) - 1)[counts > 0]
+    left = np.minimum(off[1:][counts > 0] - pos[last], 8).astype(np.uint64) * _U(8)
+    keep[last] &= np.where(left >= 64, _ALL, (_U(1) << (left % _U(64))) - _U(1))
+    window |= _CASE
+    window &= keep
+    window *= _U(0x9E3779B97F4A7C15)
+    previous = np.empty_like(window)
+    previous[1:] = window[:-1]
+    previous[(np.cumsum(counts) - counts)[counts > 0]] = _U(0x5EED)
+    previous *= _U(0xD6E8FEB86659FD93)
+    window += previous
+    return _mix(window), counts
+
+
+def shingles(texts: pa.ChunkedArray) -> Shingles:
+    """Keys and shingles of every row of `texts` (see the module docstring)."""
+    ascii_ = pc.string_is_ascii(texts)
+    if not pc.all(ascii_).as_py():
+        texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+        other = pc.invert(ascii_.combine_chunks())
+        fixed = pc.utf8_lower(pc.utf8_normalize(texts.filter(other), form="NFKC"))
+        texts = pa.chunked_array([pc.replace_with_mask(texts, other, fixed)])
+    hashes, counts = [], []
+    for arr in texts.chunks:
+        for s in range(0, len(arr), _PIECE):
+            h, c = _chunk(arr.slice(s, _PIECE))
+            hashes.append(h)
+            counts.append(c)
+    flat = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
+    count = np.concatenate(counts) if counts else np.zeros(0, np.int64)
+    start = np.concatenate([[0], np.cumsum(count)])
+    key = np.zeros(len(count), np.uint64)
+    nonempty = count > 0
+    key[nonempty] = np.add.reduceat(flat, start[:-1][nonempty]) if len(flat) else key[nonempty]
+    return Shingles(key, flat, start)

@@ -1,0 +1,194 @@
+"""Check every row (text, label, id, date, split), map labels, and account for each rejected row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from stance.data.loaded import Loaded, reject
+from stance.data.schema import DatasetConfig
+from stance.errors import StanceError, problem
+
+SPLIT_NAMES = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "val": "validation",
+    "valid": "validation",
+    "dev": "validation",
+    "test": "test",
+}
+# reason code -> (what was wrong, how to fix it); {} fields are filled per row
+REASONS = {
+    1: ("empty text", "text is missing or empty", "fill in the text or delete the row"),
+    2: ("missing label", "label is missing", "give the row a label: one of {labels}"),
+    3: (
+        "unknown label",
+        "unknown label {label!r}",
+        "map it in dataset.label_map (to one of {labels}) or fix it",
+    ),
+    4: (
+        "missing id",
+        "id is missing",
+        "give every row an id, or set dataset.columns.id=null to generate them",
+    ),
+    5: ("bad date", "date {date!r} is not an ISO date YYYY-MM-DD", "write it as YYYY-MM-DD"),
+    6: ("missing date", "date is missing", "split.strategy=time needs a date on every row"),
+    7: (
+        "bad split",
+        "split {split!r} is not train, validation or test",
+        "use train, validation (val) or test",
+    ),
+    8: ("duplicate id", "duplicate id {id!r}; it is also at {other}", "give every row a unique id"),
+}
+
+
+@dataclass
+class Validated:
+    """Rows that passed, their label indices, and what was excluded or rejected."""
+
+    table: pa.Table  # our fields (id, text, doc_id, ...), `_line` and maybe `_file`
+    label: np.ndarray  # int64 index into cfg.labels
+    excluded: dict[str, int]  # canonical label not in cfg.labels -> rows
+    rejects: list[dict]
+
+
+def _label_codes(raw: pa.ChunkedArray, cfg: DatasetConfig) -> tuple[np.ndarray, list[str]]:
+    """Per row: index into labels (>=0), -1 missing, -2 unknown, -3-k excluded canonical k."""
+    mapping = {k.strip().lower(): v for k, v in cfg.label_map.items()}
+    mapping.update({lab.lower(): lab for lab in cfg.labels})
+    uniques = pc.unique(raw).to_pylist()
+    excluded_names: list[str] = []
+    codes = []
+    for u in uniques:
+        canonical = None if u is None else mapping.get(u.strip().lower())
+        if u is None or not u.strip():
+            codes.append(-1)
+        elif canonical is None:
+            codes.append(-2)
+        elif canonical in cfg.labels:
+            codes.append(cfg.labels.index(canonical))
+        else:
+            if canonical not in excluded_names:
+                excluded_names.append(canonical)
+            codes.append(-3 - excluded_names.index(canonical))
+    where = pc.index_in(raw, value_set=pa.array(uniques, pa.string()), skip_nulls=False)
+    idx = where.to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.asarray(codes, np.int64)[idx], excluded_names
+
+
+def _blank(values: pa.ChunkedArray) -> np.ndarray:
+    empty = pc.or_kleene(pc.utf8_is_space(values), pc.equal(pc.binary_length(values), 0))
+    return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+
+
+def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
+    """Map labels, reject bad rows (or raise on the first one), generate missing ids/doc ids."""
+    t = loaded.table
+    n = t.num_rows
+    reason = np.zeros(n, np.int8)
+    codes, excluded_names = _label_codes(t["label"], cfg)
+    reason[codes == -2] = 3
+    reason[codes == -1] = 2
+    reason[_blank(t["text"])] = 1
+    if "id" in t.column_names:
+        reason[(reason == 0) & _blank(t["id"])] = 4
+    else:
+        ids = pc.binary_join_element_wise(f"{cfg.name}-", pc.cast(t["_line"], pa.string()), "")
+        t = t.append_column("id", ids)
+    if "date" in t.column_names:
+        t, reason = _check_dates(t, reason, cfg.split.strategy == "time")
+    if "split" in t.column_names:
+        t, reason = _check_splits(t, reason)
+    other = _duplicate_ids(t["id"], reason)
+    reason[(reason == 0) & (other >= 0)] = 8
+    rejects = list(loaded.rejects)
+    bad = np.flatnonzero(reason)
+    if len(bad):
+        first_only = cfg.on_bad_rows != "skip"
+        rejects += _rejects(loaded, t, bad, reason, other, cfg, raise_first=first_only)
+    keep = (reason == 0) & (codes >= 0)
+    excluded = {
+        name: int(np.count_nonzero((reason == 0) & (codes == -3 - k)))
+        for k, name in enumerate(excluded_names)
+    }
+    t = t.filter(pa.array(keep))
+    if "doc_id" in t.column_names:
+        blank_doc = pa.array(_blank(t["doc_id"]))
+        t = t.set_column(
+            t.column_names.index("doc_id"), "doc_id", pc.if_else(blank_doc, t["id"], t["doc_id"])
+        )
+    else:
+        t = t.append_column("doc_id", t["id"])
+    return Validated(t, codes[keep], excluded, rejects)
+
+
+def _check_dates(t: pa.Table, reason: np.ndarray, required: bool) -> tuple[pa.Table, np.ndarray]:
+    date = t["date"]
+    blank = _blank(date)
+    day = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(date), 0, 10)
+    parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
+    invalid = pc.is_null(parsed).to_numpy(zero_copy_only=False) & ~blank
+    reason[(reason == 0) & invalid] = 5
+    if required:
+        reason[(reason == 0) & blank] = 6
+    t = t.set_column(t.column_names.index("date"), "date", day)
+    return t, reason
+
+
+def _check_splits(t: pa.Table, reason: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    raw = pc.utf8_lower(pc.utf8_trim_whitespace(t["split"]))
+    keys = pa.array(list(SPLIT_NAMES))
+    names = pc.take(pa.array(list(SPLIT_NAMES.values())), pc.index_in(raw, value_set=keys))
+    reason[(reason == 0) & pc.is_null(names).to_numpy(zero_copy_only=False)] = 7
+    return t.set_column(t.column_names.index("split"), "split", names), reason
+
+
+def _duplicate_ids(ids: pa.ChunkedArray, reason: np.ndarray) -> np.ndarray:
+    """Per row: the index of the earlier row with the same id, or -1."""
+    codes = pc.dictionary_encode(ids.combine_chunks()).indices.to_numpy(zero_copy_only=False)
+    codes = np.where(reason == 0, codes, -1)
+    valid = np.flatnonzero(codes >= 0)
+    first = np.full(codes.max(initial=-1) + 1, -1, np.int64)
+    # reversed assignment leaves the first occurrence of each id in `first`
+    first[codes[valid[::-1]]] = valid[::-1]
+    other = np.full(len(codes), -1, np.int64)
+    other[valid] = first[codes[valid]]
+    other[other == np.arange(len(codes))] = -1
+    return other
+
+
+def _rejects(
+    loaded: Loaded,
+    t: pa.Table,
+    bad: np.ndarray,
+    reason: np.ndarray,
+    other: np.ndarray,
+    cfg: DatasetConfig,
+    raise_first: bool,
+) -> list[dict]:
+    view = Loaded(t, loaded.files, loaded.unit, loaded.n_input, loaded.input_hash)
+    raw = loaded.table
+    fields = [c for c in raw.column_names if not c.startswith("_")]
+    out = []
+    for i in bad[:1] if raise_first else bad:
+        record = {c: raw[c][int(i)].as_py() for c in fields}
+        record.setdefault("id", t["id"][int(i)].as_py())
+        o = int(other[i])
+        fill = {
+            "labels": cfg.labels,
+            "label": record.get("label"),
+            "date": record.get("date"),
+            "split": record.get("split"),
+            "id": record.get("id"),
+            "other": view.where(o) if o >= 0 else "",
+        }
+        kind, what, fix = REASONS[int(reason[i])]
+        what, fix = what.format(**fill), fix.format(**fill)
+        if raise_first:
+            raise StanceError(problem(view.where(int(i)), what, fix))
+        out.append(reject(view.where(int(i)), kind, what, record))
+    return out
