@@ -3,8 +3,8 @@
     python scripts/download_tweeteval.py [--out DIR] [--ref main] [--force]
 
 Writes ``<DIR>/<target>/{train,val,test}_{text,labels}.txt`` and ``<DIR>/mapping.txt``, the layout
-``dataset=tweeteval_stance`` reads; DIR defaults to that dataset config's ``path``. Needs a
-network; tests and offline machines use a copy (e.g. ../shared/benchmarks/tweeteval_stance).
+``dataset=tweeteval_stance`` reads; targets and the default DIR come from that dataset config.
+Needs a network; tests and offline machines use a copy (../shared/benchmarks/tweeteval_stance).
 """
 
 from __future__ import annotations
@@ -16,22 +16,28 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 from stance.cli import user_errors
 from stance.errors import StanceError, problem
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET_CONFIG = ROOT / "configs" / "dataset" / "tweeteval_stance.yaml"
 REPO_RAW = "https://raw.githubusercontent.com/cardiffnlp/tweeteval/{ref}/datasets/stance"
-TARGETS = ("abortion", "atheism", "climate", "feminist", "hillary")
 SPLITS = ("train", "val", "test")
 
 Fetch = Callable[[str], bytes]
 
 
+def targets() -> list[str]:
+    """The target folders, as ``configs/dataset/tweeteval_stance.yaml`` declares them."""
+    return list(OmegaConf.load(DATASET_CONFIG).targets)
+
+
 def layout() -> list[str]:
     """Every file of the benchmark, relative to its folder."""
     files = ["mapping.txt"]
-    for target in TARGETS:
+    for target in targets():
         files += [f"{target}/{split}_{kind}.txt" for split in SPLITS for kind in ("text", "labels")]
     return files
 
@@ -54,7 +60,7 @@ def fetch_url(url: str, timeout: float = 30.0) -> bytes:
 
 def check_aligned(folder: Path) -> None:
     """Every split's text and label files must have the same number of lines."""
-    for target in TARGETS:
+    for target in targets():
         for split in SPLITS:
             text = folder / target / f"{split}_text.txt"
             labels = folder / target / f"{split}_labels.txt"
@@ -87,14 +93,8 @@ def download(out: Path, fetch: Fetch = fetch_url, ref: str = "main", force: bool
 
 
 def default_out() -> Path:
-    """The folder ``dataset=tweeteval_stance`` reads (its config's ``path``)."""
-    from omegaconf import OmegaConf
-
-    if DATASET_CONFIG.is_file():
-        path = OmegaConf.load(DATASET_CONFIG).get("path")
-        if path:
-            return Path(str(path))
-    return Path("data/raw/tweeteval_stance")
+    """The folder ``dataset=tweeteval_stance`` reads (its config's ``path``; $TWEETEVAL_DIR)."""
+    return Path(str(OmegaConf.load(DATASET_CONFIG).path))
 
 
 @user_errors
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None, fetch: Fetch = fetch_url) -> None:
         print(f"wrote {len(layout())} files into {out}")
     else:
         print(f"{out} already holds every file (use --force to download again)")
-    print(f"train on it: python scripts/train.py dataset=tweeteval_stance dataset.path={out}")
+    print(f"use it: TWEETEVAL_DIR={out} python scripts/train.py dataset=tweeteval_stance")
 
 
 if __name__ == "__main__":
