@@ -77,10 +77,15 @@ def test_broken_json_names_file_and_line(tmp_path: Path) -> None:
 
 def test_run_dir_resolver_is_deterministic() -> None:
     cfg = OmegaConf.create(
-        {"a": "${stance_dirname:''}", "b": "${stance_dirname:'model.C=2,seed=1'}"}
+        {
+            "a": "${stance_dirname:''}",
+            "b": "${stance_dirname:'model.C=2,seed=1'}",
+            "c": "${stance_dirname:'dataset.path=/tmp/x.csv'}",
+        }
     )
     assert cfg.a == "default"
     assert cfg.b == "model.C=2,seed=1"
+    assert cfg.c == "dataset.path=_tmp_x.csv"  # one folder, never nested by a slash
     assert runs.slug("runs/demo/x y") == "runs_demo_x_y"
 
 

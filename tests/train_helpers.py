@@ -75,3 +75,18 @@ def compose_cfg(config_name: str, overrides: list[str]) -> DictConfig:
 
     with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
         return compose(config_name=config_name, overrides=overrides)
+
+
+def write_csv(dataset: DatasetDict, path: Path) -> list[str]:
+    """All splits of ``dataset`` as one CSV with label names; returns the overrides that point
+    ``dataset=csv_template`` at it (named ``tiny``)."""
+    import pandas as pd
+
+    frames = []
+    for split in dataset.values():
+        frame = split.to_pandas()
+        frame["label"] = [split.features["label"].names[i] for i in frame["label"]]
+        frames.append(frame)
+    pd.concat(frames).to_csv(path, index=False)
+    columns = [f"dataset.columns.{c}={c}" for c in ("id", "doc_id", "target", "source")]
+    return ["dataset=csv_template", "dataset.name=tiny", f"dataset.path={path}", *columns]

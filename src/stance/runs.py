@@ -31,7 +31,7 @@ LIBRARIES = ("stance", "scikit-learn", "skops", "datasets", "transformers", "tor
 
 def run_dirname(override_dirname: str) -> str:
     """The last part of a run directory: the overrides that change the result, or ``default``."""
-    return override_dirname or "default"
+    return slug(override_dirname)
 
 
 def slug(text: str) -> str:

@@ -90,7 +90,8 @@ class TfidfStanceModel(StanceModel):
         return bool(self.targets_)
 
     # -- training -------------------------------------------------------------------------------
-    def _vectorizer(self) -> FeatureUnion:
+    def build_features(self) -> FeatureUnion:
+        """The unfitted word + character TF-IDF feature union these hyperparameters describe."""
         parts = [
             (
                 "word",
@@ -118,7 +119,8 @@ class TfidfStanceModel(StanceModel):
             )
         return FeatureUnion(parts)
 
-    def _classifier(self, y: np.ndarray) -> Any:
+    def build_classifier(self, y: np.ndarray) -> Any:
+        """The unfitted classifier for labels ``y`` (folds for calibration depend on them)."""
         if self.classifier == "logreg":
             return LogisticRegression(
                 C=self.C,
@@ -139,10 +141,10 @@ class TfidfStanceModel(StanceModel):
         texts, y = list(train["text"]), np.asarray(train["label"])
         use_target = self.target_mode != "none" and "target" in train.column_names
         self.targets_ = sorted(set(train["target"])) if use_target else []
-        self.vectorizer_ = self._vectorizer()
+        self.vectorizer_ = self.build_features()
         x = self.vectorizer_.fit_transform(texts)
         targets = list(train["target"]) if use_target else None
-        self.classifier_ = self._classifier(y).fit(self._features(x, targets), y)
+        self.classifier_ = self.build_classifier(y).fit(self._features(x, targets), y)
         self.per_target_ = {}
         if self.target_mode == "per_target" and targets is not None:
             tarr = np.asarray(targets, dtype=object)
@@ -150,7 +152,7 @@ class TfidfStanceModel(StanceModel):
                 rows = np.flatnonzero(tarr == target)
                 # A target missing a class (or with one example of one) keeps the global model.
                 if len(np.unique(y[rows])) == len(self.classes_) and np.bincount(y[rows]).min() > 1:
-                    self.per_target_[target] = self._classifier(y[rows]).fit(x[rows], y[rows])
+                    self.per_target_[target] = self.build_classifier(y[rows]).fit(x[rows], y[rows])
         return self
 
     def _features(self, x: sp.csr_matrix, targets: Sequence[str] | None) -> sp.csr_matrix:

@@ -1,0 +1,158 @@
+"""Inference: load_model, paragraph and document labels, input/output formats, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stance import load_model, runs
+from stance.data import split_paragraphs
+from stance.errors import StanceError
+from stance.models.sklearn_models import TfidfStanceModel
+from stance.predict import DOCUMENT_RULE, document_stance, label_rows, model_path_argv
+from stance.predict_io import input_format, read_rows
+from train_helpers import tiny_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = """Senators spar over tariffs
+
+The senator said she would support and applaud the tariffs, which she expects to benefit voters.
+
+Critics oppose the plan and condemn it; they say it will harm farmers in Ohio.
+
+The vote is expected on Tuesday.
+"""
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished run folder holding a text-only model trained on the tiny corpus."""
+    folder = tmp_path_factory.mktemp("run")
+    model = TfidfStanceModel(target_mode="none").fit(tiny_dataset()["train"])
+    runs.save_model_atomic(model, folder / runs.MODEL_DIR, "# card\n")
+    runs.end_run(folder, runs.start_run(folder, {}), "complete")
+    return folder
+
+
+def test_document_stance_by_hand() -> None:
+    classes = ["pro", "anti", "neutral"]
+    proba = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]])
+    label, mean, used = document_stance(proba, classes)
+    # The neutral third paragraph is left out: mean of rows 0 and 1 = [0.55, 0.4, 0.05].
+    assert (label, used) == ("pro", 2)
+    assert np.allclose(mean, [0.55, 0.4, 0.05])
+    all_neutral = np.array([[0.1, 0.3, 0.6], [0.1, 0.2, 0.7]])
+    label, _, used = document_stance(all_neutral, classes)
+    assert (label, used) == ("anti", 2)  # none bear a stance: all count, best stance label
+
+
+def test_predictor_labels_and_probabilities(run_dir: Path) -> None:
+    predictor = load_model(run_dir)
+    pred = predictor.predict(["we applaud and support it", "we condemn and oppose it"])
+    assert pred.labels == ["pro", "anti"]
+    assert pred.proba.shape == (2, 2) and np.allclose(pred.proba.sum(axis=1), 1)
+    assert predictor.classes == ["pro", "anti"]
+    with pytest.raises(StanceError, match="no texts"):
+        predictor.predict([])
+
+
+def test_rows_get_document_rows_per_doc_id(run_dir: Path) -> None:
+    rows = [
+        {"id": "a1", "doc_id": "A", "text": "we support and applaud this"},
+        {"id": "a2", "doc_id": "A", "text": "they praise it and welcome it"},
+        {"id": "b1", "doc_id": "B", "text": "we oppose and condemn it"},
+    ]
+    out = label_rows(load_model(run_dir), rows)
+    docs = {r["doc_id"]: r for r in out if r["level"] == "document"}
+    assert [r["level"] for r in out].count("paragraph") == 3
+    assert docs["A"]["label"] == "pro" and docs["B"]["label"] == "anti"
+    assert docs["A"]["rule"] == DOCUMENT_RULE and docs["A"]["paragraphs"] == 2
+
+
+def test_model_path_errors(tmp_path: Path) -> None:
+    with pytest.raises(StanceError, match="no such file"):
+        load_model(tmp_path / "missing")
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(StanceError, match="not a model folder nor a run directory"):
+        load_model(tmp_path)
+    runs.end_run(tmp_path, runs.start_run(tmp_path, {}), "failed", error="killed")
+    with pytest.raises(StanceError, match=r"run\.json says 'failed'"):
+        load_model(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("in.docx", "x", "unknown input format '.docx'"),
+        ("in.jsonl", '{"text": "ok"}\n{"text": broken}\n', r"in.jsonl:2: not valid JSON"),
+        ("in.jsonl", '{"text": "ok"}\n{"body": "no text"}\n', r"in.jsonl:2: no `text`"),
+        ("in.csv", "body,target\nhello,tax\n", r"in.csv:1: no `text` column"),
+        ("in.csv", 'text\nfine\n""\n', r"in.csv:3: empty `text`"),
+        ("in.jsonl", "\n\n", "empty input"),
+    ],
+)
+def test_bad_input_files(tmp_path: Path, name: str, content: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(StanceError, match=message):
+        read_rows(str(path), input_format(str(path), None))
+
+
+def test_csv_and_jsonl_rows_keep_ids_and_targets(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text("id,text,target\nx1,hello there,tax\n")
+    assert read_rows(str(tmp_path / "in.csv"), "csv") == [
+        {"id": "x1", "target": "tax", "text": "hello there"}
+    ]
+
+
+def test_model_equals_path_is_passed_as_model_path() -> None:
+    assert model_path_argv(["p.py", "model=runs/x", "input=a.txt"]) == [
+        "p.py",
+        "model_path=runs/x",
+        "input=a.txt",
+    ]
+
+
+def run_script(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run scripts/predict.py in a subprocess from the repository root."""
+    return subprocess.run(
+        [sys.executable, "scripts/predict.py", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_script_labels_an_article_paragraph_by_paragraph(run_dir: Path, tmp_path: Path) -> None:
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE)
+    out = tmp_path / "labels.csv"
+    done = run_script(f"model={run_dir}", f"input={article}", f"output={out}")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(out.open()))
+    paragraphs = [r for r in rows if r["level"] == "paragraph"]
+    assert [r["text"] for r in paragraphs] == split_paragraphs(ARTICLE)
+    assert len(paragraphs) == 4
+    assert paragraphs[1]["label"] == "pro" and paragraphs[2]["label"] == "anti"
+    (document,) = [r for r in rows if r["level"] == "document"]
+    assert document["rule"] == DOCUMENT_RULE
+    assert float(document["proba_pro"]) + float(document["proba_anti"]) == pytest.approx(1)
+
+
+def test_script_reads_stdin_and_reports_bad_input(run_dir: Path, tmp_path: Path) -> None:
+    done = run_script(f"model={run_dir}", "input_format=jsonl", stdin='{"text": "we oppose it"}\n')
+    assert done.returncode == 0, done.stderr
+    (row,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert row["label"] == "anti" and set(row["proba"]) == {"pro", "anti"}
+
+    done = run_script(f"model={tmp_path}", "input=-")
+    assert done.returncode == 2
+    assert "error:" in done.stderr and "Traceback" not in done.stderr
