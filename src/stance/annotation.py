@@ -287,8 +287,8 @@ def report_agreement(
         n_adjudicated, n_changed = adjudication_changes(adjudication)
         summary += [
             "",
-            f"Adjudication decided {n_adjudicated} disagreements; {n_changed} released labels "
-            "differ from the first pass.",
+            f"Adjudication decided {n_adjudicated} disagreements and changed {n_changed} "
+            "released label(s) from the first pass.",
         ]
     text = Path(readme).read_text(encoding="utf-8")
     text = replace_block(text, "agreement", "\n".join(summary), readme)
