@@ -39,7 +39,8 @@ def build_dataset(dataset_cfg: Any, processed_root: str | Path) -> Path:
     label = valid.label[dedup.keep]
     new_index = np.cumsum(dedup.keep) - 1
     edges = (new_index[dedup.edges[0]], new_index[dedup.edges[1]])
-    split = assign_splits(table, label, edges, cfg.split, len(cfg.labels), cfg.name)
+    together = edges if cfg.dedup.action == "same_split" else (edges[0][:0], edges[1][:0])
+    split = assign_splits(table, label, together, cfg.split, len(cfg.labels), cfg.name)
     columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in table.column_names)]
     out = table.select(columns).append_column("label", pa.array(label))
     splits = {s: out.filter(pa.array(split == k)) for k, s in enumerate(SPLITS)}

@@ -159,6 +159,9 @@ def near_pairs(
     h = sh.hash[idx]
     shared = pd.Series(h).duplicated(keep=False).to_numpy()
     h, row = h[shared], row[shared]
+    empty = np.zeros(0, np.int64)
+    if not len(h):
+        return empty, empty, np.zeros(0)
     order = np.lexsort((row, h))
     h, row = h[order], row[order]
     fresh = np.r_[True, (h[1:] != h[:-1]) | (row[1:] != row[:-1])]
@@ -172,7 +175,6 @@ def near_pairs(
         firsts.append(row[at + i].ravel())
         seconds.append(row[at + j].ravel())
     if not firsts:
-        empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0)
     pair, common = np.unique(
         np.concatenate(firsts) * n + np.concatenate(seconds), return_counts=True

@@ -33,7 +33,7 @@ def _joins(prev: str, line: str, width: int) -> bool:
         return False
     if prev.endswith("-") and not prev.endswith(" -"):
         return True
-    if line[:1].islower():
+    if line[:1].islower() or _ABBREVIATIONS.search(prev):
         return True
     if _ends(prev):
         return False
@@ -61,7 +61,7 @@ def split_paragraphs(text: str) -> list[str]:
     - Blank lines (only whitespace) always separate paragraphs.
     - Captions (a line starting "Photo:", "Image by", "Credit:", "(Photo ...") stand alone.
     - A line ending in a hyphen joins the next without a space (the hyphen stays); a next line
-      starting lower-case continues the paragraph ("the U.S." + "military ...").
+      starting lower-case, or a line ending in an abbreviation ("Mr.", "U.S."), continues it.
     - A line that ends a sentence (. ! ? … : possibly followed by closing quotes or brackets, and
       not an abbreviation like "Mr." or "U.S.") ends the paragraph: so a one-line quote between
       sentences stays its own paragraph.

@@ -1,0 +1,162 @@
+"""build_dataset end to end on tiny corpora: splits, labels, card, formats, fingerprints."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from data_helpers import corpus, user_dataset, write
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
+
+from stance.data import build_dataset, ensure_dataset, load_processed, read_card
+from stance.data import card as cards
+from stance.errors import StanceError
+
+
+def _docs(ds, split):
+    return set(ds[split]["doc_id"])
+
+
+def test_grouped_split_keeps_documents_whole_and_card_adds_up(tmp_path):
+    rows = corpus()
+    cfg = user_dataset(write(tmp_path / "in.csv", rows))
+    folder = build_dataset(cfg, tmp_path / "out")
+    ds = load_processed(folder)
+    card = read_card(folder)
+    assert list(ds) == ["train", "validation", "test"]
+    assert ds["train"].features["label"].names == ["anti", "pro"]
+    assert not _docs(ds, "train") & _docs(ds, "validation")
+    assert not _docs(ds, "train") & _docs(ds, "test")
+    assert not _docs(ds, "validation") & _docs(ds, "test")
+    assert card["leakage"]["documents_in_several_splits"] == 0
+    assert card["leakage"]["texts_in_several_splits"] == 0
+    neutral = sum(r["label"] == "neutral" for r in rows)
+    assert card["rows"]["excluded_by_label"] == {"neutral": neutral}
+    assert card["rows"]["kept"] == len(rows) - neutral == sum(len(ds[s]) for s in ds)
+    assert card["rows"]["balanced"]
+    for split in ds:
+        names = ds[split].features["label"].names
+        tally = Counter(names[i] for i in ds[split]["label"])
+        assert card["counts"][split] == {
+            "anti": tally["anti"],
+            "pro": tally["pro"],
+            "total": len(ds[split]),
+        }
+        assert card["documents"][split] == len(_docs(ds, split))
+    assert set(ds["train"].column_names) == {
+        "id",
+        "text",
+        "label",
+        "doc_id",
+        "target",
+        "source",
+        "date",
+    }
+    # ratios 0.8/0.1/0.1, cut by whole documents of up to 4 kept rows (two strata)
+    for split, ratio in (("train", 0.8), ("validation", 0.1), ("test", 0.1)):
+        assert abs(len(ds[split]) - ratio * card["rows"]["kept"]) <= 8
+    assert (folder / "card.md").read_text().startswith("# Dataset `my_corpus`")
+
+
+def test_three_way_labels_by_one_override(tmp_path):
+    rows = corpus()
+    cfg = user_dataset(write(tmp_path / "in.csv", rows), "dataset.labels=[anti,neutral,pro]")
+    ds = load_processed(build_dataset(cfg, tmp_path / "out"))
+    assert ds["train"].features["label"].names == ["anti", "neutral", "pro"]
+    assert sum(len(ds[s]) for s in ds) == len(rows)
+
+
+def test_same_seed_same_splits_other_seed_other_splits(tmp_path):
+    path = write(tmp_path / "in.csv", corpus())
+    first = read_card(build_dataset(user_dataset(path), tmp_path / "a"))
+    again = read_card(build_dataset(user_dataset(path), tmp_path / "b"))
+    other = read_card(build_dataset(user_dataset(path, "dataset.split.seed=1"), tmp_path / "c"))
+    assert first["fingerprint"] == again["fingerprint"]
+    assert first["fingerprint"] != other["fingerprint"]
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".jsonl", ".parquet"])
+def test_every_format_builds_the_same_dataset(tmp_path, suffix):
+    rows = corpus()
+    reference = read_card(
+        build_dataset(user_dataset(write(tmp_path / "in.csv", rows)), tmp_path / "csv")
+    )
+    other = read_card(
+        build_dataset(user_dataset(write(tmp_path / f"in{suffix}", rows)), tmp_path / "other")
+    )
+    assert other["fingerprint"] == reference["fingerprint"]
+
+
+def test_time_split_trains_on_the_past(tmp_path):
+    cfg = user_dataset(write(tmp_path / "in.csv", corpus()), "dataset.split.strategy=time")
+    ds = load_processed(build_dataset(cfg, tmp_path / "out"))
+    assert max(ds["train"]["date"]) < min(ds["validation"]["date"])
+    assert max(ds["validation"]["date"]) < min(ds["test"]["date"])
+
+
+def test_random_split_may_separate_a_documents_paragraphs(tmp_path):
+    cfg = user_dataset(write(tmp_path / "in.csv", corpus()), "dataset.split.strategy=random")
+    folder = build_dataset(cfg, tmp_path / "out")
+    assert read_card(folder)["leakage"]["documents_in_several_splits"] > 0
+
+
+def test_predefined_split_follows_the_split_column(tmp_path):
+    rows = corpus(n_docs=10)
+    for i, r in enumerate(rows):
+        r["split"] = ("train", "val", "test", "train")[i % 4]
+    path = write(tmp_path / "in.csv", rows)
+    cfg = user_dataset(path, "dataset.split.strategy=predefined", "dataset.columns.split=split")
+    ds = load_processed(build_dataset(cfg, tmp_path / "out"))
+    expected = {r["id"] for r in rows if r["split"] == "val" and r["label"] != "neutral"}
+    assert set(ds["validation"]["id"]) == expected
+
+
+def test_ensure_dataset_rebuilds_only_when_config_or_input_change(tmp_path):
+    rows = corpus()
+    path = write(tmp_path / "in.csv", rows)
+    out = tmp_path / "out"
+    ensure_dataset(user_dataset(path), out)
+    (out / "my_corpus" / "card.json").write_text(
+        json.dumps({**read_card(out / "my_corpus"), "built_at": "marker"})
+    )
+    ensure_dataset(user_dataset(path), out)
+    assert read_card(out / "my_corpus")["built_at"] == "marker"  # loaded, not rebuilt
+    ensure_dataset(user_dataset(path, "dataset.dedup.threshold=0.9"), out)
+    assert read_card(out / "my_corpus")["built_at"] != "marker"
+    rows[0]["text"] = "A completely new first paragraph about the budget."
+    write(path, rows)
+    ds = ensure_dataset(user_dataset(path, "dataset.dedup.threshold=0.9"), out)
+    texts = {t for split in ds for t in ds[split]["text"]}
+    assert "A completely new first paragraph about the budget." in texts
+
+
+def test_a_failed_build_leaves_the_previous_dataset_loadable(tmp_path, monkeypatch):
+    path = write(tmp_path / "in.csv", corpus())
+    out = tmp_path / "out"
+    before = read_card(build_dataset(user_dataset(path), out))["fingerprint"]
+
+    def crash(folder, card):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cards, "write_card", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_dataset(user_dataset(path, "dataset.split.seed=5"), out)
+    assert read_card(out / "my_corpus")["fingerprint"] == before
+    assert len(load_processed(out / "my_corpus")["train"]) > 0
+    assert [p.name for p in out.iterdir()] == ["my_corpus"]
+
+
+def test_a_typo_in_the_dataset_config_fails_loudly(tmp_path):
+    path = write(tmp_path / "in.csv", corpus())
+    with pytest.raises(ConfigCompositionException, match="stratgey"):
+        user_dataset(path, "dataset.split.stratgey=random")
+    # forced in with +, or held untyped by another top-level config: build_dataset still checks
+    forced = user_dataset(path, "+dataset.split.stratgey=random")
+    with pytest.raises(StanceError, match="stratgey"):
+        build_dataset(forced, tmp_path / "out")
+    cfg = OmegaConf.to_container(user_dataset(path))
+    cfg["split"] = {"strategy": "randm"}
+    with pytest.raises(StanceError, match=r"split\.strategy='randm' is not one of"):
+        build_dataset(cfg, tmp_path / "out")
