@@ -97,11 +97,13 @@ def test_sample_covers_every_document_and_hides_labels() -> None:
 
 def test_corpus_tables_count_by_key_and_label() -> None:
     rows = [
-        {"label": "pro", "target": "X", "register": "news", "date": "2016-01-02"},
-        {"label": "anti", "target": "X", "register": "oped", "date": "2016-05-02"},
-        {"label": "anti", "target": "Y", "register": "news", "date": "2019-01-02"},
+        {"label": "pro", "target": "X", "register": "news", "date": "2016-01-02", "doc_id": "D1"},
+        {"label": "anti", "target": "X", "register": "oped", "date": "2016-05-02", "doc_id": "D1"},
+        {"label": "anti", "target": "Y", "register": "news", "date": "2019-01-02", "doc_id": "D2"},
     ]
     text = corpus_tables_markdown(rows, LABELS)
+    assert text.startswith("3 paragraphs in 2 documents (1-2 paragraphs each), 2 targets, dated")
+    assert text.splitlines()[0].endswith("dated 2016-01-02 to 2019-01-02.")
     assert "| anti | 2 | 66.7% |" in text
     assert "| X | 1 | 0 | 1 | 2 |" in text
     assert "| news | 1 | 0 | 1 | 2 |" in text

@@ -89,7 +89,15 @@ def markdown_tables(text: str) -> dict[str, list[list[str]]]:
 
 
 def test_readme_count_tables_match_the_corpus(rows: list[dict], readme: str, cfg) -> None:
-    tables = markdown_tables(generated_block(readme, "corpus-tables"))
+    block = generated_block(readme, "corpus-tables")
+    sizes = Counter(row["doc_id"] for row in rows).values()
+    dates = sorted(row["date"] for row in rows)
+    assert (
+        f"{len(rows)} paragraphs in {len(sizes)} documents ({min(sizes)}-{max(sizes)} paragraphs"
+        in block
+    )
+    assert f"dated {dates[0]} to {dates[-1]}." in block
+    tables = markdown_tables(block)
     labels = list(cfg.labels)
     label_counts = Counter(row["label"] for row in rows)
     assert {r[0]: int(r[1]) for r in tables["Label"][1:]} == {**label_counts, "total": len(rows)}

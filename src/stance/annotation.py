@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,7 +232,20 @@ def corpus_tables_markdown(rows: Sequence[dict], labels: Sequence[str]) -> str:
     totals = {label: sum(row["label"] == label for row in rows) for label in labels}
     label_rows = [[label, count, f"{count / len(rows):.1%}"] for label, count in totals.items()]
     label_rows.append(["total", len(rows), "100.0%"])
-    parts = ["**Label**", "", markdown_table(["label", "paragraphs", "share"], label_rows), ""]
+    sizes = Counter(row["doc_id"] for row in rows).values()
+    dates = sorted(str(row["date"]) for row in rows)
+    summary = (
+        f"{len(rows)} paragraphs in {len(sizes)} documents ({min(sizes)}-{max(sizes)} paragraphs "
+        f"each), {len({row['target'] for row in rows})} targets, dated {dates[0]} to {dates[-1]}."
+    )
+    parts = [
+        summary,
+        "",
+        "**Label**",
+        "",
+        markdown_table(["label", "paragraphs", "share"], label_rows),
+        "",
+    ]
     for key, title in CROSS_TABLES.items():
         parts += [
             f"**{title}**",
