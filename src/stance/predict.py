@@ -123,8 +123,11 @@ def label_rows(
     )
     classes = predictor.classes
     out = []
-    for row, label, p in zip(rows, pred.labels, pred.proba, strict=True):
-        out.append({"level": "paragraph", **row, "label": label, "proba": _proba(classes, p)})
+    for row, target, label, p in zip(rows, targets, pred.labels, pred.proba, strict=True):
+        given = {"target": target} if target is not None else {}
+        out.append(
+            {"level": "paragraph", **row, **given, "label": label, "proba": _proba(classes, p)}
+        )
     docs: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
         if row.get("doc_id") is not None:

@@ -66,10 +66,20 @@ def test_target_aware_modes_learn_what_text_alone_cannot(
 ) -> None:
     train, test = data
     blind = TfidfStanceModel(target_mode="none", char_ngrams=None).fit(train)
-    aware = TfidfStanceModel(target_mode=mode, char_ngrams=None).fit(train)
+    aware = TfidfStanceModel(target_mode=mode, char_ngrams=None, min_target_examples=20).fit(train)
     assert not blind.uses_target and aware.uses_target
     assert accuracy(blind, test) < 0.75
     assert accuracy(aware, test) > 0.95
+
+
+def test_per_target_needs_enough_rows_per_target(data: tuple[Dataset, Dataset]) -> None:
+    train = data[0]  # 73 rows of target tax, 87 of war
+    few = TfidfStanceModel(target_mode="per_target", min_target_examples=88).fit(train)
+    assert not few.uses_target and few.per_target_ == {}
+    one = TfidfStanceModel(target_mode="per_target", min_target_examples=80).fit(train)
+    assert one.targets_ == ["war"]
+    some = TfidfStanceModel(target_mode="per_target", min_target_examples=20).fit(train)
+    assert some.targets_ == ["tax", "war"] and set(some.per_target_) == {"tax", "war"}
 
 
 def test_target_aware_model_needs_targets(data: tuple[Dataset, Dataset]) -> None:
@@ -82,7 +92,8 @@ def test_target_aware_model_needs_targets(data: tuple[Dataset, Dataset]) -> None
 def test_unseen_target_falls_back_to_shared_weights(
     mode: str, data: tuple[Dataset, Dataset]
 ) -> None:
-    model = TfidfStanceModel(target_mode=mode).fit(data[0])
+    model = TfidfStanceModel(target_mode=mode, min_target_examples=20).fit(data[0])
+    assert model.uses_target
     proba = model.predict_proba(["they raise it", "they cut it"], ["health", "health"])
     assert np.allclose(proba.sum(axis=1), 1.0)
 
@@ -93,7 +104,9 @@ def test_save_load_round_trip(
     mode: str, classifier: str, data: tuple[Dataset, Dataset], tmp_path: Path
 ) -> None:
     train, test = data
-    model = TfidfStanceModel(classifier=classifier, target_mode=mode, C=2.0).fit(train)
+    model = TfidfStanceModel(
+        classifier=classifier, target_mode=mode, C=2.0, min_target_examples=20
+    ).fit(train)
     model.save(tmp_path / "m")
     loaded = models.load(tmp_path / "m")
     assert isinstance(loaded, TfidfStanceModel)

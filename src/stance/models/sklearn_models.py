@@ -35,8 +35,9 @@ class TfidfStanceModel(StanceModel):
 
     ``target_mode`` decides how a ``target`` column is used when the training data has one:
     ``none`` ignores it; ``features`` adds a copy of every n-gram feature per target (shared plus
-    target-specific weights, one model); ``per_target`` trains one classifier per target, with a
-    global one for targets unseen in training.
+    target-specific weights, one model); ``per_target`` trains one classifier per target that has
+    at least ``min_target_examples`` training rows (and every class), and a text-only global one
+    for the other targets and for targets unseen in training.
     """
 
     family = "tfidf"
@@ -51,7 +52,8 @@ class TfidfStanceModel(StanceModel):
         max_features: int | None = None,
         sublinear_tf: bool = True,
         class_weight: str | None = "balanced",
-        target_mode: str = "features",
+        target_mode: str = "per_target",
+        min_target_examples: int = 100,
         calibration_folds: int = 3,
         max_iter: int = 2000,
         seed: int = 0,
@@ -75,6 +77,7 @@ class TfidfStanceModel(StanceModel):
         self.sublinear_tf = sublinear_tf
         self.class_weight = class_weight
         self.target_mode = target_mode
+        self.min_target_examples = min_target_examples
         self.calibration_folds = calibration_folds
         self.max_iter = max_iter
         self.seed = seed
@@ -86,7 +89,7 @@ class TfidfStanceModel(StanceModel):
 
     @property
     def uses_target(self) -> bool:
-        """True when trained on a ``target`` column with a target-aware mode."""
+        """True when some target got its own weights, so predictions need the target."""
         return bool(self.targets_)
 
     # -- training -------------------------------------------------------------------------------
@@ -150,9 +153,11 @@ class TfidfStanceModel(StanceModel):
             tarr = np.asarray(targets, dtype=object)
             for target in self.targets_:
                 rows = np.flatnonzero(tarr == target)
-                # A target missing a class (or with one example of one) keeps the global model.
-                if len(np.unique(y[rows])) == len(self.classes_) and np.bincount(y[rows]).min() > 1:
+                counts = np.bincount(y[rows], minlength=len(self.classes_))
+                # Too few rows, or a class missing (or seen once): the global model is better.
+                if len(rows) >= self.min_target_examples and counts.min() > 1:
                     self.per_target_[target] = self.build_classifier(y[rows]).fit(x[rows], y[rows])
+            self.targets_ = sorted(self.per_target_)
         return self
 
     def _features(self, x: sp.csr_matrix, targets: Sequence[str] | None) -> sp.csr_matrix:
