@@ -8,7 +8,8 @@ import pyarrow as pa
 import pytest
 from data_helpers import corpus, sentence, user_dataset, write
 
-from stance.data import build_dataset, dedup, load_processed, read_card
+from stance.data import build_dataset, load_processed, read_card
+from stance.data import shingles as shingles_module
 from stance.data.shingles import normalize, shingles
 from stance.errors import StanceError
 
@@ -122,7 +123,7 @@ def test_a_higher_threshold_ignores_looser_copies(tmp_path):
 
 def test_sampled_shingles_still_find_the_copies(tmp_path, monkeypatch):
     # large inputs only let 1 in 4 shingles propose candidates; force that path on tiny data
-    monkeypatch.setattr(dedup, "_SAMPLE_ABOVE", 0)
+    monkeypatch.setattr(shingles_module, "SAMPLE_ROWS", 0)
     rows = _with(corpus(), _syndicated())
     card = read_card(build_dataset(user_dataset(write(tmp_path / "in.csv", rows)), tmp_path / "o"))
     assert card["dedup"]["near"]["pairs"] == 10

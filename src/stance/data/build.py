@@ -35,17 +35,20 @@ def build_dataset(dataset_cfg: Any, processed_root: str | Path) -> Path:
     valid = validate(loaded, cfg)
     view = Loaded(valid.table, loaded.files, loaded.unit, loaded.n_input, loaded.input_hash)
     dedup = deduplicate(valid.table["text"], valid.label, cfg.dedup, cfg.labels, view.where)
-    table = valid.table.filter(pa.array(dedup.keep))
-    label = valid.label[dedup.keep]
+    kept = np.flatnonzero(dedup.keep)
+    grouping = [c for c in ("doc_id", "date", "split") if c in valid.table.column_names]
+    meta = valid.table.select(grouping).take(kept)
+    label = valid.label[kept]
     new_index = np.cumsum(dedup.keep) - 1
     edges = (new_index[dedup.edges[0]], new_index[dedup.edges[1]])
+    doc = pc.dictionary_encode(meta["doc_id"].combine_chunks()).indices.to_numpy()
     together = edges if cfg.dedup.action == "same_split" else (edges[0][:0], edges[1][:0])
-    split = assign_splits(table, label, together, cfg.split, len(cfg.labels), cfg.name)
-    columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in table.column_names)]
-    out = table.select(columns).append_column("label", pa.array(label))
-    splits = {s: out.filter(pa.array(split == k)) for k, s in enumerate(SPLITS)}
-    group = new_index[dedup.group[dedup.keep]]
-    doc = pc.dictionary_encode(table["doc_id"].combine_chunks()).indices.to_numpy()
+    split = assign_splits(meta, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
+    columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in valid.table.column_names)]
+    out = valid.table.select(columns).append_column("label", pa.array(valid.label))
+    # one gather per split: the text column is copied once
+    splits = {s: out.take(kept[split == k]) for k, s in enumerate(SPLITS)}
+    group = new_index[dedup.group[kept]]
     config = config_dict(cfg)
     card = {
         "name": cfg.name,
@@ -53,7 +56,7 @@ def build_dataset(dataset_cfg: Any, processed_root: str | Path) -> Path:
         "counts": None,
         "documents": None,
         "rows": cards.accounting(
-            loaded.n_input, table.num_rows, dedup.counts, valid.excluded, valid.rejects
+            loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects
         ),
         "leakage": cards.leakage(split, doc, group, edges),
         "dedup": dedup.report,
@@ -71,7 +74,7 @@ def build_dataset(dataset_cfg: Any, processed_root: str | Path) -> Path:
     if not card["rows"]["balanced"]:
         raise RuntimeError(f"row accounting does not add up: {card['rows']}")
     folder = Path(processed_root) / cfg.name
-    _write(folder, _dataset_dict(splits, cfg), card, valid.rejects, cfg)
+    _write(folder, _dataset_dict(splits, cfg, card["fingerprint"]), card, valid.rejects, cfg)
     if valid.rejects:
         print(
             f"{cfg.name}: {len(valid.rejects)} rows rejected {card['rows']['rejected_by_reason']}"
@@ -87,7 +90,9 @@ def _date_ranges(splits: dict[str, pa.Table]) -> dict[str, list] | None:
     return {s: [pc.min(t["date"]).as_py(), pc.max(t["date"]).as_py()] for s, t in splits.items()}
 
 
-def _dataset_dict(splits: dict[str, pa.Table], cfg: DatasetConfig) -> datasets.DatasetDict:
+def _dataset_dict(
+    splits: dict[str, pa.Table], cfg: DatasetConfig, fingerprint: str
+) -> datasets.DatasetDict:
     label = datasets.ClassLabel(names=list(cfg.labels))
     names = splits["train"].column_names
     text = datasets.Value("string")
@@ -95,7 +100,11 @@ def _dataset_dict(splits: dict[str, pa.Table], cfg: DatasetConfig) -> datasets.D
     info = datasets.DatasetInfo(features=features)
     schema = features.arrow_schema
     return datasets.DatasetDict(
-        {s: datasets.Dataset(t.cast(schema), info=info.copy()) for s, t in splits.items()}
+        {
+            # our content hash as the fingerprint spares `datasets` hashing the whole table
+            s: datasets.Dataset(t.cast(schema), info=info.copy(), fingerprint=f"{fingerprint}-{s}")
+            for s, t in splits.items()
+        }
     )
 
 
@@ -106,7 +115,13 @@ def _write(
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
-        dsd.save_to_disk(str(tmp))
+        batch = datasets.config.DEFAULT_MAX_BATCH_SIZE
+        # rows per Arrow record batch: the default 1000 makes 1000 small writes per million rows
+        datasets.config.DEFAULT_MAX_BATCH_SIZE = 100_000
+        try:
+            dsd.save_to_disk(str(tmp))
+        finally:
+            datasets.config.DEFAULT_MAX_BATCH_SIZE = batch
         if cfg.on_bad_rows == "skip":
             with (tmp / "rejects.jsonl").open("w", encoding="utf-8") as fh:
                 for r in rejects:

@@ -30,17 +30,21 @@ def content_fingerprint(splits: dict[str, pa.Table]) -> str:
     outer = hashlib.sha256()
     for name, table in splits.items():
         for column in table.column_names:
-            parts = [xxhash.xxh3_128() for _ in range(3)]  # lengths, bytes, nulls
+            parts = [xxhash.xxh3_128() for _ in range(3)]  # lengths, bytes, null positions
+            offset = 0
             for chunk in table[column].chunks:
-                _update(parts, chunk)
+                _update(parts, chunk, offset)
+                offset += len(chunk)
             outer.update(f"{name}/{column}".encode())
             for p in parts:
                 outer.update(p.digest())
     return outer.hexdigest()[:32]
 
 
-def _update(parts: list, chunk: pa.Array) -> None:
-    parts[2].update(pc.is_null(chunk).to_numpy(zero_copy_only=False).tobytes())
+def _update(parts: list, chunk: pa.Array, offset: int) -> None:
+    if chunk.null_count:
+        nulls = np.flatnonzero(pc.is_null(chunk).to_numpy(zero_copy_only=False)) + offset
+        parts[2].update(nulls.astype(np.int64).tobytes())
     if pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type):
         kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         off = np.frombuffer(chunk.buffers()[1], kind)[chunk.offset : chunk.offset + len(chunk) + 1]

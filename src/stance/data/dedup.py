@@ -12,17 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from stance.data.schema import DedupConfig
-from stance.data.shingles import Shingles, normalize, shingles
+from stance.data.shingles import Shingles, normalize, shingle_sets, shingles
 from stance.errors import StanceError, problem
 
 EXAMPLES = 5
-_SAMPLE_ABOVE = 4_000_000  # shingles; above this only 1 in 4 shingles proposes candidates
+_U = np.uint64
 
 
 @dataclass
@@ -36,10 +35,31 @@ class Dedup:
     report: dict = field(default_factory=dict)
 
 
+def _sorted(values: np.ndarray, rows: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(value, row) pairs sorted by value, then row; the value's low bits make room for the row.
+
+    Dropping those low bits can only make unequal values collide: more candidates, never fewer.
+    """
+    bits = _U(max(int(n_rows).bit_length(), 1))
+    packed = ((values >> bits) << bits) | rows.astype(np.uint64)
+    packed.sort()
+    return packed >> bits, (packed & ((_U(1) << bits) - _U(1))).astype(np.int64)
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """Mask of the entries of a sorted array equal to a neighbour."""
+    same = values[1:] == values[:-1]
+    out = np.zeros(len(values), dtype=bool)
+    out[1:] |= same
+    out[:-1] |= same
+    return out
+
+
 def exact_groups(key: np.ndarray, texts: pa.ChunkedArray) -> np.ndarray:
     """Per row, the index of the first row with the same normalised text."""
     group = np.arange(len(key))
-    candidates = np.flatnonzero(pd.Series(key).duplicated(keep=False).to_numpy())
+    values, rows = _sorted(key, group, len(key))
+    candidates = np.sort(rows[_repeated(values)])
     heads: dict[str, int] = {}
     for i, text in zip(candidates.tolist(), texts.take(candidates).to_pylist(), strict=True):
         group[i] = heads.setdefault(normalize(text), i)
@@ -57,7 +77,7 @@ def deduplicate(
     sh = shingles(texts)
     group = exact_groups(sh.key, texts)
     keep, counts, report = _collapse(group, label, cfg, labels, where)
-    a, b, jac = near_pairs(sh, keep, cfg.threshold, cfg.max_bucket)
+    a, b, jac = near_pairs(sh, texts, keep, cfg.threshold, cfg.max_bucket)
     dropped, found = 0, len(a)
     if cfg.action == "drop" and len(a):
         comp = components(len(keep), a, b)
@@ -95,15 +115,18 @@ def _collapse(
     for i in np.flatnonzero(group != np.arange(len(group))).tolist():
         members.setdefault(int(group[i]), [int(group[i])]).append(i)
     merged = conflict_rows = 0
-    conflicts: list[dict] = []
+    conflicts: list[list[int]] = []
+
+    def describe(rows: list[int]) -> dict:
+        return {"rows": [where(r) for r in rows], "labels": [labels[x] for x in label[rows]]}
+
     for rows in members.values():
         labs = label[rows]
         winner = labs[0]
         if (labs != labs[0]).any():
-            names = [labels[x] for x in labs]
-            conflicts.append({"rows": [where(r) for r in rows], "labels": names})
+            conflicts.append(rows)
             if cfg.exact == "collapse" and cfg.conflicts == "error":
-                raise StanceError(_conflict_message(conflicts[-1]))
+                raise StanceError(_conflict_message(describe(rows)))
             votes = np.bincount(labs)
             tie = (votes == votes.max()).sum() > 1
             if cfg.exact == "collapse" and (cfg.conflicts == "drop" or tie):
@@ -129,7 +152,7 @@ def _collapse(
             "policy": cfg.conflicts,
             "groups": len(conflicts),
             "rows_dropped": conflict_rows,
-            "examples": conflicts[:EXAMPLES],
+            "examples": [describe(rows) for rows in conflicts[:EXAMPLES]],
         },
     }
     return keep, counts, report
@@ -145,25 +168,18 @@ def _conflict_message(conflict: dict) -> str:
 
 
 def near_pairs(
-    sh: Shingles, keep: np.ndarray, threshold: float, max_bucket: int
+    sh: Shingles, texts: pa.ChunkedArray, keep: np.ndarray, threshold: float, max_bucket: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of kept rows (a < b) whose shingle-set Jaccard is at least `threshold`."""
     n = len(keep)
-    idx = np.arange(len(sh.hash))
-    if len(sh.hash) > _SAMPLE_ABOVE:
-        idx = np.flatnonzero(sh.hash < np.uint64(1 << 62))
-    row = np.searchsorted(sh.start, idx, side="right") - 1
-    on = keep[row]
-    idx, row = idx[on], row[on]
+    on = keep[sh.sample_row]
+    h, row = _sorted(sh.sample_hash[on], sh.sample_row[on], n)
     sampled = np.bincount(row, minlength=n)
-    h = sh.hash[idx]
-    shared = pd.Series(h).duplicated(keep=False).to_numpy()
+    shared = _repeated(h)
     h, row = h[shared], row[shared]
     empty = np.zeros(0, np.int64)
     if not len(h):
         return empty, empty, np.zeros(0)
-    order = np.lexsort((row, h))
-    h, row = h[order], row[order]
     fresh = np.r_[True, (h[1:] != h[:-1]) | (row[1:] != row[:-1])]
     h, row = h[fresh], row[fresh]
     bucket = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
@@ -184,15 +200,16 @@ def near_pairs(
     # the sampled estimate is noisy for short rows; check the exact Jaccard above a wide margin
     likely = estimate >= threshold - 0.3
     a, b = a[likely], b[likely]
-    jac = np.array([_jaccard(sh, i, j) for i, j in zip(a.tolist(), b.tolist(), strict=True)])
+    involved = np.unique(np.concatenate([a, b]))
+    sets = dict(zip(involved.tolist(), shingle_sets(texts.take(involved)), strict=True))
+    jac = np.array(
+        [
+            len(sets[i] & sets[j]) / len(sets[i] | sets[j])
+            for i, j in zip(a.tolist(), b.tolist(), strict=True)
+        ]
+    )
     close = jac >= threshold if len(jac) else np.zeros(0, bool)
     return a[close], b[close], jac[close]
-
-
-def _jaccard(sh: Shingles, i: int, j: int) -> float:
-    x = set(sh.hash[sh.start[i] : sh.start[i + 1]].tolist())
-    y = set(sh.hash[sh.start[j] : sh.start[j + 1]].tolist())
-    return len(x & y) / len(x | y)
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -23,6 +23,8 @@ _BELOW = _U(0x2121212121212121)  # SWAR: flags bytes < 0x21 (space, tab, newline
 _HIGH = _U(0x8080808080808080)
 _CASE = _U(0x2020202020202020)  # OR-ing bit 5 lower-cases ASCII letters (candidates only)
 _ALL = _U(0xFFFFFFFFFFFFFFFF)
+SAMPLE_ROWS = 200_000  # above this many rows only 1 in 4 shingles proposes candidates
+_QUARTER = _U(1 << 62)
 _PIECE = 1024  # rows per numpy pass: small enough for the temporaries to stay in CPU cache
 
 
@@ -43,11 +45,11 @@ def _mix(h: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Shingles:
-    """Per row a `key` (exact-duplicate candidate); row i's shingles: hash[start[i]:start[i+1]]."""
+    """Per row a `key` (exact-duplicate candidate); flat: the shingles that propose near-dups."""
 
     key: np.ndarray  # (n,) uint64
-    hash: np.ndarray  # (m,) uint64, rows in ascending order
-    start: np.ndarray  # (n + 1,) offsets of each row's shingles in `hash`
+    sample_hash: np.ndarray  # the shingles that propose near-duplicate candidates (all, or 1/4)
+    sample_row: np.ndarray  # their rows
 
 
 def _chunk(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -91,24 +93,49 @@ def _chunk(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return _mix(window), counts
 
 
-def shingles(texts: pa.ChunkedArray) -> Shingles:
-    """Keys and shingles of every row of `texts` (see the module docstring)."""
+def _normalized(texts: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Rows with non-ASCII characters NFKC-normalised and lower-cased; ASCII rows as they are."""
     ascii_ = pc.string_is_ascii(texts)
-    if not pc.all(ascii_).as_py():
-        texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
-        other = pc.invert(ascii_.combine_chunks())
-        fixed = pc.utf8_lower(pc.utf8_normalize(texts.filter(other), form="NFKC"))
-        texts = pa.chunked_array([pc.replace_with_mask(texts, other, fixed)])
-    hashes, counts = [], []
-    for arr in texts.chunks:
+    if pc.all(ascii_).as_py() is not False:
+        return texts
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    other = pc.invert(ascii_.combine_chunks())
+    fixed = pc.utf8_lower(pc.utf8_normalize(texts.filter(other), form="NFKC"))
+    return pa.chunked_array([pc.replace_with_mask(texts, other, fixed)])
+
+
+def _pieces(texts: pa.ChunkedArray):
+    """(first row, shingle hashes, shingles per row) for slices of `_PIECE` rows."""
+    base = 0
+    for arr in _normalized(texts).chunks:
         for s in range(0, len(arr), _PIECE):
             h, c = _chunk(arr.slice(s, _PIECE))
-            hashes.append(h)
-            counts.append(c)
-    flat = np.concatenate(hashes) if hashes else np.zeros(0, np.uint64)
-    count = np.concatenate(counts) if counts else np.zeros(0, np.int64)
-    start = np.concatenate([[0], np.cumsum(count)])
-    key = np.zeros(len(count), np.uint64)
-    nonempty = count > 0
-    key[nonempty] = np.add.reduceat(flat, start[:-1][nonempty]) if len(flat) else key[nonempty]
-    return Shingles(key, flat, start)
+            yield base, h, c
+            base += len(c)
+
+
+def shingles(texts: pa.ChunkedArray) -> Shingles:
+    """Keys and (sampled) shingles of every row of `texts` (see the module docstring)."""
+    sample = len(texts) > SAMPLE_ROWS
+    keys, hashes, rows = [], [], []
+    for base, h, c in _pieces(texts):
+        key = np.zeros(len(c), np.uint64)
+        if len(h):
+            key[c > 0] = np.add.reduceat(h, (np.cumsum(c) - c)[c > 0])
+        keys.append(key)
+        chosen = h < _QUARTER if sample else slice(None)
+        hashes.append(h[chosen])
+        rows.append(np.repeat(np.arange(base, base + len(c)), c)[chosen])
+    if not keys:
+        return Shingles(np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.int64))
+    return Shingles(np.concatenate(keys), np.concatenate(hashes), np.concatenate(rows))
+
+
+def shingle_sets(texts: pa.ChunkedArray) -> list[set[int]]:
+    """The full shingle set of each row (for the exact Jaccard of a few candidate rows)."""
+    out: list[set[int]] = []
+    for _, h, c in _pieces(texts):
+        bounds = np.cumsum(c).tolist()
+        values = h.tolist()
+        out.extend(set(values[e - n : e]) for n, e in zip(c.tolist(), bounds, strict=True))
+    return out

@@ -19,13 +19,14 @@ from stance.errors import StanceError, problem
 
 def assign_splits(
     table: pa.Table,
+    doc: np.ndarray,
     label: np.ndarray,
     edges: tuple[np.ndarray, np.ndarray],
     cfg: SplitConfig,
     n_labels: int,
     name: str,
 ) -> np.ndarray:
-    """Split index (0 train, 1 validation, 2 test) of every row of `table`."""
+    """Split index (0 train, 1 validation, 2 test) of every row; `doc` codes each row's doc_id."""
     n = table.num_rows
     if cfg.strategy == "predefined":
         split = pc.index_in(table["split"], value_set=pa.array(SPLITS))
@@ -34,7 +35,6 @@ def assign_splits(
     if cfg.strategy == "random":
         unit = components(n, a, b)
     else:
-        doc = pc.dictionary_encode(table["doc_id"].combine_chunks()).indices.to_numpy()
         doc = doc.astype(np.int64)
         unit = components(int(doc.max(initial=-1)) + 1, doc[a], doc[b])[doc]
     n_units = int(unit.max(initial=-1)) + 1

@@ -81,8 +81,9 @@ def _label_codes(raw: pa.ChunkedArray, cfg: DatasetConfig) -> tuple[np.ndarray, 
 
 
 def _blank(values: pa.ChunkedArray) -> np.ndarray:
-    empty = pc.or_kleene(pc.utf8_is_space(values), pc.equal(pc.binary_length(values), 0))
-    return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+    """Missing, empty or only whitespace."""
+    filled = pc.match_substring_regex(values, r"\S")  # stops at the first visible character
+    return ~pc.fill_null(filled, False).to_numpy(zero_copy_only=False)
 
 
 def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
@@ -127,15 +128,18 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
 
 
 def _check_dates(t: pa.Table, reason: np.ndarray, required: bool) -> tuple[pa.Table, np.ndarray]:
+    # dates repeat a lot: check each distinct value once, then map back
     date = t["date"]
-    blank = _blank(date)
-    day = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(date), 0, 10)
+    distinct = pc.unique(date)
+    day = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(distinct), 0, 10)
     parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
-    invalid = pc.is_null(parsed).to_numpy(zero_copy_only=False) & ~blank
-    reason[(reason == 0) & invalid] = 5
+    at = pc.index_in(date, value_set=distinct, skip_nulls=False)
+    invalid = pc.take(pc.is_null(parsed), at).to_numpy(zero_copy_only=False)
+    blank = pc.take(pa.array(_blank(distinct)), at).to_numpy(zero_copy_only=False)
+    reason[(reason == 0) & invalid & ~blank] = 5
     if required:
         reason[(reason == 0) & blank] = 6
-    t = t.set_column(t.column_names.index("date"), "date", day)
+    t = t.set_column(t.column_names.index("date"), "date", pc.take(day, at))
     return t, reason
 
 

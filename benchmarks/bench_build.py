@@ -1,0 +1,134 @@
+"""Time `build_dataset` on N synthetic paragraphs against `pandas.read_csv` of the same file.
+
+    python benchmarks/bench_build.py                 # 1M rows in 50k documents
+    python benchmarks/bench_build.py --rows 100000   # quicker
+
+Both are timed in this run on the same file, after one untimed read warms the page cache. The build
+runs in a child process so that its peak RSS (ru_maxrss) is the build's alone. Prints the ratio
+build / read_csv and the peak RSS; results go in benchmarks/results/bench_build.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+LABELS = np.array(["pro", "anti", "neutral"])
+CHILD = """
+import json, sys, time
+from stance.data import build_dataset, read_card
+cfg = json.loads(sys.argv[1])
+start = time.perf_counter()
+folder = build_dataset(cfg, sys.argv[2])
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "rows": read_card(folder)["rows"]}))
+"""
+
+
+def synthetic(path: Path, rows: int, docs: int, seed: int = 0) -> None:
+    """Write `rows` paragraphs (15-60 words) in `docs` documents: ~1% exact and ~1% near copies."""
+    rng = np.random.default_rng(seed)
+    letters = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype="S1")
+    vocab = pa.array(
+        [b"".join(rng.choice(letters, k)).decode() for k in rng.integers(2, 10, 20_000)]
+    )
+    lengths = rng.integers(15, 60, rows)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    words = pa.LargeListArray.from_arrays(offsets, vocab.take(rng.integers(0, 20_000, offsets[-1])))
+    text = pc.binary_join(words, " ")
+    # syndicated copies: 1% exact, 1% with the sixth word changed
+    kind = rng.random(rows)
+    source = np.where(kind < 0.02, rng.integers(0, rows, rows), np.arange(rows))
+    text = text.take(source)
+    edited = pc.replace_substring_regex(text, r"^((?:\S+ ){5})\S+", r"\1edited")
+    text = pc.if_else(pa.array((kind >= 0.01) & (kind < 0.02)), edited, text)
+    doc = np.sort(rng.integers(0, docs, rows))
+    keep_doc_label = rng.random(rows) < 0.8
+    label = np.where(keep_doc_label, rng.integers(0, 3, docs)[doc], rng.integers(0, 3, rows))
+    day = (np.datetime64("2015-01-01") + rng.integers(0, 3650, docs))[doc]
+    table = pa.table(
+        {
+            "id": pc.binary_join_element_wise("p", pa.array(np.arange(rows)).cast(pa.string()), ""),
+            "doc_id": pc.binary_join_element_wise("d", pa.array(doc).cast(pa.string()), ""),
+            "text": pc.binary_join_element_wise(pc.utf8_capitalize(text), ".", ""),
+            "label": pa.array(LABELS[label]),
+            "target": pa.array(np.char.add("US policy ", (doc % 40).astype(str))),
+            "source": pa.array(np.full(rows, "synthetic")),
+            "date": pa.array(day.astype(str)),
+        }
+    )
+    pcsv.write_csv(table, path)
+
+
+def dataset_config(path: Path) -> dict:
+    """The csv_template settings for the synthetic file, as a plain dict."""
+    columns = {c: c for c in ("text", "label", "id", "doc_id", "target", "source", "date")}
+    return {
+        "name": "bench",
+        "format": "csv",
+        "path": str(path),
+        "columns": columns,
+        "labels": ["anti", "pro"],
+        "label_map": {"neutral": "neutral"},
+        "split": {"strategy": "grouped"},
+        "dedup": {"conflicts": "majority"},  # copies were labeled independently
+    }
+
+
+def main() -> None:
+    """Generate, time both, print one JSON line and a Markdown row."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--docs", type=int, default=None, help="default: rows / 20")
+    parser.add_argument("--workdir", type=Path, default=None, help="default: a temp folder")
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_build-"))
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / f"synthetic_{args.rows}.csv"
+    if not path.exists():
+        synthetic(path, args.rows, args.docs or max(args.rows // 20, 1))
+    pd.read_csv(path)  # untimed: warm the page cache for both contenders
+    start = time.perf_counter()
+    pd.read_csv(path)
+    read_s = time.perf_counter() - start
+    cfg = json.dumps(dataset_config(path))
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, cfg, str(work / "processed")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        sys.exit(f"build failed:\n{done.stderr[-3000:]}")
+    child = json.loads(done.stdout.strip().splitlines()[-1])
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB on Linux
+    result = {
+        "rows": args.rows,
+        "file_mb": round(path.stat().st_size / 2**20, 1),
+        "read_csv_s": round(read_s, 2),
+        "build_s": round(child["seconds"], 2),
+        "ratio": round(child["seconds"] / read_s, 2),
+        "peak_rss_gb": round(peak_gb, 2),
+        "accounting": child["rows"],
+    }
+    print(json.dumps(result))
+    print(
+        f"| {args.rows:,} | {result['file_mb']} MB | {result['read_csv_s']} s | "
+        f"{result['build_s']} s | {result['ratio']}x | {result['peak_rss_gb']} GB |"
+    )
+
+
+if __name__ == "__main__":
+    main()
