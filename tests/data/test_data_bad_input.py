@@ -142,3 +142,26 @@ def test_the_script_prints_one_message_and_exits_2(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith(f"error: {path}, line {GOOD + 1}: unknown label 'maybe'")
+
+
+def test_non_utf8_in_jsonl_names_the_line(tmp_path):
+    path = write(tmp_path / "in.jsonl", corpus())
+    with path.open("ab") as fh:
+        fh.write(b'{"id": "x1", "doc_id": "dx", "text": "Caf\xe9", "label": "pro"}\n')
+    with pytest.raises(StanceError) as err:
+        build_dataset(user_dataset(path), tmp_path / "out")
+    assert str(err.value).startswith(f"{path}, line {GOOD}: byte 0xe9")
+    assert "UTF-8" in str(err.value)
+
+
+def test_a_mapped_column_missing_from_the_file(tmp_path):
+    path = write(tmp_path / "in.csv", corpus())
+    with pytest.raises(StanceError) as err:
+        build_dataset(user_dataset(path, "dataset.columns.text=body"), tmp_path / "out")
+    assert "column 'body' (for `text`) is not in the file" in str(err.value)
+    assert "dataset.columns.text" in str(err.value)
+
+
+def test_a_missing_input_file(tmp_path):
+    with pytest.raises(StanceError, match="input file not found"):
+        build_dataset(user_dataset(tmp_path / "nope.csv"), tmp_path / "out")

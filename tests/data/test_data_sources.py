@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import unicodedata
 from collections import Counter
 
 import pytest
@@ -113,3 +115,29 @@ def test_tweeteval_counts_match_the_files(tmp_path, tweeteval):
     # the benchmark is fixed: nothing merged, dropped or moved, duplicates only reported
     assert card["rows"]["kept"] == card["rows"]["input"] == 4163
     assert card["dedup"]["exact"]["mode"] == "report"
+
+
+def _normal(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+@pytest.mark.parametrize("labels", [["anti", "pro"], ["anti", "neutral", "pro"]])
+def test_the_demo_corpus_builds_grouped_with_counts_matching_the_file(tmp_path, labels):
+    overrides = [] if len(labels) == 2 else ["dataset.labels=[anti,neutral,pro]"]
+    cfg = compose_build("demo", *overrides).dataset
+    folder = build_dataset(cfg, tmp_path)
+    ds = load_processed(folder)
+    card = read_card(folder)
+    lines = [json.loads(x) for x in (CONFIGS.parent / cfg.path).read_text().splitlines() if x]
+    assert ds["train"].features["label"].names == labels
+    docs = [set(ds[s]["doc_id"]) for s in ds]
+    assert not (docs[0] & docs[1] or docs[0] & docs[2] or docs[1] & docs[2])
+    assert card["leakage"]["documents_in_several_splits"] == 0
+    assert card["leakage"]["texts_in_several_splits"] == 0
+    assert card["rows"]["input"] == len(lines)
+    excluded = sum(r["label"] not in labels for r in lines)
+    assert sum(card["rows"]["excluded_by_label"].values()) == excluded
+    for label in labels:
+        distinct = {_normal(r["text"]) for r in lines if r["label"] == label}
+        assert sum(card["counts"][s][label] for s in ds) == len(distinct)
+    assert card["rows"]["balanced"]

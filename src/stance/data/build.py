@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -128,9 +129,11 @@ def _write(
                     fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
         cards.write_card(tmp, card)  # last: a folder without card.json is not a dataset
         old = folder.parent / f".{folder.name}.old-{os.getpid()}"
-        if folder.exists():
+        with contextlib.suppress(FileNotFoundError):
             os.replace(folder, old)
-        os.replace(tmp, folder)
+        # OSError: a concurrent build of the same dataset swapped its folder in first
+        with contextlib.suppress(OSError):
+            os.replace(tmp, folder)
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -191,6 +191,8 @@ def _read_jsonl(path: Path, data: bytes, wanted: dict[str, str], skip: bool) -> 
                 if col not in table.column_names:
                     raise _missing_column(path, f, col, table.column_names)
             columns = {f: pc.cast(table[c], pa.string()) for f, c in wanted.items()}
+            for column in columns.values():
+                column.validate(full=True)  # the JSON reader lets invalid UTF-8 through
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         table = None
     if table is None:
@@ -264,6 +266,15 @@ def _read_parquet(path: Path, wanted: dict[str, str]) -> Loaded:
     for f, col in wanted.items():
         if col not in table.column_names:
             raise _missing_column(path, f, col, table.column_names)
-    columns = {f: pc.cast(table[c], pa.string()) for f, c in wanted.items()}
+    try:
+        columns = {f: pc.cast(table[c], pa.string()) for f, c in wanted.items()}
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+        raise StanceError(
+            problem(
+                str(path),
+                f"a mapped column cannot be read as text ({err})",
+                "store text columns as UTF-8 strings",
+            )
+        ) from None
     lines = pa.array(np.arange(1, table.num_rows + 1))
     return _finish(path, columns, lines, table.num_rows, hash_bytes(raw), [], unit="row")

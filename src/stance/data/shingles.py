@@ -11,11 +11,13 @@ equal keys, never the reverse: keys only propose candidates, which are then comp
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from tqdm.auto import tqdm
 
 _U = np.uint64
 _ONES = _U(0x0101010101010101)
@@ -104,14 +106,17 @@ def _normalized(texts: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array([pc.replace_with_mask(texts, other, fixed)])
 
 
-def _pieces(texts: pa.ChunkedArray):
+def _pieces(texts: pa.ChunkedArray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(first row, shingle hashes, shingles per row) for slices of `_PIECE` rows."""
     base = 0
+    bar = tqdm(total=len(texts), desc="shingles", unit="rows", disable=len(texts) < 100_000)
     for arr in _normalized(texts).chunks:
         for s in range(0, len(arr), _PIECE):
             h, c = _chunk(arr.slice(s, _PIECE))
             yield base, h, c
             base += len(c)
+            bar.update(len(c))
+    bar.close()
 
 
 def shingles(texts: pa.ChunkedArray) -> Shingles:
