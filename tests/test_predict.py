@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,8 @@ from stance.errors import StanceError
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict import DOCUMENT_RULE, document_stance, label_rows, model_path_argv
 from stance.predict_io import input_format, read_rows
-from train_helpers import tiny_dataset
+from train_helpers import run_script_in_process, tiny_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = """Senators spar over tariffs
 
 The senator said she would support and applaud the tariffs, which she expects to benefit voters.
@@ -119,24 +117,11 @@ def test_model_equals_path_is_passed_as_model_path() -> None:
     ]
 
 
-def run_script(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """Run scripts/predict.py in a subprocess from the repository root."""
-    return subprocess.run(
-        [sys.executable, "scripts/predict.py", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_script_labels_an_article_paragraph_by_paragraph(run_dir: Path, tmp_path: Path) -> None:
     article = tmp_path / "article.txt"
     article.write_text(ARTICLE)
     out = tmp_path / "labels.csv"
-    done = run_script(f"model={run_dir}", f"input={article}", f"output={out}")
-    assert done.returncode == 0, done.stderr
+    run_script_in_process("predict", [f"model={run_dir}", f"input={article}", f"output={out}"])
     rows = list(csv.DictReader(out.open()))
     paragraphs = [r for r in rows if r["level"] == "paragraph"]
     assert [r["text"] for r in paragraphs] == split_paragraphs(ARTICLE)
@@ -147,12 +132,16 @@ def test_script_labels_an_article_paragraph_by_paragraph(run_dir: Path, tmp_path
     assert float(document["proba_pro"]) + float(document["proba_anti"]) == pytest.approx(1)
 
 
-def test_script_reads_stdin_and_reports_bad_input(run_dir: Path, tmp_path: Path) -> None:
-    done = run_script(f"model={run_dir}", "input_format=jsonl", stdin='{"text": "we oppose it"}\n')
-    assert done.returncode == 0, done.stderr
-    (row,) = [json.loads(line) for line in done.stdout.splitlines()]
+def test_script_reads_stdin_and_reports_bad_input(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"text": "we oppose it"}\n'))
+    run_script_in_process("predict", [f"model={run_dir}", "input_format=jsonl"])
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert row["label"] == "anti" and set(row["proba"]) == {"pro", "anti"}
 
-    done = run_script(f"model={tmp_path}", "input=-")
-    assert done.returncode == 2
-    assert "error:" in done.stderr and "Traceback" not in done.stderr
+    with pytest.raises(SystemExit) as exit_info:
+        run_script_in_process("predict", [f"model={tmp_path}", "input=-"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err

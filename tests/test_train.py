@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +13,8 @@ from stance.errors import StanceError
 from stance.evaluation import evaluate_saved
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.training import train
-from train_helpers import compose_cfg, tiny_dataset, write_csv
+from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
 
-ROOT = Path(__file__).resolve().parents[1]
 # Most tests feed train() an in-memory dataset; the script test builds a real one from CSV.
 TINY = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=200"]
 
@@ -149,25 +146,35 @@ def test_evaluate_refuses_a_dataset_with_other_labels(tmp_path: Path, use_datase
     assert runs.read_run(tmp_path / "eval")["status"] == "failed"
 
 
-def test_script_builds_trains_and_then_reuses_the_run(tmp_path: Path) -> None:
+def test_script_builds_trains_and_then_reuses_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     overrides = write_csv(tiny_dataset(), tmp_path / "tiny.csv")
-    command = [
-        sys.executable,
-        "scripts/train.py",
+    argv = [
         *overrides,
         f"paths.processed_root={tmp_path / 'processed'}",
         f"paths.runs_root={tmp_path / 'runs'}",
         "evaluation.bootstrap=100",
     ]
-    first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stderr
+    run_script_in_process("train", argv)
     (run_dir,) = (tmp_path / "runs" / "tiny" / "tfidf_logreg").iterdir()
-    assert f"run directory: {run_dir}" in first.stdout
+    assert f"run directory: {run_dir}" in capsys.readouterr().out
     assert "dataset.path=" in run_dir.name and "evaluation.bootstrap=100" in run_dir.name
     assert runs.is_complete(run_dir)
     assert (tmp_path / "processed" / "tiny" / "card.json").is_file()
     assert runs.read_run(run_dir)["dataset_fingerprint"] is not None
+    assert runs.read_run(run_dir)["overrides"] == argv
 
-    second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stderr
-    assert "already holds a complete run" in second.stdout
+    run_script_in_process("train", argv)
+    assert "already holds a complete run" in capsys.readouterr().out
+
+
+def test_script_user_error_exits_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    argv = [*write_csv(tiny_dataset(), tmp_path / "tiny.csv"), "dataset.path=/nonexistent.csv"]
+    with pytest.raises(SystemExit) as exit_info:
+        run_script_in_process("train", [*argv, f"paths.runs_root={tmp_path}"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "/nonexistent.csv" in err and "Traceback" not in err

@@ -90,3 +90,17 @@ def write_csv(dataset: DatasetDict, path: Path) -> list[str]:
     pd.concat(frames).to_csv(path, index=False)
     columns = [f"dataset.columns.{c}={c}" for c in ("id", "doc_id", "target", "source")]
     return ["dataset=csv_template", "dataset.name=tiny", f"dataset.path={path}", *columns]
+
+
+def run_script_in_process(name: str, argv: list[str]) -> None:
+    """Run ``scripts/<name>.py`` as ``__main__`` with ``argv`` in this process (no startup)."""
+    import runpy
+    import sys
+
+    path = CONFIGS.parent / "scripts" / f"{name}.py"
+    saved = sys.argv
+    sys.argv = [str(path), *argv]
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        sys.argv = saved
