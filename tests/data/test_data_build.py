@@ -160,3 +160,14 @@ def test_a_typo_in_the_dataset_config_fails_loudly(tmp_path):
     cfg["split"] = {"strategy": "randm"}
     with pytest.raises(StanceError, match=r"split\.strategy='randm' is not one of"):
         build_dataset(cfg, tmp_path / "out")
+
+
+def test_jsonl_numbers_become_strings_and_dates_stay_dates(tmp_path):
+    rows = corpus()
+    for k, r in enumerate(rows):
+        r["id"] = k  # a JSON number
+    folder = build_dataset(user_dataset(write(tmp_path / "in.jsonl", rows)), tmp_path / "out")
+    ds = load_processed(folder)
+    ids = {i for s in ds for i in ds[s]["id"]}
+    assert ids == {str(k) for k, r in enumerate(rows) if r["label"] != "neutral"}
+    assert {d for s in ds for d in ds[s]["date"]} <= {r["date"] for r in rows}

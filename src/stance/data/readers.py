@@ -182,21 +182,26 @@ def _bad_row(
 
 
 def _read_jsonl(path: Path, data: bytes, wanted: dict[str, str], skip: bool) -> Loaded:
+    # as strings, so that pyarrow does not turn ids into numbers or dates into timestamps;
+    # any surprise (a number, a key missing everywhere, bad UTF-8) goes the careful way
+    names = list(dict.fromkeys(wanted.values()))
+    options = pj.ParseOptions(
+        explicit_schema=pa.schema([(c, pa.string()) for c in names]),
+        unexpected_field_behavior="ignore",
+    )
     try:
-        table = pj.read_json(io.BytesIO(data))
-        if table.num_rows != _line_count(data):
-            table = None
-        else:
-            for f, col in wanted.items():
-                if col not in table.column_names:
-                    raise _missing_column(path, f, col, table.column_names)
-            columns = {f: pc.cast(table[c], pa.string()) for f, c in wanted.items()}
-            for column in columns.values():
-                column.validate(full=True)  # the JSON reader lets invalid UTF-8 through
+        table = pj.read_json(io.BytesIO(data), parse_options=options)
+        for c in names:
+            table[c].validate(full=True)  # the JSON reader lets invalid UTF-8 through
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         table = None
-    if table is None:
+    if (
+        table is None
+        or table.num_rows != _line_count(data)
+        or any(table[c].null_count == table.num_rows for c in names)
+    ):
         return _careful_jsonl(path, data, wanted, skip)
+    columns = {f: table[c] for f, c in wanted.items()}
     lines = pa.array(np.arange(1, table.num_rows + 1))
     return _finish(path, columns, lines, table.num_rows, hash_bytes(data), [])
 
