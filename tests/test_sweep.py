@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from stance.errors import StanceError
 
@@ -77,3 +84,126 @@ def test_download_offline_is_a_clear_error(download, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "offline" in err and "Traceback" not in err
     assert not any((tmp_path / "t").rglob("*.txt"))
+
+
+# -- launchers and sweeps ---------------------------------------------------------------------
+def compose_train(*overrides: str):
+    """configs/train.yaml with the hydra node, as a launcher sees it."""
+    import stance.config_schemas
+    import stance.runs  # noqa: F401  (schemas and the run-dir resolvers)
+
+    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
+        return compose("train", overrides=list(overrides), return_hydra_config=True)
+
+
+def test_slurm_launcher_settings_reach_sbatch(tmp_path, monkeypatch):
+    import submitit
+    from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
+
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "srun").write_text("#!/bin/sh\n")
+    (fake_bin / "srun").chmod(0o755)  # submitit refuses to build a SLURM executor without srun
+    monkeypatch.setenv("PATH", f"{fake_bin}:{os.environ['PATH']}")
+    monkeypatch.setenv("STANCE_SLURM_PARTITION", "a100")
+    cfg = compose_train("hydra/launcher=slurm", "hydra.launcher.timeout_min=45")
+    params = OmegaConf.to_container(cfg.hydra.launcher, resolve=False)
+    params.pop("_target_")
+    folder = str(tmp_path / "submitit")
+    # The submitit plugin's own mapping: queue-independent keys as is, the rest slurm_-prefixed.
+    executor = submitit.AutoExecutor(
+        cluster="slurm", folder=folder, slurm_max_num_timeout=params.pop("max_num_timeout")
+    )
+    base = set(OmegaConf.structured(BaseQueueConf).keys())
+    params.pop("submitit_folder")
+    params["name"] = "train"
+    partition = OmegaConf.select(cfg, "hydra.launcher.partition")
+    params["partition"] = partition
+    executor.update_parameters(**{k if k in base else f"slurm_{k}": v for k, v in params.items()})
+    sbatch = executor._executor._make_submission_file_text("python train.py", "uid")
+    for line in ("--partition=a100", "--time=45", "--gpus-per-node=1", "--cpus-per-task=8"):
+        assert f"#SBATCH {line}\n" in sbatch
+
+
+def tiny_csv(folder: Path) -> Path:
+    """A small labelled CSV (the shared tiny corpus of the training tests) in ``folder``."""
+    from train_helpers import tiny_dataset
+
+    data = tiny_dataset()
+    names = data["train"].features["label"].names
+    frames = [split.to_pandas() for split in data.values()]
+    rows = [(t, names[y]) for f in frames for t, y in zip(f["text"], f["label"], strict=True)]
+    path = folder / "tiny.csv"
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows([("text", "label"), *rows])
+    return path
+
+
+def run_train(cwd: Path, *overrides: str) -> subprocess.CompletedProcess:
+    """scripts/train.py in ``cwd`` (outputs land there), on the tiny CSV."""
+    command = [sys.executable, str(ROOT / "scripts" / "train.py"), *overrides, *TINY]
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done
+
+
+# Fast settings: the tiny CSV through the user-CSV template, no character n-grams, few resamples.
+TINY = (
+    "dataset=csv_template",
+    "dataset.path=tiny.csv",
+    "model.char_ngrams=null",
+    "evaluation.bootstrap=50",
+)
+
+
+def records(sweep: Path) -> dict[str, dict]:
+    """``run.json`` of every run under ``sweep``, keyed by model name and seed."""
+    found = {}
+    for path in sweep.rglob("run.json"):
+        record = json.loads(path.read_text())
+        found[f"{record['model']}-{record['seed']}"] = record | {"path": path}
+    return found
+
+
+def test_sweep_through_submitit_local_resumes_and_compares(tmp_path, monkeypatch):
+    from stance.compare import compare
+    from stance.data import ensure_dataset
+    from test_compare import settings
+
+    tiny_csv(tmp_path)
+    monkeypatch.chdir(
+        tmp_path
+    )  # the configs' relative paths (tiny.csv, data/processed) resolve here
+    # Build the dataset once up front: parallel jobs must not all build it at the same moment.
+    ensure_dataset(compose_train(*TINY).dataset, "data/processed")
+    sweep = ("-m", "sweep_name=s", "model=tfidf_logreg,tfidf_svm", "seed=1")
+    run_train(tmp_path, *sweep, "hydra/launcher=local")
+    first = records(tmp_path / "multirun" / "s")
+    assert sorted(first) == ["tfidf_logreg-1", "tfidf_svm-1"]
+    assert all(r["status"] == "complete" for r in first.values())
+    assert len(list((tmp_path / "multirun" / "s" / ".submitit").glob("*/*_result.pkl"))) == 2
+
+    # Crash one run (its record says failed); a rerun redoes it and skips the complete one. The
+    # launcher is not part of the run folder's name, so the in-process launcher finds the same
+    # folders (and is faster here).
+    crashed = first["tfidf_svm-1"]["path"]
+    crashed.write_text(json.dumps(first["tfidf_svm-1"] | {"status": "failed", "path": None}))
+    run_train(tmp_path, *sweep)
+    second = records(tmp_path / "multirun" / "s")
+    assert second["tfidf_logreg-1"]["started"] == first["tfidf_logreg-1"]["started"]
+    assert second["tfidf_svm-1"]["status"] == "complete"
+    assert second["tfidf_svm-1"]["started"] >= first["tfidf_svm-1"]["ended"]
+
+    [section] = compare(settings(tmp_path, f"runs=[{tmp_path / 'multirun'}]"))
+    assert sorted(section.table["config"]) == ["model=tfidf_logreg", "model=tfidf_svm"]
+    assert section.table["seeds"].tolist() == [1, 1]
+
+
+def test_optuna_search_returns_validation_f_avg(tmp_path):
+    tiny_csv(tmp_path)
+    run_train(tmp_path, "+hparams_search=tfidf_optuna", "hydra.sweeper.n_trials=2")
+    study = next((tmp_path / "multirun").rglob("optimization_results.yaml"))
+    best = OmegaConf.load(study).best_value
+    trials = [json.loads(p.read_text()) for p in (tmp_path / "multirun").rglob("metrics.json")]
+    assert len(trials) == 2
+    assert best == pytest.approx(max(t["validation/f_avg"] for t in trials))
