@@ -93,6 +93,7 @@ def test_model_path_errors(tmp_path: Path) -> None:
         ("in.csv", "body,target\nhello,tax\n", r"in.csv:1: no `text` column"),
         ("in.csv", 'text\nfine\n""\n', r"in.csv:3: empty `text`"),
         ("in.jsonl", "\n\n", "empty input"),
+        ("in.txt", "  \n\n \n", "empty input"),
     ],
 )
 def test_bad_input_files(tmp_path: Path, name: str, content: str, message: str) -> None:

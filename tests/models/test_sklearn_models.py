@@ -134,6 +134,13 @@ def test_untrusted_types_refuse_to_load(data: tuple[Dataset, Dataset], tmp_path:
         models.load(tmp_path / "m")
 
 
+def test_corrupt_model_file_is_a_clear_error(data: tuple[Dataset, Dataset], tmp_path: Path) -> None:
+    TfidfStanceModel(target_mode="none").fit(data[0]).save(tmp_path / "m")
+    (tmp_path / "m" / SKOPS_FILE).write_bytes(b"half a file")
+    with pytest.raises(StanceError, match="not a readable skops file"):
+        models.load(tmp_path / "m")
+
+
 def test_build_from_config_ignores_name() -> None:
     model = models.build(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -240,7 +241,12 @@ class TfidfStanceModel(StanceModel):
             raise StanceError(
                 problem(str(folder), f"no {SKOPS_FILE} in this model folder", "retrain the model")
             )
-        untrusted = sorted(set(sio.get_untrusted_types(file=file)) - set(TRUSTED_TYPES))
+        try:
+            untrusted = sorted(set(sio.get_untrusted_types(file=file)) - set(TRUSTED_TYPES))
+        except (zipfile.BadZipFile, KeyError, ValueError) as err:
+            raise StanceError(
+                problem(str(file), f"not a readable skops file ({err})", "retrain the model")
+            ) from err
         if untrusted:
             raise StanceError(
                 problem(
