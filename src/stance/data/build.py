@@ -37,41 +37,24 @@ def build_dataset(dataset_cfg: Any, processed_root: str | Path) -> Path:
     view = Loaded(valid.table, loaded.files, loaded.unit, loaded.n_input, loaded.input_hash)
     dedup = deduplicate(valid.table["text"], valid.label, cfg.dedup, cfg.labels, view.where)
     kept = np.flatnonzero(dedup.keep)
-    grouping = [c for c in ("doc_id", "date", "split") if c in valid.table.column_names]
-    meta = valid.table.select(grouping).take(kept)
-    label = valid.label[kept]
     new_index = np.cumsum(dedup.keep) - 1
     edges = (new_index[dedup.edges[0]], new_index[dedup.edges[1]])
+    grouping = [c for c in ("doc_id", "date", "split") if c in valid.table.column_names]
+    meta = valid.table.select(grouping).take(kept)
     doc = pc.dictionary_encode(meta["doc_id"].combine_chunks()).indices.to_numpy()
     together = edges if cfg.dedup.action == "same_split" else (edges[0][:0], edges[1][:0])
+    label = valid.label[kept]
     split = assign_splits(meta, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
     columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in valid.table.column_names)]
     out = valid.table.select(columns).append_column("label", pa.array(valid.label))
     # one gather per split: the text column is copied once
     splits = {s: out.take(kept[split == k]) for k, s in enumerate(SPLITS)}
-    group = new_index[dedup.group[kept]]
-    config = config_dict(cfg)
-    card = {
-        "name": cfg.name,
-        "labels": list(cfg.labels),
-        "counts": None,
-        "documents": None,
-        "rows": cards.accounting(
-            loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects
-        ),
-        "leakage": cards.leakage(split, doc, group, edges),
-        "dedup": dedup.report,
-        "split": {**config["split"], "date_ranges": _date_ranges(splits)},
-        "source": loaded.extra,
-        "config": config,
-        "input_hash": loaded.input_hash,
-        "config_fingerprint": cards.config_fingerprint(config, loaded.input_hash),
-        "fingerprint": cards.content_fingerprint(splits),
-        "builder_version": cards.BUILDER_VERSION,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rejects_file": "rejects.jsonl" if cfg.on_bad_rows == "skip" else None,
-    }
-    card["counts"], card["documents"] = cards.counts(splits, cfg.labels)
+    card = _card(cfg, loaded, splits)
+    card["rows"] = cards.accounting(
+        loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects
+    )
+    card["leakage"] = cards.leakage(split, doc, new_index[dedup.group[kept]], edges)
+    card["dedup"] = dedup.report
     if not card["rows"]["balanced"]:
         raise RuntimeError(f"row accounting does not add up: {card['rows']}")
     folder = Path(processed_root) / cfg.name
@@ -83,6 +66,27 @@ def build_dataset(dataset_cfg: Any, processed_root: str | Path) -> Path:
             file=sys.stderr,
         )
     return folder
+
+
+def _card(cfg: DatasetConfig, loaded: Loaded, splits: dict[str, pa.Table]) -> dict:
+    """The card's counts, config, fingerprints and provenance (build_dataset adds the reports)."""
+    config = config_dict(cfg)
+    counts, documents = cards.counts(splits, cfg.labels)
+    return {
+        "name": cfg.name,
+        "labels": list(cfg.labels),
+        "counts": counts,
+        "documents": documents,
+        "split": {**config["split"], "date_ranges": _date_ranges(splits)},
+        "source": loaded.extra,
+        "config": config,
+        "input_hash": loaded.input_hash,
+        "config_fingerprint": cards.config_fingerprint(config, loaded.input_hash),
+        "fingerprint": cards.content_fingerprint(splits),
+        "builder_version": cards.BUILDER_VERSION,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rejects_file": "rejects.jsonl" if cfg.on_bad_rows == "skip" else None,
+    }
 
 
 def _date_ranges(splits: dict[str, pa.Table]) -> dict[str, list] | None:
