@@ -55,6 +55,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     run_dir = Path(cfg.run_dir)
     dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
     fingerprint = card.get("fingerprint")
+    dataset_dir = Path(cfg.paths.processed_root) / cfg.dataset.name
+    print(f"dataset:       {dataset_dir}/  (card: card.md, fingerprint {fingerprint})")
     digest = config_hash(cfg)
     if not cfg.rerun and _reusable(run_dir, digest, fingerprint):
         print(
@@ -108,6 +110,7 @@ def print_summary(run_dir: str | Path, metrics: dict[str, Any], with_model: bool
     print(f"run directory: {run_dir}")
     print(f"  metrics:     {run_dir / runs.METRICS_FILE}  ({shown})")
     print(f"  predictions: {run_dir / runs.PREDICTIONS_DIR}/")
+    print(f"  reports:     {run_dir}/classification_report_*.txt, confusion_matrix_*.png")
     if with_model:
         print(f"  model:       {run_dir / runs.MODEL_DIR}/  (card: {runs.MODEL_CARD})")
 
