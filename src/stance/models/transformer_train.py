@@ -1,0 +1,235 @@
+"""The Hugging Face Trainer as the transformer family uses it: weighted loss, windows, resume."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from datasets import Dataset
+from torch.nn import functional as F
+from torch.utils.data import SequentialSampler
+from transformers import (
+    EarlyStoppingCallback,
+    EvalPrediction,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    Trainer,
+    TrainingArguments,
+)
+from transformers.trainer_utils import get_last_checkpoint
+
+from stance.errors import StanceError, problem
+from stance.metrics import classification_metrics
+from stance.models.transformer_data import (
+    WINDOW_SOURCE,
+    LengthGroupedEpochSampler,
+    mean_by_paragraph,
+)
+
+log = logging.getLogger(__name__)
+
+# Metrics the validation pass reports; any of them can drive early stopping.
+BEST_MODEL_METRICS = ("f_avg", "f1_macro", "accuracy")
+
+
+@dataclass
+class TrainSettings:
+    """Trainer hyperparameters of the transformer family, as given to the model's constructor."""
+
+    learning_rate: float
+    epochs: float
+    max_steps: int
+    batch_size: int
+    eval_batch_size: int
+    gradient_accumulation_steps: int
+    warmup_ratio: float
+    weight_decay: float
+    class_weight: str | None
+    early_stopping_patience: int | None
+    metric_for_best_model: str
+    eval_steps: int
+    save_steps: int
+    save_total_limit: int | None
+    logging_steps: int
+    progress_bar: bool
+    seed: int
+
+
+class StanceTrainer(Trainer):
+    """Trainer with class-weighted loss, a resumable length-grouped order and ordered evaluation."""
+
+    # compute_loss returns a per-batch mean; the Trainer divides it by the accumulation steps.
+    loss_is_scaled_for_ga = False
+
+    def __init__(
+        self,
+        *args: Any,
+        class_weights: torch.Tensor | None,
+        train_lengths: Sequence[int],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.class_weights = class_weights
+        self.train_lengths = list(train_lengths)
+
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: Any = None,
+    ) -> Any:
+        """Cross-entropy over windows, weighted per class when configured."""
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        weight = None if self.class_weights is None else self.class_weights.to(labels.device)
+        loss = F.cross_entropy(outputs.logits, labels, weight=weight)
+        return (loss, outputs) if return_outputs else loss
+
+    def _get_train_sampler(self, train_dataset: Dataset | None = None) -> LengthGroupedEpochSampler:
+        args = self.args
+        group = args.train_batch_size * args.gradient_accumulation_steps
+        return LengthGroupedEpochSampler(self.train_lengths, group, seed=args.seed)
+
+    def _get_eval_sampler(self, eval_dataset: Dataset) -> SequentialSampler:
+        # Window order must stay as encoded so windows can be averaged back into paragraphs.
+        return SequentialSampler(eval_dataset)
+
+
+def balanced_class_weights(labels: Sequence[int], n_classes: int) -> torch.Tensor:
+    """Weights n / (k * count_c), as scikit-learn's ``class_weight="balanced"``."""
+    counts = np.bincount(np.asarray(labels), minlength=n_classes).astype(np.float64)
+    weights = len(labels) / (n_classes * np.maximum(counts, 1.0))
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def paragraph_metrics(
+    source: Sequence[int], gold: Sequence[int], classes: Sequence[str]
+) -> Callable[[EvalPrediction], dict[str, float]]:
+    """A ``compute_metrics`` that averages window probabilities back into paragraphs first."""
+    gold_array = np.asarray(gold)
+
+    def compute(prediction: EvalPrediction) -> dict[str, float]:
+        logits = prediction.predictions
+        logits = logits[0] if isinstance(logits, tuple) else logits
+        window_proba = torch.softmax(torch.from_numpy(np.asarray(logits)).float(), -1).numpy()
+        proba = mean_by_paragraph(window_proba, source, len(gold_array))
+        scores = classification_metrics(gold_array, proba.argmax(axis=1), classes)
+        return {name: scores[name] for name in BEST_MODEL_METRICS}
+
+    return compute
+
+
+def training_arguments(
+    settings: TrainSettings, output_dir: str | Path, with_validation: bool
+) -> TrainingArguments:
+    """TrainingArguments for a run; checkpoints go to ``output_dir``."""
+    if settings.metric_for_best_model not in BEST_MODEL_METRICS:
+        raise StanceError(
+            problem(
+                "model.metric_for_best_model",
+                f"unknown metric {settings.metric_for_best_model!r}",
+                f"use one of {', '.join(BEST_MODEL_METRICS)}",
+            )
+        )
+    eval_every = "steps" if with_validation else "no"
+    try:
+        return TrainingArguments(
+            output_dir=str(output_dir),
+            per_device_train_batch_size=settings.batch_size,
+            per_device_eval_batch_size=settings.eval_batch_size,
+            gradient_accumulation_steps=settings.gradient_accumulation_steps,
+            learning_rate=settings.learning_rate,
+            weight_decay=settings.weight_decay,
+            num_train_epochs=settings.epochs,
+            max_steps=settings.max_steps,
+            lr_scheduler_type="linear",
+            warmup_steps=settings.warmup_ratio,
+            eval_strategy=eval_every,
+            eval_steps=settings.eval_steps,
+            save_strategy="steps",
+            save_steps=settings.save_steps,
+            save_total_limit=settings.save_total_limit,
+            load_best_model_at_end=with_validation,
+            metric_for_best_model=settings.metric_for_best_model,
+            greater_is_better=True,
+            logging_steps=settings.logging_steps,
+            disable_tqdm=not settings.progress_bar,
+            report_to="none",
+            seed=settings.seed,
+            data_seed=settings.seed,
+            dataloader_pin_memory=torch.cuda.is_available(),
+        )
+    except ValueError as err:
+        raise StanceError(
+            problem("model config (Trainer settings)", str(err), "fix the model.* values named")
+        ) from err
+
+
+def as_train_dataset(features: dict[str, list], labels: Sequence[int]) -> Dataset:
+    """Windows plus the label of the paragraph each came from, as a Dataset for the Trainer."""
+    columns = {k: v for k, v in features.items() if k != WINDOW_SOURCE}
+    columns["labels"] = [int(labels[i]) for i in features[WINDOW_SOURCE]]
+    return Dataset.from_dict(columns)
+
+
+def train_windows(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    settings: TrainSettings,
+    train: tuple[dict[str, list], Sequence[int]],
+    validation: tuple[dict[str, list], Sequence[int]] | None,
+    classes: Sequence[str],
+    checkpoint_dir: str | Path,
+) -> tuple[PreTrainedModel, int | None]:
+    """Fine-tune on windows, resuming from the last checkpoint in ``checkpoint_dir`` if any.
+
+    Returns the trained model (the best checkpoint when validating) and the global step the run
+    resumed from (None for a fresh start).
+    """
+    train_features, train_labels = train
+    callbacks = []
+    eval_dataset = None
+    compute_metrics = None
+    if validation is not None:
+        val_features, val_labels = validation
+        eval_dataset = as_train_dataset(val_features, val_labels)
+        compute_metrics = paragraph_metrics(val_features[WINDOW_SOURCE], val_labels, classes)
+        if settings.early_stopping_patience:
+            callbacks.append(EarlyStoppingCallback(settings.early_stopping_patience))
+    weights = (
+        balanced_class_weights(train_labels, len(classes))
+        if settings.class_weight == "balanced"
+        else None
+    )
+    if settings.class_weight not in (None, "balanced"):
+        raise StanceError(
+            problem(
+                "model.class_weight",
+                f"unknown value {settings.class_weight!r}",
+                "use `balanced` or null",
+            )
+        )
+    trainer = StanceTrainer(
+        model=model,
+        args=training_arguments(settings, checkpoint_dir, validation is not None),
+        train_dataset=as_train_dataset(train_features, train_labels),
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        compute_metrics=compute_metrics,
+        callbacks=callbacks,
+        class_weights=weights,
+        train_lengths=[len(ids) for ids in train_features["input_ids"]],
+    )
+    last = get_last_checkpoint(str(checkpoint_dir)) if Path(checkpoint_dir).is_dir() else None
+    resumed_from = None
+    if last is not None:
+        resumed_from = int(Path(last).name.rsplit("-", 1)[1])
+        log.info("resuming training from %s (step %d)", last, resumed_from)
+    trainer.train(resume_from_checkpoint=last)
+    return trainer.model, resumed_from

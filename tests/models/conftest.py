@@ -1,0 +1,66 @@
+"""A tiny randomly initialised BERT and a toy stance corpus, built locally (no download)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from datasets import ClassLabel, Dataset, Features, Value
+
+PRO = ["support", "supports", "great", "good", "helps", "benefit", "welcome", "praise"]
+ANTI = ["oppose", "opposes", "bad", "harms", "hurts", "damage", "reject", "attack"]
+TOPICS = ["tax", "wall", "tariff", "climate", "health", "trade"]
+FILLER = ["the", "a", "policy", "plan", "law", "we", "it", "is", "this", "of", "and"]
+WORDS = FILLER + PRO + ANTI + TOPICS
+CLASSES = ["pro", "anti"]
+
+
+def make_toy_split(n: int, seed: int, with_target: bool = True, long_every: int = 0) -> Dataset:
+    """Paragraphs whose stance words decide the label; every ``long_every``-th is long."""
+    rows: dict[str, list] = {"text": [], "label": [], "target": []}
+    for i in range(n):
+        label = (i + seed) % 2
+        cue = (PRO if label == 0 else ANTI)[(i * 7 + seed) % len(PRO)]
+        topic = TOPICS[(i * 5 + seed) % len(TOPICS)]
+        words = ["the", topic, "policy", "is", cue, "and", "we", cue, "it"]
+        if long_every and i % long_every == 0:
+            words = words + ["the", "plan", "of", "this", "law"] * 12
+        rows["text"].append(" ".join(words))
+        rows["label"].append(label)
+        rows["target"].append(topic)
+    features = {"text": Value("string"), "label": ClassLabel(names=CLASSES)}
+    if with_target:
+        features["target"] = Value("string")
+    else:
+        del rows["target"]
+    return Dataset.from_dict(rows, features=Features(features))
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder with a 2-layer, 32-wide random BERT and its WordPiece tokenizer."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    tokenizer = BertTokenizerFast(vocab={word: i for i, word in enumerate(vocab)})
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=128,
+    )
+    torch.manual_seed(0)  # a fixed random init, so the tests see the same network every session
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def toy_split() -> Callable[..., Dataset]:
+    """``toy_split(n, seed, with_target=True, long_every=0)`` builds a labelled toy split."""
+    return make_toy_split
