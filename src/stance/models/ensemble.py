@@ -1,0 +1,123 @@
+"""Soft voting over saved models: the (weighted) mean of their class probabilities.
+
+Members are run directories or model folders of earlier runs (glob patterns allowed), trained on
+the same label set. ``fit`` trains nothing: it loads the members and checks their labels, so an
+ensemble run is evaluated and recorded like any other run. ``save`` copies the members into the
+ensemble's folder, which therefore loads on its own.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+from datasets import Dataset
+
+from stance.errors import StanceError, problem
+from stance.models.base import StanceModel, read_meta, write_meta
+
+MEMBERS_DIR = "members"
+
+
+def expand_members(patterns: Sequence[str]) -> list[Path]:
+    """Run directories or model folders matching ``patterns``, each pattern's matches sorted."""
+    found: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(str(pattern))) if glob.has_magic(str(pattern)) else [pattern]
+        if not matches:
+            raise StanceError(
+                problem(
+                    f"model.members: {pattern}",
+                    "matches no run directory",
+                    "train the member runs first, or fix the pattern",
+                )
+            )
+        found += [Path(m) for m in matches]
+    return found
+
+
+class EnsembleStanceModel(StanceModel):
+    """The weighted mean of the members' ``predict_proba``, columns aligned by label name."""
+
+    family = "ensemble"
+
+    def __init__(self, members: Sequence[str] = (), weights: Sequence[float] | None = None) -> None:
+        self.members = list(members)
+        self.weights = None if weights is None else list(weights)
+
+    def _set_members(self, models: list[StanceModel], classes: list[str]) -> None:
+        """Keep loaded members; check every one predicts exactly ``classes``."""
+        for model, name in zip(models, self.members, strict=True):
+            if sorted(model.classes_) != sorted(classes):
+                raise StanceError(
+                    problem(
+                        f"model.members: {name}",
+                        f"its labels {model.classes_} differ from the dataset's {classes}",
+                        "ensemble only runs trained on the same label set",
+                    )
+                )
+        weights = np.ones(len(models)) if self.weights is None else np.asarray(self.weights, float)
+        if len(weights) != len(models) or (weights < 0).any() or weights.sum() == 0:
+            raise StanceError(
+                problem(
+                    "model.weights",
+                    f"{len(weights)} weights for {len(models)} members (or not positive)",
+                    "give one non-negative weight per member, or weights=null",
+                )
+            )
+        self.models_, self.classes_, self.weights_ = models, list(classes), weights / weights.sum()
+
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> Self:
+        """Load the members (nothing is trained) and check they share the dataset's labels."""
+        from stance import models as registry
+        from stance.predict import resolve_model_folder
+
+        folders = expand_members(self.members)
+        self.members = [str(f) for f in folders]
+        loaded = [registry.load(resolve_model_folder(f)) for f in folders]
+        self._set_members(loaded, list(train.features["label"].names))
+        return self
+
+    @property
+    def uses_target(self) -> bool:
+        """True when any member wants the target."""
+        return any(m.uses_target for m in getattr(self, "models_", []))
+
+    def predict_proba(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Weighted mean of the members' probabilities, shape (n, len(classes_))."""
+        total = np.zeros((len(texts), len(self.classes_)))
+        for model, weight in zip(self.models_, self.weights_, strict=True):
+            proba = model.predict_proba(texts, targets if model.uses_target else None)
+            order = [model.classes_.index(c) for c in self.classes_]
+            total += weight * proba[:, order]
+        return total
+
+    def save(self, path: str | Path) -> None:
+        """Copy each member's model folder into ``members/<i>/`` and write the metadata."""
+        folder = Path(path)
+        for i, model in enumerate(self.models_):
+            model.save(folder / MEMBERS_DIR / str(i))
+        write_meta(
+            folder,
+            self.family,
+            self.classes_,
+            members=self.members,
+            weights=self.weights_.tolist(),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read an ensemble folder written by ``save``."""
+        from stance import models as registry
+
+        folder = Path(path)
+        meta = read_meta(folder)
+        parts = sorted((folder / MEMBERS_DIR).iterdir(), key=lambda p: int(p.name))
+        model = cls(meta["members"], meta["weights"])
+        model._set_members([registry.load(p) for p in parts], meta["classes"])
+        return model
