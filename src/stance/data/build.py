@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from stance.data import card as cards
 from stance.data.dedup import deduplicate
-from stance.data.loaded import Loaded
+from stance.data.loaded import Loaded, pick
 from stance.data.schema import SPLITS, DatasetConfig, as_dataset_config, config_dict
 from stance.data.sources import input_hash, read_source
 from stance.data.splitting import assign_splits
@@ -40,15 +40,14 @@ def build_dataset(dataset_cfg: Any, processed_root: str | Path) -> Path:
     new_index = np.cumsum(dedup.keep) - 1
     edges = (new_index[dedup.edges[0]], new_index[dedup.edges[1]])
     grouping = [c for c in ("doc_id", "date", "split") if c in valid.table.column_names]
-    meta = valid.table.select(grouping).take(kept)
+    meta = pick(valid.table.select(grouping), kept)
     doc = pc.dictionary_encode(meta["doc_id"].combine_chunks()).indices.to_numpy()
     together = edges if cfg.dedup.action == "same_split" else (edges[0][:0], edges[1][:0])
     label = valid.label[kept]
     split = assign_splits(meta, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
     columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in valid.table.column_names)]
     out = valid.table.select(columns).append_column("label", pa.array(valid.label))
-    # one gather per split: the text column is copied once
-    splits = {s: out.take(kept[split == k]) for k, s in enumerate(SPLITS)}
+    splits = {s: pick(out, kept[split == k]) for k, s in enumerate(SPLITS)}
     card = _card(cfg, loaded, splits)
     card["rows"] = cards.accounting(
         loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects

@@ -16,6 +16,7 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from stance.data.loaded import pick
 from stance.data.schema import DedupConfig
 from stance.data.shingles import Shingles, normalize, shingle_sets, shingles
 from stance.errors import StanceError, problem
@@ -61,7 +62,7 @@ def exact_groups(key: np.ndarray, texts: pa.ChunkedArray) -> np.ndarray:
     values, rows = _sorted(key, group, len(key))
     candidates = np.sort(rows[_repeated(values)])
     heads: dict[str, int] = {}
-    for i, text in zip(candidates.tolist(), texts.take(candidates).to_pylist(), strict=True):
+    for i, text in zip(candidates.tolist(), pick(texts, candidates).to_pylist(), strict=True):
         group[i] = heads.setdefault(normalize(text), i)
     return group
 
@@ -201,7 +202,7 @@ def near_pairs(
     likely = estimate >= threshold - 0.3
     a, b = a[likely], b[likely]
     involved = np.unique(np.concatenate([a, b]))
-    sets = dict(zip(involved.tolist(), shingle_sets(texts.take(involved)), strict=True))
+    sets = dict(zip(involved.tolist(), shingle_sets(pick(texts, involved)), strict=True))
     jac = np.array(
         [
             len(sets[i] & sets[j]) / len(sets[i] | sets[j])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import xxhash
 
@@ -34,6 +35,16 @@ class Loaded:
         """Human location of table row `i`: ``file, line N``."""
         f = self.table["_file"][i].as_py() if "_file" in self.table.column_names else 0
         return f"{self.files[f]}, {self.unit} {self.table['_line'][i].as_py()}"
+
+
+def pick(values: pa.Table | pa.ChunkedArray, rows: np.ndarray) -> pa.Table | pa.ChunkedArray:
+    """The given rows (ascending, no repeats) of a table or column, in order.
+
+    A boolean filter copies chunk by chunk; `take` on many chunks concatenates them all first.
+    """
+    mask = np.zeros(len(values), dtype=bool)
+    mask[rows] = True
+    return values.filter(pa.array(mask))
 
 
 def reject(where: str, kind: str, reason: str, record: object) -> dict:
