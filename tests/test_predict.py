@@ -73,6 +73,17 @@ def test_rows_get_document_rows_per_doc_id(run_dir: Path) -> None:
     assert docs["A"]["rule"] == DOCUMENT_RULE and docs["A"]["paragraphs"] == 2
 
 
+def test_target_aware_model_needs_a_target_per_row(tmp_path: Path) -> None:
+    model = TfidfStanceModel(target_mode="features").fit(tiny_dataset()["train"])
+    model.save(tmp_path)
+    predictor = load_model(tmp_path)
+    rows = [{"text": "we support it", "target": "aid"}, {"text": "we oppose it"}]
+    with pytest.raises(StanceError, match=r"input row 2: .* needs a target for every text"):
+        label_rows(predictor, rows)
+    out = label_rows(predictor, rows, default_target="tariffs")
+    assert [r["target"] for r in out] == ["aid", "tariffs"]
+
+
 def test_model_path_errors(tmp_path: Path) -> None:
     with pytest.raises(StanceError, match="no such file"):
         load_model(tmp_path / "missing")
