@@ -86,7 +86,7 @@ def write_split_reports(
     report = classification_report(
         gold, pred, labels=labels, target_names=list(classes), digits=4, zero_division=0
     )
-    (out_dir / f"classification_report_{split}.txt").write_text(report)
+    runs.write_text(out_dir / f"classification_report_{split}.txt", report)
     fig, ax = plt.subplots(figsize=(1.2 * len(classes) + 2.5, 1.2 * len(classes) + 2))
     ConfusionMatrixDisplay.from_predictions(
         gold, pred, labels=labels, display_labels=list(classes), ax=ax, colorbar=False

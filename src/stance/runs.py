@@ -51,13 +51,18 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def write_json(path: str | Path, obj: Any) -> None:
-    """Write JSON atomically: a temp file in the same folder, then rename over ``path``."""
+def write_text(path: str | Path, text: str) -> None:
+    """Write a file atomically: a temp file in the same folder, then rename over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write JSON atomically (see ``write_text``)."""
+    write_text(path, json.dumps(obj, indent=2, default=str) + "\n")
 
 
 def read_json(path: str | Path) -> Any:
@@ -150,9 +155,7 @@ def end_run(run_dir: str | Path, record: dict[str, Any], status: str, **extra: A
 # -- config, metrics, predictions -------------------------------------------------------------
 def write_config(run_dir: str | Path, cfg: DictConfig) -> None:
     """Write the resolved config as ``config.yaml``."""
-    path = Path(run_dir) / CONFIG_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    write_text(Path(run_dir) / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
 
 
 def read_config(run_dir: str | Path) -> DictConfig:
@@ -177,13 +180,8 @@ def predictions_path(run_dir: str | Path, split: str) -> Path:
 
 def write_predictions(run_dir: str | Path, split: str, rows: Iterable[Mapping[str, Any]]) -> None:
     """Write ``predictions/<split>.jsonl``, one JSON object per example."""
-    path = predictions_path(run_dir, split)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    write_text(predictions_path(run_dir, split), lines)
 
 
 def read_predictions(run_dir: str | Path, split: str) -> list[dict[str, Any]]:
