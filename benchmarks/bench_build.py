@@ -4,14 +4,16 @@
     python benchmarks/bench_build.py --rows 100000   # quicker
 
 Both are timed in this run on the same file, after one untimed read warms the page cache. The build
-runs in a child process so that its peak RSS (ru_maxrss) is the build's alone. Prints the ratio
-build / read_csv and the peak RSS; results go in benchmarks/results/bench_build.md.
+runs in a child process so that its peak RSS (ru_maxrss) is the build's alone. Prints the wall-time
+ratio build / read_csv, the same ratio in CPU time (less sensitive to other load on the machine),
+the peak RSS and the 1-minute load average; results go in benchmarks/results/bench_build.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -30,10 +32,10 @@ CHILD = """
 import json, sys, time
 from stance.data import build_dataset, read_card
 cfg = json.loads(sys.argv[1])
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 folder = build_dataset(cfg, sys.argv[2])
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "rows": read_card(folder)["rows"]}))
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": read_card(folder)["rows"]}))
 """
 
 
@@ -100,9 +102,9 @@ def main() -> None:
     if not path.exists():
         synthetic(path, args.rows, args.docs or max(args.rows // 20, 1))
     pd.read_csv(path)  # untimed: warm the page cache for both contenders
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     pd.read_csv(path)
-    read_s = time.perf_counter() - start
+    read_s, read_cpu = time.perf_counter() - start, time.process_time() - cpu
     cfg = json.dumps(dataset_config(path))
     done = subprocess.run(
         [sys.executable, "-c", CHILD, cfg, str(work / "processed")],
@@ -120,6 +122,10 @@ def main() -> None:
         "read_csv_s": round(read_s, 2),
         "build_s": round(child["seconds"], 2),
         "ratio": round(child["seconds"] / read_s, 2),
+        "read_csv_cpu_s": round(read_cpu, 2),
+        "build_cpu_s": round(child["cpu"], 2),
+        "cpu_ratio": round(child["cpu"] / read_cpu, 2),
+        "load_average": round(os.getloadavg()[0], 1),
         "peak_rss_gb": round(peak_gb, 2),
         "accounting": child["rows"],
     }

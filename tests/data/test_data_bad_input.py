@@ -165,3 +165,10 @@ def test_a_mapped_column_missing_from_the_file(tmp_path):
 def test_a_missing_input_file(tmp_path):
     with pytest.raises(StanceError, match="input file not found"):
         build_dataset(user_dataset(tmp_path / "nope.csv"), tmp_path / "out")
+
+
+def test_line_numbers_count_blank_lines(tmp_path):
+    path = _csv(tmp_path, "\n", "\n", "x1,dx,Some text,maybe,t,s,2020-01-01\n")
+    with pytest.raises(StanceError) as err:
+        build_dataset(user_dataset(path), tmp_path / "out")
+    assert str(err.value).startswith(f"{path}, line {GOOD + 3}: unknown label 'maybe'")

@@ -42,9 +42,13 @@ def _sorted(values: np.ndarray, rows: np.ndarray, n_rows: int) -> tuple[np.ndarr
     Dropping those low bits can only make unequal values collide: more candidates, never fewer.
     """
     bits = _U(max(int(n_rows).bit_length(), 1))
-    packed = ((values >> bits) << bits) | rows.astype(np.uint64)
+    packed = values >> bits
+    packed <<= bits
+    packed |= rows.view(np.uint64)  # rows are >= 0: same bits
     packed.sort()
-    return packed >> bits, (packed & ((_U(1) << bits) - _U(1))).astype(np.int64)
+    row = packed & ((_U(1) << bits) - _U(1))
+    packed >>= bits
+    return packed, row.view(np.int64)
 
 
 def _repeated(values: np.ndarray) -> np.ndarray:
@@ -173,9 +177,13 @@ def near_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of kept rows (a < b) whose shingle-set Jaccard is at least `threshold`."""
     n = len(keep)
-    on = keep[sh.sample_row]
-    h, row = _sorted(sh.sample_hash[on], sh.sample_row[on], n)
-    sampled = np.bincount(row, minlength=n)
+    sampled = np.bincount(sh.sample_row, minlength=n)
+    h, row = _sorted(sh.sample_hash, sh.sample_row, n)
+    shared = _repeated(h)
+    h, row = h[shared], row[shared]
+    # only now, on the few shared shingles, leave out the rows that exact dedup removed
+    on = keep[row]
+    h, row = h[on], row[on]
     shared = _repeated(h)
     h, row = h[shared], row[shared]
     empty = np.zeros(0, np.int64)

@@ -82,8 +82,12 @@ def _label_codes(raw: pa.ChunkedArray, cfg: DatasetConfig) -> tuple[np.ndarray, 
 
 def _blank(values: pa.ChunkedArray) -> np.ndarray:
     """Missing, empty or only whitespace."""
-    filled = pc.match_substring_regex(values, r"\S")  # stops at the first visible character
-    return ~pc.fill_null(filled, False).to_numpy(zero_copy_only=False)
+    if (pc.mean(pc.binary_length(values)).as_py() or 0) > 32:
+        # long values: the regex stops at the first visible character, utf8_is_space does not
+        filled = pc.match_substring_regex(values, r"\S")
+        return ~pc.fill_null(filled, False).to_numpy(zero_copy_only=False)
+    empty = pc.or_kleene(pc.utf8_is_space(values), pc.equal(pc.binary_length(values), 0))
+    return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
 
 
 def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
