@@ -115,43 +115,51 @@ def _collapse(
     labels: list[str],
     where: Callable[[int], str],
 ) -> tuple[np.ndarray, dict[str, int], dict]:
-    keep = np.ones(len(group), dtype=bool)
+    n = len(group)
+    keep = np.ones(n, dtype=bool)
+    copies = np.flatnonzero(group != np.arange(n))  # rows whose text an earlier row has
+    heads = np.unique(group[copies])
+    grouped = np.concatenate([heads, copies])
+    low, high = np.full(n, len(labels)), np.full(n, -1)
+    np.minimum.at(low, group[grouped], label[grouped])
+    np.maximum.at(high, group[grouped], label[grouped])
+    mixed = low != high  # by head: its group has more than one label
+    agreeing = copies[~mixed[group[copies]]]
+    merged = len(agreeing) if cfg.exact == "collapse" else 0
+    if cfg.exact == "collapse":
+        keep[agreeing] = False
     members: dict[int, list[int]] = {}
-    for i in np.flatnonzero(group != np.arange(len(group))).tolist():
-        members.setdefault(int(group[i]), [int(group[i])]).append(i)
-    merged = conflict_rows = 0
-    conflicts: list[list[int]] = []
+    for i in grouped[mixed[group[grouped]]].tolist():
+        members.setdefault(int(group[i]), []).append(i)
+    conflict_rows = 0
+    conflicts = [sorted(rows) for rows in members.values()]
 
     def describe(rows: list[int]) -> dict:
         return {"rows": [where(r) for r in rows], "labels": [labels[x] for x in label[rows]]}
 
-    for rows in members.values():
+    if conflicts and cfg.exact == "collapse" and cfg.conflicts == "error":
+        raise StanceError(_conflict_message(describe(min(conflicts))))
+    for rows in conflicts if cfg.exact == "collapse" else []:
         labs = label[rows]
-        winner = labs[0]
-        if (labs != labs[0]).any():
-            conflicts.append(rows)
-            if cfg.exact == "collapse" and cfg.conflicts == "error":
-                raise StanceError(_conflict_message(describe(rows)))
-            votes = np.bincount(labs)
-            tie = (votes == votes.max()).sum() > 1
-            if cfg.exact == "collapse" and (cfg.conflicts == "drop" or tie):
-                keep[rows] = False
-                conflict_rows += len(rows)
-                continue
-            winner = votes.argmax()
-        if cfg.exact == "collapse":
-            first = rows[int(np.flatnonzero(labs == winner)[0])]
+        votes = np.bincount(labs)
+        if cfg.conflicts == "drop" or (votes == votes.max()).sum() > 1:
             keep[rows] = False
-            keep[first] = True
-            merged += len(rows) - 1
+            conflict_rows += len(rows)
+            continue
+        first = rows[int(np.flatnonzero(labs == votes.argmax())[0])]
+        keep[rows] = False
+        keep[first] = True
+        merged += len(rows) - 1
     counts = {"duplicates_merged": merged, "conflicts_dropped": conflict_rows}
     report = {
         "exact": {
             "mode": cfg.exact,
-            "groups": len(members),
-            "rows_in_groups": sum(len(r) for r in members.values()),
+            "groups": len(heads),
+            "rows_in_groups": len(grouped),
             "merged": merged,
-            "examples": [[where(r) for r in rows] for rows in list(members.values())[:EXAMPLES]],
+            "examples": [
+                [where(int(r)) for r in np.flatnonzero(group == h)] for h in heads[:EXAMPLES]
+            ],
         },
         "conflicts": {
             "policy": cfg.conflicts,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -104,7 +104,7 @@ def as_dataset_config(cfg: Any) -> DatasetConfig:
         fix = "compare the keys with configs/dataset/csv_template.yaml"
         raise StanceError(problem(where, str(err).splitlines()[0], fix)) from None
     for key, allowed in _CHOICES.items():
-        value = OmegaConf.select(OmegaConf.structured(out), key)
+        value = OmegaConf.select(merged, key)
         if value not in allowed:
             raise StanceError(
                 problem(where, f"{key}={value!r} is not one of {allowed}", f"set {key}")
@@ -127,7 +127,7 @@ def as_dataset_config(cfg: Any) -> DatasetConfig:
 
 def config_dict(cfg: DatasetConfig) -> dict:
     """The config as plain JSON-able data (what the card stores and the fingerprint hashes)."""
-    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+    return asdict(cfg)
 
 
 def register() -> None:
