@@ -132,7 +132,8 @@ def main() -> None:
     print(json.dumps(result))
     print(
         f"| {args.rows:,} | {result['file_mb']} MB | {result['read_csv_s']} s | "
-        f"{result['build_s']} s | {result['ratio']}x | {result['peak_rss_gb']} GB |"
+        f"{result['build_s']} s | {result['ratio']}x | {result['cpu_ratio']}x | "
+        f"{result['peak_rss_gb']} GB | {result['load_average']} |"
     )
 
 
