@@ -162,7 +162,7 @@ def _collapse(
             ],
         },
         "conflicts": {
-            "policy": cfg.conflicts,
+            "policy": cfg.conflicts if cfg.exact == "collapse" else "report",
             "groups": len(conflicts),
             "rows_dropped": conflict_rows,
             "examples": [describe(rows) for rows in conflicts[:EXAMPLES]],
