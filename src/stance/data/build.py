@@ -10,7 +10,6 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import datasets
 import numpy as np
@@ -20,7 +19,13 @@ import pyarrow.compute as pc
 from stance.data import card as cards
 from stance.data.dedup import deduplicate
 from stance.data.loaded import Loaded, pick
-from stance.data.schema import SPLITS, DatasetConfig, as_dataset_config, config_dict
+from stance.data.schema import (
+    SPLITS,
+    DatasetConfig,
+    DatasetLike,
+    as_dataset_config,
+    config_dict,
+)
 from stance.data.sources import input_hash, read_source
 from stance.data.splitting import assign_splits
 from stance.data.validate import validate
@@ -29,7 +34,7 @@ from stance.errors import StanceError, problem
 OPTIONAL = ("target", "source", "date")
 
 
-def build_dataset(dataset_cfg: Any, processed_root: str | Path) -> Path:
+def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     """Build `dataset_cfg` into <processed_root>/<name>/ (atomically) and return that folder."""
     cfg = as_dataset_config(dataset_cfg)
     loaded = read_source(cfg)
@@ -148,7 +153,7 @@ def load_processed(path: str | Path) -> datasets.DatasetDict:
     return datasets.load_from_disk(str(path))
 
 
-def is_current(dataset_cfg: Any, processed_root: str | Path) -> bool:
+def is_current(dataset_cfg: DatasetLike, processed_root: str | Path) -> bool:
     """Whether <processed_root>/<name>/ was built from this config and this input."""
     cfg = as_dataset_config(dataset_cfg)
     folder = Path(processed_root) / cfg.name
@@ -161,7 +166,7 @@ def is_current(dataset_cfg: Any, processed_root: str | Path) -> bool:
         return False
 
 
-def ensure_dataset(dataset_cfg: Any, processed_root: str | Path) -> datasets.DatasetDict:
+def ensure_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> datasets.DatasetDict:
     """Load the built dataset, building it first when missing or built from another config/input."""
     cfg = as_dataset_config(dataset_cfg)
     folder = Path(processed_root) / cfg.name

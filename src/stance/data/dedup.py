@@ -135,6 +135,7 @@ def _collapse(
     conflicts = [sorted(rows) for rows in members.values()]
 
     def describe(rows: list[int]) -> dict:
+        """Where the rows are and their labels, for the card and the error."""
         return {"rows": [where(r) for r in rows], "labels": [labels[x] for x in label[rows]]}
 
     if conflicts and cfg.exact == "collapse" and cfg.conflicts == "error":

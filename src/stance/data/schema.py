@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -79,6 +78,8 @@ class BuildDatasetConfig:
     force: bool = False  # rebuild even when the stored config_fingerprint matches
 
 
+DatasetLike = DatasetConfig | DictConfig | dict  # a dataset node as configs hold it
+
 _CHOICES = {
     "format": FORMATS,
     "split.strategy": ("grouped", "random", "time", "predefined"),
@@ -89,7 +90,7 @@ _CHOICES = {
 }
 
 
-def as_dataset_config(cfg: Any) -> DatasetConfig:
+def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
     """Validate a dataset node (DictConfig, dict or DatasetConfig) against the schema."""
     if isinstance(cfg, DatasetConfig):
         return cfg
