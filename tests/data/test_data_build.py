@@ -10,6 +10,7 @@ from data_helpers import corpus, user_dataset, write
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
+from stance.data import build as build_module
 from stance.data import build_dataset, ensure_dataset, load_processed, read_card
 from stance.data import card as cards
 from stance.errors import StanceError
@@ -171,3 +172,20 @@ def test_jsonl_numbers_become_strings_and_dates_stay_dates(tmp_path):
     ids = {i for s in ds for i in ds[s]["id"]}
     assert ids == {str(k) for k, r in enumerate(rows) if r["label"] != "neutral"}
     assert {d for s in ds for d in ds[s]["date"]} <= {r["date"] for r in rows}
+
+
+def test_ensure_dataset_refuses_a_folder_rebuilt_with_other_settings(tmp_path, monkeypatch):
+    path = write(tmp_path / "in.csv", corpus())
+    out = tmp_path / "out"
+    binary = user_dataset(path)
+    three_way = user_dataset(path, "dataset.labels=[anti,neutral,pro]")
+    real_load = build_module.load_processed
+
+    def load_while_another_process_builds(folder):
+        loaded = real_load(folder)
+        build_dataset(three_way, out)  # the other process swaps its build in
+        return loaded
+
+    monkeypatch.setattr(build_module, "load_processed", load_while_another_process_builds)
+    with pytest.raises(StanceError, match=r"give each variant its own dataset\.name"):
+        ensure_dataset(binary, out)

@@ -153,32 +153,38 @@ def load_processed(path: str | Path) -> datasets.DatasetDict:
     return datasets.load_from_disk(str(path))
 
 
+def _stored_fingerprint(folder: Path) -> str | None:
+    try:
+        return cards.read_card(folder).get("config_fingerprint")
+    except (StanceError, json.JSONDecodeError):
+        return None
+
+
 def is_current(dataset_cfg: DatasetLike, processed_root: str | Path) -> bool:
     """Whether <processed_root>/<name>/ was built from this config and this input."""
     cfg = as_dataset_config(dataset_cfg)
-    folder = Path(processed_root) / cfg.name
-    if not (folder / "card.json").is_file():
-        return False
     expected = cards.config_fingerprint(config_dict(cfg), input_hash(cfg))
-    try:
-        return cards.read_card(folder).get("config_fingerprint") == expected
-    except (StanceError, json.JSONDecodeError):
-        return False
+    return _stored_fingerprint(Path(processed_root) / cfg.name) == expected
 
 
 def ensure_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> datasets.DatasetDict:
     """Load the built dataset, building it first when missing or built from another config/input."""
     cfg = as_dataset_config(dataset_cfg)
     folder = Path(processed_root) / cfg.name
-    if not is_current(cfg, processed_root):
+    expected = cards.config_fingerprint(config_dict(cfg), input_hash(cfg))
+    if _stored_fingerprint(folder) != expected:
         build_dataset(cfg, processed_root)
     try:
-        return load_processed(folder)
+        dataset = load_processed(folder)
     except FileNotFoundError:
+        dataset = None
+    if dataset is None or _stored_fingerprint(folder) != expected:
+        # e.g. a sweep building binary and 3-way variants under one name at the same time
         raise StanceError(
             problem(
                 str(folder),
-                "the built dataset disappeared while loading",
-                "another process is rebuilding it; run again",
+                "another process rebuilt this dataset with other settings while it was loading",
+                "give each variant its own dataset.name (e.g. dataset.name=demo3 for 3-way)",
             )
-        ) from None
+        )
+    return dataset
