@@ -36,6 +36,7 @@ def write_run(
     status: str = "complete",
     fingerprint: str = "fp-demo",
     gold: np.ndarray = GOLD,
+    config: str | None = None,
 ) -> Path:
     """A run folder laid out as docs/architecture.md describes (run.json written last)."""
     (folder / "predictions").mkdir(parents=True)
@@ -59,6 +60,8 @@ def write_run(
         "seed": seed,
         "overrides": overrides,
     }
+    if config is not None:
+        (folder / "config.yaml").write_text(config)
     (folder / "run.json").write_text(json.dumps(record))
     return folder
 
@@ -148,6 +151,20 @@ def test_incomplete_runs_are_listed_not_skipped(sweep, tmp_path):
     assert f"`{sweep / 'bad_4'}`: running" in text
 
 
+def test_config_names_show_what_runs_used_when_not_overridden(tmp_path):
+    root = tmp_path / "runs"
+    good = flip(GOLD, 0.1, 1)
+    write_run(root / "a", ["model=good", "seed=1", "dataset=demo"], good)
+    # Same test set, the model chosen by an experiment file instead of an override.
+    ensemble = "model:\n  name: ensemble\n  C: 2\n"
+    write_run(root / "b", ["+experiment=mix", "seed=1"], good, config=ensemble)
+    [section] = compare(settings(tmp_path, f"runs=[{root}]"))
+    assert set(section.table["config"]) == {
+        "experiment=(default) model=good",
+        "experiment=mix model=ensemble",
+    }
+
+
 def test_where_filters_and_report_files(sweep, tmp_path):
     cfg = settings(tmp_path, f"runs=[{sweep}]", "+where.model=[good,bad]")
     sections = compare(cfg)
@@ -155,7 +172,8 @@ def test_where_filters_and_report_files(sweep, tmp_path):
     paths = write_report(sections, cfg)
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     csv = paths["csv"].read_text().splitlines()
-    assert len(csv) == 3 and csv[0].startswith("dataset,dataset_fingerprint,test_set,")
+    assert len(csv) == 3
+    assert csv[0].startswith("section.dataset,section.fingerprint,section.test_set,")
 
 
 def test_f_avg_by_hand():

@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import MISSING, DictConfig, OmegaConf
 
 from stance import stats
 from stance.compare_records import (
+    Config,
     Run,
     Section,
     TestSet,
@@ -38,14 +40,14 @@ TESTS = ("paired_bootstrap", "mcnemar")
 class CompareConfig:
     """Schema of ``configs/compare.yaml``."""
 
-    runs: list[str] = field(default_factory=lambda: ["outputs", "multirun"])
+    runs: list[str] = field(default_factory=lambda: ["runs", "multirun"])
     out_dir: str = "comparison"
     metrics: list[str] = field(default_factory=lambda: ["test/f_avg", "test/f1_macro"])
     headline: str = "test/f_avg"
     sort_by: str | None = None
     ascending: bool = False
     where: dict[str, Any] = field(default_factory=dict)
-    ignore_overrides: list[str] = field(default_factory=lambda: ["seed", "hydra*"])
+    ignore_overrides: list[str] = MISSING  # stated once, in configs/compare.yaml
     test: str = "paired_bootstrap"
     n_bootstrap: int = 1000
     confidence: float = 0.95
@@ -65,9 +67,23 @@ class SectionTable:
     seed_scores: dict[str, list[float]]
 
 
-def _label(overrides: dict[str, str], keys: Sequence[str]) -> str:
-    """A config's name from the overrides that differ between configs."""
-    return " ".join(f"{k}={overrides.get(k, '(default)')}" for k in keys) or "(defaults)"
+def _value(config: Config, key: str) -> str:
+    """The config's value for an override key; when not overridden, the value its runs used.
+
+    A config group (``model``) shows the chosen node's ``name``.
+    """
+    if key in config.overrides:
+        return config.overrides[key]
+    resolved = config.runs[0].config
+    node = OmegaConf.select(resolved, key, default=None) if resolved is not None else None
+    if isinstance(node, DictConfig):
+        node = node.get("name")
+    return "(default)" if node is None else str(node)
+
+
+def _label(values: dict[str, str]) -> str:
+    """A config's name from its values of the overrides that differ between configs."""
+    return " ".join(f"{k}={v}" for k, v in values.items()) or "(defaults)"
 
 
 def _varying_keys(section: Section) -> list[str]:
@@ -94,10 +110,11 @@ def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig
     keys = _varying_keys(section)
     records, seed_scores = [], {}
     for config in section.configs:
-        label = _label(config.overrides, keys)
+        values = {k: _value(config, k) for k in keys}
+        label = _label(values)
         done = config.complete
         statuses = Counter(r.status for r in config.runs if r.status != "complete")
-        row: dict[str, Any] = {k: config.overrides.get(k, "(default)") for k in keys}
+        row: dict[str, Any] = dict(values)
         row.update(
             config=label,
             seeds=len(done),

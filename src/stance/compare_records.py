@@ -86,7 +86,7 @@ def find_run_dirs(folders: Sequence[str | Path]) -> list[Path]:
                 problem(
                     str(folder),
                     "no such folder of runs",
-                    "pass existing output folders, e.g. runs=[outputs,multirun]",
+                    "pass existing output folders, e.g. runs=[runs,multirun]",
                 )
             )
         found.update(p.parent for p in folder.rglob(runs.RUN_FILE))

@@ -64,9 +64,10 @@ def csv_table(sections: Sequence[SectionTable]) -> pd.DataFrame:
     frames = []
     for st in sections:
         frame = st.table.copy()
-        frame.insert(0, "test_set", st.section.test_digest)
-        frame.insert(0, "dataset_fingerprint", st.section.fingerprint)
-        frame.insert(0, "dataset", st.section.dataset)
+        # Prefixed: the table's own columns are override keys (`dataset` among them, possibly).
+        frame.insert(0, "section.test_set", st.section.test_digest)
+        frame.insert(0, "section.fingerprint", st.section.fingerprint)
+        frame.insert(0, "section.dataset", st.section.dataset)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

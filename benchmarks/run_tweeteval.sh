@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Reproduce benchmarks/tweeteval.md: train every row's runs, then tabulate them with compare.
+# From the repository root, with the venv active. The benchmark files are read from
+# ${TWEETEVAL_DIR:-../shared/benchmarks/tweeteval_stance} (scripts/download_tweeteval.py fetches
+# them). Finished runs are skipped on a rerun, so an interrupted script can simply be restarted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# TF-IDF baselines, three seeds each (their training is deterministic: the seeds agree).
+python scripts/train.py -m sweep_name=tweeteval dataset=tweeteval_stance \
+  model=tfidf_logreg,tfidf_svm seed=1,2,3
+
+# Soft-voting ensemble of the two baselines of the same seed.
+python scripts/train.py -m +experiment=tweeteval_ensemble_linear seed=1,2,3
+
+if [[ "${WITH_TRANSFORMER:-0}" == 1 ]]; then
+  # MiniLM fine-tuning (hours on a shared 2-core CPU; minutes on a GPU), then the 3-way ensemble.
+  python scripts/train.py -m sweep_name=tweeteval dataset=tweeteval_stance model=minilm \
+    seed=1,2,3 model.epochs=5 model.eval_steps=40 model.save_steps=40 \
+    model.early_stopping_patience=4 model.progress_bar=false
+  python scripts/train.py -m +experiment=tweeteval_ensemble seed=1,2,3
+fi
+
+python scripts/compare.py runs=[multirun/tweeteval] out_dir=benchmarks/tweeteval_compare \
+  metrics=[test/f_avg,validation/f_avg,test/f1_macro]
