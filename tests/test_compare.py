@@ -163,6 +163,13 @@ def test_config_names_show_what_runs_used_when_not_overridden(tmp_path):
         "experiment=(default) model=good",
         "experiment=mix model=ensemble",
     }
+    # The same shown values from different overrides stay two rows, told apart by the overrides.
+    write_run(root / "c", ["+experiment=mix", "model=ensemble", "seed=1"], good)
+    [section] = compare(settings(tmp_path, f"runs=[{root}]"))
+    assert len(section.table) == 3
+    assert "experiment=mix model=ensemble [experiment=mix model=ensemble]" in set(
+        section.table["config"]
+    )
 
 
 def test_where_filters_and_report_files(sweep, tmp_path):

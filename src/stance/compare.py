@@ -97,7 +97,14 @@ def _batch_metric(headline: str, labels: Sequence[str]) -> stats.BatchMetric:
     return stats.batch_metric(headline.rsplit("/", 1)[-1], labels)
 
 
-def _p_value(test: str, metric, gold, best, other, idx) -> float:
+def _p_value(
+    test: str,
+    metric: stats.BatchMetric,
+    gold: np.ndarray,
+    best: np.ndarray,
+    other: np.ndarray,
+    idx: np.ndarray,
+) -> float:
     """p-value of ``test`` between the best config's and another config's predictions."""
     if test == "mcnemar":
         return stats.mcnemar(gold, stats.majority_vote(best), stats.majority_vote(other))
@@ -109,9 +116,12 @@ def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig
     test_set, stacked = section_predictions(section, rows_by_run)
     keys = _varying_keys(section)
     records, seed_scores = [], {}
-    for config in section.configs:
-        values = {k: _value(config, k) for k in keys}
-        label = _label(values)
+    shown = [{k: _value(c, k) for k in keys} for c in section.configs]
+    names = [_label(values) for values in shown]
+    for i, config in enumerate(section.configs):
+        values, label = shown[i], names[i]
+        if names.count(label) > 1:  # e.g. model=x given vs model x by default: show the overrides
+            label += " [" + " ".join(f"{k}={v}" for k, v in config.overrides.items()) + "]"
         done = config.complete
         statuses = Counter(r.status for r in config.runs if r.status != "complete")
         row: dict[str, Any] = dict(values)
@@ -121,9 +131,9 @@ def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig
             not_complete=", ".join(f"{n} {s}" for s, n in sorted(statuses.items())),
         )
         for m in cfg.metrics:
-            values = [float(r.metrics[m]) for r in done if m in r.metrics]
-            row[m] = np.mean(values) if values else np.nan
-            row[f"{m} std"] = np.std(values, ddof=1) if len(values) > 1 else np.nan
+            scores = [float(r.metrics[m]) for r in done if m in r.metrics]
+            row[m] = np.mean(scores) if scores else np.nan
+            row[f"{m} std"] = np.std(scores, ddof=1) if len(scores) > 1 else np.nan
         seed_scores[label] = [
             float(r.metrics[cfg.headline]) for r in done if cfg.headline in r.metrics
         ]
