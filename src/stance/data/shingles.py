@@ -13,11 +13,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm.auto import tqdm
+
+from stance.data.parallel import ranges, run_all, workers
 
 _U = np.uint64
 _ONES = _U(0x0101010101010101)
@@ -106,31 +109,52 @@ def _normalized(texts: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array([pc.replace_with_mask(texts, other, fixed)])
 
 
-def _pieces(texts: pa.ChunkedArray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(first row, shingle hashes, shingles per row) for slices of `_PIECE` rows."""
-    base = 0
-    bar = tqdm(total=len(texts), desc="shingles", unit="rows", disable=len(texts) < 100_000)
-    for arr in _normalized(texts).chunks:
+def _pieces(
+    texts: pa.ChunkedArray, base: int = 0, bar: tqdm | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(first row, shingle hashes, shingles per row) for slices of `_PIECE` rows of `texts`.
+
+    `texts` must be normalised already; `base` is the row number of its first row.
+    """
+    for arr in texts.chunks:
         for s in range(0, len(arr), _PIECE):
             h, c = _chunk(arr.slice(s, _PIECE))
             yield base, h, c
             base += len(c)
-            bar.update(len(c))
-    bar.close()
+            if bar is not None:
+                bar.update(len(c))
 
 
-def shingles(texts: pa.ChunkedArray) -> Shingles:
-    """Keys and (sampled) shingles of every row of `texts` (see the module docstring)."""
-    sample = len(texts) > SAMPLE_ROWS
+def _keys_and_sample(
+    texts: pa.ChunkedArray, base: int, sample: bool, bar: tqdm
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Per piece of `texts` (rows from `base` on): row keys, proposing shingles, their rows."""
     keys, hashes, rows = [], [], []
-    for base, h, c in _pieces(texts):
+    for first, h, c in _pieces(texts, base, bar):
         key = np.zeros(len(c), np.uint64)
         if len(h):
             key[c > 0] = np.add.reduceat(h, (np.cumsum(c) - c)[c > 0])
         keys.append(key)
         chosen = h < _QUARTER if sample else slice(None)
         hashes.append(h[chosen])
-        rows.append(np.repeat(np.arange(base, base + len(c)), c)[chosen])
+        rows.append(np.repeat(np.arange(first, first + len(c)), c)[chosen])
+    return keys, hashes, rows
+
+
+def shingles(texts: pa.ChunkedArray) -> Shingles:
+    """Keys and (sampled) shingles of every row of `texts` (see the module docstring)."""
+    sample = len(texts) > SAMPLE_ROWS
+    norm = _normalized(texts)
+    bar = tqdm(total=len(norm), desc="shingles", unit="rows", disable=len(norm) < 100_000)
+    # numpy releases the GIL inside each piece: one range of rows per core
+    parts = run_all(
+        *(
+            partial(_keys_and_sample, norm.slice(lo, hi - lo), lo, sample, bar)
+            for lo, hi in ranges(len(norm), workers(), _PIECE)
+        )
+    )
+    bar.close()
+    keys, hashes, rows = ([a for part in parts for a in part[k]] for k in range(3))
     if not keys:
         return Shingles(np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.int64))
     return Shingles(np.concatenate(keys), np.concatenate(hashes), np.concatenate(rows))
@@ -139,7 +163,7 @@ def shingles(texts: pa.ChunkedArray) -> Shingles:
 def shingle_sets(texts: pa.ChunkedArray) -> list[set[int]]:
     """The full shingle set of each row (for the exact Jaccard of a few candidate rows)."""
     out: list[set[int]] = []
-    for _, h, c in _pieces(texts):
+    for _, h, c in _pieces(_normalized(texts)):
         bounds = np.cumsum(c).tolist()
         values = h.tolist()
         out.extend(set(values[e - n : e]) for n, e in zip(c.tolist(), bounds, strict=True))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from stance.data.loaded import Loaded, reject
+from stance.data.parallel import run_all
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 
@@ -94,21 +96,32 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
     """Map labels, reject bad rows (or raise on the first one), generate missing ids/doc ids."""
     t = loaded.table
     n = t.num_rows
-    reason = np.zeros(n, np.int8)
-    codes, excluded_names = _label_codes(t["label"], cfg)
-    reason[codes == -2] = 3
-    reason[codes == -1] = 2
-    reason[_blank(t["text"])] = 1
-    if "id" in t.column_names:
-        reason[(reason == 0) & _blank(t["id"])] = 4
-    else:
+    if "id" not in t.column_names:
         ids = pc.binary_join_element_wise(f"{cfg.name}-", pc.cast(t["_line"], pa.string()), "")
         t = t.append_column("id", ids)
-    if "date" in t.column_names:
-        t, reason = _check_dates(t, reason, cfg.split.strategy == "time")
+    has_date = "date" in t.column_names
+    # independent checks of different columns: pyarrow kernels release the GIL, so they overlap
+    (codes, excluded_names), blank_text, blank_id, id_codes, dates = run_all(
+        partial(_label_codes, t["label"], cfg),
+        partial(_blank, t["text"]),
+        partial(_blank, t["id"]),
+        partial(_id_codes, t["id"]),
+        partial(_dates, t["date"]) if has_date else lambda: None,
+    )
+    reason = np.zeros(n, np.int8)
+    reason[codes == -2] = 3
+    reason[codes == -1] = 2
+    reason[blank_text] = 1
+    reason[(reason == 0) & blank_id] = 4
+    if has_date:
+        day, invalid, blank = dates
+        reason[(reason == 0) & invalid & ~blank] = 5
+        if cfg.split.strategy == "time":
+            reason[(reason == 0) & blank] = 6
+        t = t.set_column(t.column_names.index("date"), "date", day)
     if "split" in t.column_names:
         t, reason = _check_splits(t, reason)
-    other = _duplicate_ids(t["id"], reason)
+    other = _duplicate_ids(id_codes, reason)
     reason[(reason == 0) & (other >= 0)] = 8
     rejects = list(loaded.rejects)
     bad = np.flatnonzero(reason)
@@ -120,7 +133,7 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         name: int(np.count_nonzero((reason == 0) & (codes == -3 - k)))
         for k, name in enumerate(excluded_names)
     }
-    t = t.filter(pa.array(keep))
+    t = _filter(t, pa.array(keep))
     if "doc_id" in t.column_names:
         blank_doc = pa.array(_blank(t["doc_id"]))
         t = t.set_column(
@@ -131,20 +144,26 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
     return Validated(t, codes[keep], excluded, rejects)
 
 
-def _check_dates(t: pa.Table, reason: np.ndarray, required: bool) -> tuple[pa.Table, np.ndarray]:
+def _filter(t: pa.Table, mask: pa.Array) -> pa.Table:
+    """`t.filter(mask)`, copying the (large) text column on a thread of its own."""
+    if "text" not in t.column_names:
+        return t.filter(mask)
+    text, rest = run_all(
+        lambda: t["text"].filter(mask), lambda: t.drop_columns("text").filter(mask)
+    )
+    return rest.add_column(t.column_names.index("text"), "text", text)
+
+
+def _dates(date: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray]:
+    """The first 10 characters of each date, and per row: not an ISO day, blank."""
     # dates repeat a lot: check each distinct value once, then map back
-    date = t["date"]
     distinct = pc.unique(date)
     day = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(distinct), 0, 10)
     parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
     at = pc.index_in(date, value_set=distinct, skip_nulls=False)
     invalid = pc.take(pc.is_null(parsed), at).to_numpy(zero_copy_only=False)
     blank = pc.take(pa.array(_blank(distinct)), at).to_numpy(zero_copy_only=False)
-    reason[(reason == 0) & invalid & ~blank] = 5
-    if required:
-        reason[(reason == 0) & blank] = 6
-    t = t.set_column(t.column_names.index("date"), "date", pc.take(day, at))
-    return t, reason
+    return pc.take(day, at), invalid, blank
 
 
 def _check_splits(t: pa.Table, reason: np.ndarray) -> tuple[pa.Table, np.ndarray]:
@@ -155,9 +174,13 @@ def _check_splits(t: pa.Table, reason: np.ndarray) -> tuple[pa.Table, np.ndarray
     return t.set_column(t.column_names.index("split"), "split", names), reason
 
 
-def _duplicate_ids(ids: pa.ChunkedArray, reason: np.ndarray) -> np.ndarray:
-    """Per row: the index of the earlier row with the same id, or -1."""
-    codes = pc.dictionary_encode(ids.combine_chunks()).indices.to_numpy(zero_copy_only=False)
+def _id_codes(ids: pa.ChunkedArray) -> np.ndarray:
+    """Per row a code that is equal for equal ids."""
+    return pc.dictionary_encode(ids.combine_chunks()).indices.to_numpy(zero_copy_only=False)
+
+
+def _duplicate_ids(codes: np.ndarray, reason: np.ndarray) -> np.ndarray:
+    """Per row: the index of the earlier valid row with the same id code, or -1."""
     codes = np.where(reason == 0, codes, -1)
     valid = np.flatnonzero(codes >= 0)
     first = np.full(codes.max(initial=-1) + 1, -1, np.int64)
