@@ -9,6 +9,7 @@ import shutil
 import sys
 import tempfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import datasets
@@ -19,6 +20,7 @@ import pyarrow.compute as pc
 from stance.data import card as cards
 from stance.data.dedup import deduplicate
 from stance.data.loaded import Loaded, pick
+from stance.data.parallel import run_all
 from stance.data.schema import (
     SPLITS,
     DatasetConfig,
@@ -52,7 +54,9 @@ def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     split = assign_splits(meta, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
     columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in valid.table.column_names)]
     out = valid.table.select(columns).append_column("label", pa.array(valid.label))
-    splits = {s: pick(out, kept[split == k]) for k, s in enumerate(SPLITS)}
+    # one gather per split, on threads: pyarrow's filter releases the GIL
+    gathered = run_all(*(partial(pick, out, kept[split == k]) for k in range(len(SPLITS))))
+    splits = dict(zip(SPLITS, gathered, strict=True))
     card = _card(cfg, loaded, splits)
     card["rows"] = cards.accounting(
         loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects
@@ -128,7 +132,11 @@ def _write(
         # rows per Arrow record batch: the default 1000 makes 1000 small writes per million rows
         datasets.config.DEFAULT_MAX_BATCH_SIZE = 100_000
         try:
-            dsd.save_to_disk(str(tmp))
+            # DatasetDict.save_to_disk's layout, with the splits written concurrently
+            (tmp / datasets.config.DATASETDICT_JSON_FILENAME).write_text(
+                json.dumps({"splits": list(dsd)}), encoding="utf-8"
+            )
+            run_all(*(partial(d.save_to_disk, str(tmp / s)) for s, d in dsd.items()))
         finally:
             datasets.config.DEFAULT_MAX_BATCH_SIZE = batch
         if cfg.on_bad_rows == "skip":

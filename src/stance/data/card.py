@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from functools import partial
 from itertools import combinations
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from stance.data.parallel import run_all
 from stance.data.schema import SPLITS
 from stance.errors import StanceError, problem
 
@@ -28,17 +30,27 @@ def config_fingerprint(config: dict, input_hash: str) -> str:
 def content_fingerprint(splits: dict[str, pa.Table]) -> str:
     """Hash of the built splits' content, independent of how Arrow chunked the columns."""
     outer = hashlib.sha256()
-    for name, table in splits.items():
-        for column in table.column_names:
-            parts = [xxhash.xxh3_128() for _ in range(3)]  # lengths, bytes, null positions
-            offset = 0
-            for chunk in table[column].chunks:
-                _update(parts, chunk, offset)
-                offset += len(chunk)
+    # the splits are hashed concurrently (numpy and xxhash work on whole buffers), then in order
+    digests = run_all(*(partial(_table_digests, table) for table in splits.values()))
+    for name, columns in zip(splits, digests, strict=True):
+        for column, parts in columns:
             outer.update(f"{name}/{column}".encode())
             for p in parts:
-                outer.update(p.digest())
+                outer.update(p)
     return outer.hexdigest()[:32]
+
+
+def _table_digests(table: pa.Table) -> list[tuple[str, list[bytes]]]:
+    """Per column: digests of the value lengths, the value bytes and the null positions."""
+    out = []
+    for column in table.column_names:
+        parts = [xxhash.xxh3_128() for _ in range(3)]
+        offset = 0
+        for chunk in table[column].chunks:
+            _update(parts, chunk, offset)
+            offset += len(chunk)
+        out.append((column, [p.digest() for p in parts]))
+    return out
 
 
 def _update(parts: list, chunk: pa.Array, offset: int) -> None:
