@@ -43,10 +43,9 @@ def read_tabular(cfg: DatasetConfig) -> Loaded:
     skip = cfg.on_bad_rows == "skip"
     if cfg.format == "parquet":
         return _read_parquet(path, wanted)
-    data = read_bytes(path)
     if cfg.format == "jsonl":
-        return _read_jsonl(path, data, wanted, skip)
-    return read_csv(path, data, wanted, "\t" if cfg.format == "tsv" else ",", skip)
+        return _read_jsonl(path, read_bytes(path), wanted, skip)
+    return read_csv(path, wanted, "\t" if cfg.format == "tsv" else ",", skip)
 
 
 def _finish(
@@ -76,18 +75,16 @@ def _line_count(data: bytes) -> int:
     return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
 
 
-def read_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, skip: bool) -> Loaded:
-    """Read the `wanted` columns (our field -> column) of CSV/TSV bytes; see the module doc."""
-    header = next(csv.reader(io.StringIO(data[:65536].decode("utf-8", "replace")), delimiter=delim))
-    for f, col in wanted.items():
-        if col not in header:
-            raise _missing_column(path, f, col, header)
+def read_csv(
+    path: Path, wanted: dict[str, str], delim: str, skip: bool, what: str = "input file"
+) -> Loaded:
+    """Read the `wanted` columns (our field -> column) of a CSV/TSV file; see the module doc."""
     invalid: list[int] = []
 
     def parse() -> pa.Table | None:
         try:
             return pcsv.read_csv(
-                io.BytesIO(data),
+                pa.memory_map(str(path)),  # no copy of the file: pyarrow reads the page cache
                 parse_options=pcsv.ParseOptions(
                     delimiter=delim, invalid_row_handler=lambda row: invalid.append(1) or "skip"
                 ),
@@ -97,13 +94,19 @@ def read_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, skip: 
                     strings_can_be_null=False,
                 ),
             )
-        except pa.ArrowInvalid:
-            return None
+        except (pa.ArrowException, OSError):
+            return None  # the scan below says what is wrong, or the careful path finds it
 
-    # pyarrow parses (on its own threads, without the GIL) while we count lines and quotes
-    table, (n_lines, quotes, content) = run_all(
-        parse, lambda: (_line_count(data), data.count(b'"'), hash_bytes(data))
-    )
+    def scan() -> tuple[bytes, int, int, str]:
+        data = read_bytes(path, what)
+        return data, _line_count(data), data.count(b'"'), hash_bytes(data)
+
+    # pyarrow parses (on its own threads, without the GIL) while we read, count and hash
+    (data, n_lines, quotes, content), table = run_all(scan, parse)
+    header = next(csv.reader(io.StringIO(data[:65536].decode("utf-8", "replace")), delimiter=delim))
+    for f, col in wanted.items():
+        if col not in header:
+            raise _missing_column(path, f, col, header)
     # rows map to lines 2, 3, ... unless pyarrow skipped blank lines or a row was invalid;
     # an odd number of quotes means one was never closed
     looks_clean = (

@@ -95,7 +95,7 @@ def read_articles(cfg: DatasetConfig) -> Loaded:
     wanted.update(
         {f: getattr(cols, f) for f in ("id", "target", "source", "date") if getattr(cols, f)}
     )
-    rows = read_csv(sheet, read_bytes(sheet, "label sheet"), wanted, ",", skip)
+    rows = read_csv(sheet, wanted, ",", skip, "label sheet")
     t = rows.table.to_pydict()
     paragraphs = {p.stem: _article(p, skip) for p in sorted(folder.glob("*.txt"))}
     texts: list[str | None] = []
