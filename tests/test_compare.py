@@ -210,6 +210,12 @@ def test_bad_config_and_missing_folder(tmp_path):
         compare(settings(tmp_path, f"runs=[{tmp_path / 'nowhere'}]"))
 
 
+def test_missing_folder_next_to_an_existing_one_is_skipped(sweep, tmp_path, caplog):
+    [section] = compare(settings(tmp_path, f"runs=[{tmp_path / 'nowhere'},{sweep}]"))
+    assert len(section.table) == 3
+    assert "nowhere: no such folder, skipped" in caplog.text
+
+
 def run_compare_script(*overrides: str) -> subprocess.CompletedProcess:
     """scripts/compare.py in a subprocess, as a user runs it."""
     command = [sys.executable, str(ROOT / "scripts" / "compare.py"), *overrides]

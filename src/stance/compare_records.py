@@ -9,6 +9,7 @@ the seeds of one config form one row.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -21,6 +22,7 @@ from omegaconf import OmegaConf
 from stance import runs
 from stance.errors import StanceError, problem
 
+log = logging.getLogger(__name__)
 NO_RECORD = "no record"
 UNKNOWN = "?"
 
@@ -78,17 +80,24 @@ def _parse_overrides(items: Sequence[str]) -> dict[str, str]:
 
 
 def find_run_dirs(folders: Sequence[str | Path]) -> list[Path]:
-    """Every run folder under ``folders``: holding ``run.json`` or Hydra's ``.hydra/``."""
-    found: set[Path] = set()
-    for folder in map(Path, folders):
-        if not folder.is_dir():
-            raise StanceError(
-                problem(
-                    str(folder),
-                    "no such folder of runs",
-                    "pass existing output folders, e.g. runs=[runs,multirun]",
-                )
+    """Every run folder under ``folders``: holding ``run.json`` or Hydra's ``.hydra/``.
+
+    Missing folders are logged and skipped (``runs/`` does not exist until a single run was
+    made), unless none exists at all.
+    """
+    existing = [Path(f) for f in folders if Path(f).is_dir()]
+    if not existing:
+        raise StanceError(
+            problem(
+                ", ".join(map(str, folders)),
+                "no such folder of runs",
+                "pass existing output folders, e.g. runs=[runs,multirun]",
             )
+        )
+    for missing in set(map(Path, folders)) - set(existing):
+        log.warning("%s: no such folder, skipped", missing)
+    found: set[Path] = set()
+    for folder in existing:
         found.update(p.parent for p in folder.rglob(runs.RUN_FILE))
         found.update(p.parent for p in folder.rglob(".hydra") if p.is_dir())
     return sorted(found)
