@@ -18,7 +18,7 @@ CLASSES = ["pro", "anti"]
 
 def make_toy_split(n: int, seed: int, with_target: bool = True, long_every: int = 0) -> Dataset:
     """Paragraphs whose stance words decide the label; every ``long_every``-th is long."""
-    rows: dict[str, list] = {"text": [], "label": [], "target": []}
+    rows: dict[str, list] = {"id": [], "text": [], "label": [], "target": []}
     for i in range(n):
         label = (i + seed) % 2
         cue = (PRO if label == 0 else ANTI)[(i * 7 + seed) % len(PRO)]
@@ -26,10 +26,11 @@ def make_toy_split(n: int, seed: int, with_target: bool = True, long_every: int 
         words = ["the", topic, "policy", "is", cue, "and", "we", cue, "it"]
         if long_every and i % long_every == 0:
             words = words + ["the", "plan", "of", "this", "law"] * 12
+        rows["id"].append(f"toy{seed}-{i}")
         rows["text"].append(" ".join(words))
         rows["label"].append(label)
         rows["target"].append(topic)
-    features = {"text": Value("string"), "label": ClassLabel(names=CLASSES)}
+    features = {"id": Value("string"), "text": Value("string"), "label": ClassLabel(names=CLASSES)}
     if with_target:
         features["target"] = Value("string")
     else:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 
 from stance.errors import StanceError
 from stance.models.transformer import TransformerStanceModel
@@ -25,7 +25,7 @@ def tiny_model(pretrained: Path, **overrides: object) -> TransformerStanceModel:
         "max_length": 32,
         "stride": 8,
         "learning_rate": 1e-2,
-        "epochs": 4,
+        "epochs": 3,
         "batch_size": 8,
         "eval_steps": 8,
         "save_steps": 8,
@@ -133,13 +133,85 @@ class Killed(Exception):
     """Stands in for the process being killed right after a checkpoint was written."""
 
 
-def test_rerun_after_interruption_resumes_from_last_checkpoint(
-    tiny_bert: Path, toy_split: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+TINY_TRAINING = [
+    "model.max_length=32",
+    "model.stride=8",
+    "model.learning_rate=0.01",
+    "model.epochs=3",
+    "model.batch_size=8",
+    "model.eval_steps=8",
+    "model.save_steps=8",
+    "model.logging_steps=1000",
+    "model.progress_bar=false",
+    "model.early_stopping_patience=null",
+]
+
+
+@pytest.fixture(scope="module")
+def toy_run(tiny_bert: Path, toy_split: Callable) -> Iterator[Callable[[Path], dict]]:
+    """``toy_run(run_dir)``: ``train(cfg)`` on the real train config with ``model=transformer``."""
+    from hydra import compose, initialize_config_dir
+
+    import stance.config_schemas
+    import stance.runs  # noqa: F401  (schemas and the resolvers the train config uses)
+    from stance.training import train
+
+    data = DatasetDict(
+        train=toy_split(64, 0, long_every=5),
+        validation=toy_split(16, 1, long_every=4),
+        test=toy_split(16, 2),
+    )
+
+    def run(run_dir: Path) -> dict:
+        overrides = ["~dataset", "+dataset={name: toy}", "evaluation.bootstrap=0"]
+        overrides += ["model=transformer", f"model.pretrained={tiny_bert}", *TINY_TRAINING]
+        with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+            cfg = compose(config_name="train", overrides=[*overrides, f"run_dir={run_dir}"])
+        return train(cfg)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("stance.training.prepare_dataset", lambda *_: (data, {"fingerprint": "toy"}))
+        yield run
+
+
+@pytest.fixture(scope="module")
+def straight_run(toy_run: Callable, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run directory trained without interruption."""
+    run_dir = tmp_path_factory.mktemp("straight")
+    toy_run(run_dir)
+    return run_dir
+
+
+def test_train_config_writes_a_run_that_load_model_and_pipeline_read(straight_run: Path) -> None:
+    from transformers import pipeline
+
+    from stance import load_model, runs
+
+    assert runs.read_run(straight_run)["status"] == "complete"
+    assert runs.read_metrics(straight_run)["test/f_avg"] >= 0.75
+    assert not (straight_run / "checkpoints").exists()  # removed once training succeeded
+
+    stored = runs.read_predictions(straight_run, "test")
+    texts, targets = [r["text"] for r in stored], [r["target"] for r in stored]
+    ours = load_model(straight_run).predict(texts, targets).labels
+    assert ours == [row["pred"] for row in stored]
+    assert set(ours) == set(CLASSES)
+    classify = pipeline("text-classification", model=str(straight_run / "model"))
+    theirs = classify([{"text": t, "text_pair": x} for t, x in zip(targets, texts, strict=True)])
+    assert [row["label"] for row in theirs] == ours
+
+
+def test_rerun_after_a_kill_resumes_from_the_last_checkpoint(
+    toy_run: Callable,
+    straight_run: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    train, validation = toy_split(64, 0, long_every=5), toy_split(16, 1, long_every=4)
-    texts, targets = list(validation["text"]), list(validation["target"])
-    straight = tiny_model(tiny_bert, checkpoint_dir=str(tmp_path / "a")).fit(train, validation)
-    assert straight.resumed_from_step_ is None
+    from stance import runs
+
+    straight = runs.read_metrics(straight_run)
 
     save = StanceTrainer._save_checkpoint
 
@@ -148,14 +220,34 @@ def test_rerun_after_interruption_resumes_from_last_checkpoint(
         if self.state.global_step >= 16:
             raise Killed
 
-    monkeypatch.setattr(StanceTrainer, "_save_checkpoint", save_then_die)
-    with pytest.raises(Killed):
-        tiny_model(tiny_bert, checkpoint_dir=str(tmp_path / "b")).fit(train, validation)
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(StanceTrainer, "_save_checkpoint", save_then_die)
+        with pytest.raises(Killed):
+            toy_run(tmp_path / "killed")
+    with caplog.at_level("INFO", logger="stance.models.transformer_train"):
+        resumed = toy_run(tmp_path / "killed")
 
-    resumed = tiny_model(tiny_bert, checkpoint_dir=str(tmp_path / "b")).fit(train, validation)
-    assert resumed.resumed_from_step_ == 16
-    # Same seed, data order replayed, optimizer/scheduler/RNG restored: measured identical (0.0).
-    np.testing.assert_allclose(
-        resumed.predict_proba(texts, targets), straight.predict_proba(texts, targets), atol=1e-6
-    )
+    assert "(step 16)" in caplog.text
+    # Same seed, replayed data order, restored optimizer/scheduler/RNG: measured identical.
+    assert resumed.keys() == straight.keys()
+    for key, value in straight.items():
+        assert resumed[key] == pytest.approx(value, abs=1e-6, nan_ok=True), key
+
+
+@pytest.mark.slow
+def test_packaged_minilm_fine_tunes_offline_and_pipeline_reads_it(
+    toy_split: Callable, tmp_path: Path
+) -> None:
+    from transformers import pipeline
+
+    settings = {"max_steps": 6, "batch_size": 8, "progress_bar": False}
+    model = TransformerStanceModel(**settings, early_stopping_patience=None)
+    model.fit(toy_split(32, 0), toy_split(8, 1))
+    model.save(tmp_path / "model")
+    assert model.model_.config.num_hidden_layers == 6  # all-MiniLM-L6-v2, from the package
+
+    validation = toy_split(16, 2)
+    texts, targets = list(validation["text"]), list(validation["target"])
+    classify = pipeline("text-classification", model=str(tmp_path / "model"))
+    theirs = classify([{"text": t, "text_pair": x} for t, x in zip(targets, texts, strict=True)])
+    assert [row["label"] for row in theirs] == list(model.predict(texts, targets))

