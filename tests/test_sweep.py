@@ -207,3 +207,27 @@ def test_optuna_search_returns_validation_f_avg(tmp_path):
     trials = [json.loads(p.read_text()) for p in (tmp_path / "multirun").rglob("metrics.json")]
     assert len(trials) == 2
     assert best == pytest.approx(max(t["validation/f_avg"] for t in trials))
+
+
+@pytest.mark.parametrize(
+    "search", sorted(p.stem for p in (ROOT / "configs/hparams_search").glob("*.yaml"))
+)
+def test_every_search_space_key_exists_in_its_model(search):
+    cfg = compose_train(f"+hparams_search={search}")
+    assert cfg.optimized_metric == "validation/f_avg"
+    assert cfg.hydra.sweeper.direction == "maximize"
+    for key in cfg.hydra.sweeper.params:
+        # A misspelt key would only fail at the first trial, after the sweep has started.
+        assert OmegaConf.select(cfg, key, default=None) is not None, key
+
+
+@pytest.mark.parametrize(
+    "experiment", sorted(p.stem for p in (ROOT / "configs/experiment").glob("*.yaml"))
+)
+def test_every_experiment_composes(experiment):
+    cfg = compose_train(f"+experiment={experiment}", "seed=1")
+    for key in cfg.hydra.sweeper.params or {}:
+        assert key == "seed" or OmegaConf.select(cfg, key, default=None) is not None, key
+    if cfg.model.name.startswith("ensemble"):
+        # Each seed's ensemble takes the members of that seed.
+        assert all(str(m).endswith("seed=1") for m in cfg.model.members)
