@@ -42,7 +42,7 @@ def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     loaded = read_source(cfg)
     valid = validate(loaded, cfg)
     view = Loaded(valid.table, loaded.files, loaded.unit, loaded.n_input, loaded.input_hash)
-    dedup = deduplicate(valid.table["text"], valid.label, cfg.dedup, cfg.labels, view.where)
+    dedup = deduplicate(valid.text, valid.label, cfg.dedup, cfg.labels, view.where, valid.keep)
     kept = np.flatnonzero(dedup.keep)
     new_index = np.cumsum(dedup.keep) - 1
     edges = (new_index[dedup.edges[0]], new_index[dedup.edges[1]])
@@ -53,7 +53,9 @@ def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     label = valid.label[kept]
     split = assign_splits(meta, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
     columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in valid.table.column_names)]
-    out = valid.table.select(columns).append_column("label", pa.array(valid.label))
+    out = pa.table(
+        {c: dedup.texts if c == "text" else valid.table[c] for c in columns}
+    ).append_column("label", pa.array(valid.label))
     # one gather per split, on threads: pyarrow's filter releases the GIL
     gathered = run_all(*(partial(pick, out, kept[split == k]) for k in range(len(SPLITS))))
     splits = dict(zip(SPLITS, gathered, strict=True))

@@ -32,6 +32,7 @@ class Dedup:
     keep: np.ndarray  # (n,) bool
     group: np.ndarray  # (n,) index of the first row with the same normalised text
     edges: tuple[np.ndarray, np.ndarray]  # near-duplicate pairs (a < b) among kept rows
+    texts: pa.ChunkedArray  # the text of the rows numbered here (those the input mask kept)
     counts: dict[str, int] = field(default_factory=dict)
     report: dict = field(default_factory=dict)
 
@@ -77,9 +78,14 @@ def deduplicate(
     cfg: DedupConfig,
     labels: list[str],
     where: Callable[[int], str],
+    mask: np.ndarray | None = None,
 ) -> Dedup:
-    """Collapse exact duplicates, resolve label conflicts, find (and maybe drop) near-duplicates."""
-    sh = shingles(texts)
+    """Collapse exact duplicates, resolve label conflicts, find (and maybe drop) near-duplicates.
+
+    With `mask`, only the rows of `texts` it selects take part (numbered 0.. among themselves).
+    """
+    sh = shingles(texts, mask)
+    texts = sh.texts
     group = exact_groups(sh.key, texts)
     keep, counts, report = _collapse(group, label, cfg, labels, where)
     a, b, jac = near_pairs(sh, texts, keep, cfg.threshold, cfg.max_bucket)
@@ -105,7 +111,7 @@ def deduplicate(
             for i, j, s in zip(a[:EXAMPLES], b[:EXAMPLES], jac[:EXAMPLES], strict=True)
         ],
     }
-    return Dedup(keep, group, (a, b), counts, report)
+    return Dedup(keep, group, (a, b), texts, counts, report)
 
 
 def _collapse(

@@ -55,6 +55,7 @@ class Shingles:
     key: np.ndarray  # (n,) uint64
     sample_hash: np.ndarray  # the shingles that propose near-duplicate candidates (all, or 1/4)
     sample_row: np.ndarray  # their rows
+    texts: pa.ChunkedArray  # the text of the rows (those the mask kept), as given
 
 
 def _chunk(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -98,72 +99,92 @@ def _chunk(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return _mix(window), counts
 
 
-def _normalized(texts: pa.ChunkedArray) -> pa.ChunkedArray:
+def _normalized(texts: pa.Array) -> pa.Array:
     """Rows with non-ASCII characters NFKC-normalised and lower-cased; ASCII rows as they are."""
     ascii_ = pc.string_is_ascii(texts)
     if pc.all(ascii_).as_py() is not False:
         return texts
-    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
-    other = pc.invert(ascii_.combine_chunks())
+    other = pc.invert(ascii_)
     fixed = pc.utf8_lower(pc.utf8_normalize(texts.filter(other), form="NFKC"))
-    return pa.chunked_array([pc.replace_with_mask(texts, other, fixed)])
+    return pc.replace_with_mask(texts, other, fixed)
 
 
 def _pieces(
-    texts: pa.ChunkedArray, base: int = 0, bar: tqdm | None = None
-) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """(first row, shingle hashes, shingles per row) for slices of `_PIECE` rows of `texts`.
+    texts: pa.ChunkedArray, mask: np.ndarray | None = None, bar: tqdm | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray, pa.Array]]:
+    """(shingle hashes, shingles per row, the rows' text) for slices of `_PIECE` rows.
 
-    `texts` must be normalised already; `base` is the row number of its first row.
+    With `mask` (one bool per row of `texts`) only the rows it selects; `bar` counts rows read.
     """
+    start = 0
     for arr in texts.chunks:
         for s in range(0, len(arr), _PIECE):
-            h, c = _chunk(arr.slice(s, _PIECE))
-            yield base, h, c
-            base += len(c)
+            piece = arr.slice(s, _PIECE)
+            if mask is not None:
+                # filtered here, a piece at a time, the text is still in cache for _chunk
+                piece = piece.filter(pa.array(mask[start + s : start + s + len(piece)]))
+            h, c = _chunk(_normalized(piece))
+            yield h, c, piece
             if bar is not None:
-                bar.update(len(c))
+                bar.update(min(_PIECE, len(arr) - s))
+        start += len(arr)
 
 
 def _keys_and_sample(
-    texts: pa.ChunkedArray, base: int, sample: bool, bar: tqdm
-) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    """Per piece of `texts` (rows from `base` on): row keys, proposing shingles, their rows."""
-    keys, hashes, rows = [], [], []
-    for first, h, c in _pieces(texts, base, bar):
+    texts: pa.ChunkedArray, mask: np.ndarray | None, base: int, sample: bool, bar: tqdm
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[pa.Array]]:
+    """Per piece of `texts` (kept rows numbered from `base` on): keys, shingles, rows, text."""
+    keys, hashes, rows, kept = [], [], [], []
+    for h, c, piece in _pieces(texts, mask, bar):
         key = np.zeros(len(c), np.uint64)
         if len(h):
             key[c > 0] = np.add.reduceat(h, (np.cumsum(c) - c)[c > 0])
         keys.append(key)
         chosen = h < _QUARTER if sample else slice(None)
         hashes.append(h[chosen])
-        rows.append(np.repeat(np.arange(first, first + len(c)), c)[chosen])
-    return keys, hashes, rows
+        rows.append(np.repeat(np.arange(base, base + len(c)), c)[chosen])
+        kept.append(piece)
+        base += len(c)
+    return keys, hashes, rows, kept
 
 
-def shingles(texts: pa.ChunkedArray) -> Shingles:
-    """Keys and (sampled) shingles of every row of `texts` (see the module docstring)."""
-    sample = len(texts) > SAMPLE_ROWS
-    norm = _normalized(texts)
-    bar = tqdm(total=len(norm), desc="shingles", unit="rows", disable=len(norm) < 100_000)
-    # numpy releases the GIL inside each piece: one range of rows per core
+def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles:
+    """Keys and (sampled) shingles of every row of `texts` that `mask` keeps (default: all).
+
+    Rows are numbered among the kept rows; `Shingles.texts` holds their text.
+    """
+    n = len(texts) if mask is None else int(np.count_nonzero(mask))
+    sample = n > SAMPLE_ROWS
+    bar = tqdm(total=len(texts), desc="shingles", unit="rows", disable=len(texts) < 100_000)
+    # numpy and pyarrow release the GIL inside each piece: one range of rows per core
+    spans = ranges(len(texts), workers(), _PIECE)
+    bases = [0 if mask is None else int(np.count_nonzero(mask[:lo])) for lo, _ in spans]
     parts = run_all(
         *(
-            partial(_keys_and_sample, norm.slice(lo, hi - lo), lo, sample, bar)
-            for lo, hi in ranges(len(norm), workers(), _PIECE)
+            partial(
+                _keys_and_sample,
+                texts.slice(lo, hi - lo),
+                None if mask is None else mask[lo:hi],
+                base,
+                sample,
+                bar,
+            )
+            for (lo, hi), base in zip(spans, bases, strict=True)
         )
     )
     bar.close()
-    keys, hashes, rows = ([a for part in parts for a in part[k]] for k in range(3))
+    keys, hashes, rows, kept = ([a for part in parts for a in part[k]] for k in range(4))
+    kept_texts = pa.chunked_array(kept, texts.type)
     if not keys:
-        return Shingles(np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.int64))
-    return Shingles(np.concatenate(keys), np.concatenate(hashes), np.concatenate(rows))
+        empty = np.zeros(0, np.uint64)
+        return Shingles(empty, empty, np.zeros(0, np.int64), kept_texts)
+    return Shingles(np.concatenate(keys), np.concatenate(hashes), np.concatenate(rows), kept_texts)
 
 
 def shingle_sets(texts: pa.ChunkedArray) -> list[set[int]]:
     """The full shingle set of each row (for the exact Jaccard of a few candidate rows)."""
     out: list[set[int]] = []
-    for _, h, c in _pieces(_normalized(texts)):
+    for h, c, _ in _pieces(texts):
         bounds = np.cumsum(c).tolist()
         values = h.tolist()
         out.extend(set(values[e - n : e]) for n, e in zip(c.tolist(), bounds, strict=True))

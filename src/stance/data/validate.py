@@ -52,10 +52,14 @@ REASONS = {
 class Validated:
     """Rows that passed, their label indices, and what was excluded or rejected."""
 
-    table: pa.Table  # our fields (id, text, doc_id, ...), `_line` and maybe `_file`
+    table: pa.Table  # kept rows: our fields but text (id, doc_id, ...), `_line`, maybe `_file`
     label: np.ndarray  # int64 index into cfg.labels
     excluded: dict[str, int]  # canonical label not in cfg.labels -> rows
     rejects: list[dict]
+    # the text of *every* input row and which rows `table` kept: the text is copied only once,
+    # a piece at a time while shingling (see dedup.deduplicate's mask)
+    text: pa.ChunkedArray
+    keep: np.ndarray
 
 
 def _label_codes(raw: pa.ChunkedArray, cfg: DatasetConfig) -> tuple[np.ndarray, list[str]]:
@@ -133,7 +137,8 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         name: int(np.count_nonzero((reason == 0) & (codes == -3 - k)))
         for k, name in enumerate(excluded_names)
     }
-    t = _filter(t, pa.array(keep))
+    text = t["text"]
+    t = t.drop_columns("text").filter(pa.array(keep))
     if "doc_id" in t.column_names:
         blank_doc = pa.array(_blank(t["doc_id"]))
         t = t.set_column(
@@ -141,17 +146,7 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         )
     else:
         t = t.append_column("doc_id", t["id"])
-    return Validated(t, codes[keep], excluded, rejects)
-
-
-def _filter(t: pa.Table, mask: pa.Array) -> pa.Table:
-    """`t.filter(mask)`, copying the (large) text column on a thread of its own."""
-    if "text" not in t.column_names:
-        return t.filter(mask)
-    text, rest = run_all(
-        lambda: t["text"].filter(mask), lambda: t.drop_columns("text").filter(mask)
-    )
-    return rest.add_column(t.column_names.index("text"), "text", text)
+    return Validated(t, codes[keep], excluded, rejects, text, keep)
 
 
 def _dates(date: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray]:
