@@ -58,6 +58,22 @@ class Shingles:
     texts: pa.ChunkedArray  # the text of the rows (those the mask kept), as given
 
 
+def _windows(body: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """The 8 bytes of `body` from each of the ascending positions `pos`, zeros past its end."""
+    out = np.empty(len(pos), np.uint64)
+    inside = int(np.searchsorted(pos, len(body) - 8, side="right"))
+    if inside:  # read in place: no copy of the text
+        view = np.ndarray((len(body) - 7,), dtype="<u8", buffer=body, strides=(1,))
+        np.take(view, pos[:inside], out=out[:inside])
+    tail_start = max(len(body) - 8, 0)
+    tail = np.zeros(16, np.uint8)
+    tail[: len(body) - tail_start] = body[tail_start:]
+    out[inside:] = np.ndarray((9,), dtype="<u8", buffer=tail, strides=(1,))[
+        pos[inside:] - tail_start
+    ]
+    return out
+
+
 def _chunk(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Shingle hashes of one string chunk and the number of shingles per row."""
     off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
@@ -65,18 +81,17 @@ def _chunk(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     off = off.astype(np.int64)
     data = arr.buffers()[2]
     raw = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    padded = np.zeros(off[-1] - off[0] + 8, np.uint8)  # 8 bytes so the last window fits
-    padded[: off[-1] - off[0]] = raw[off[0] : off[-1]]
+    body = raw[off[0] : off[-1]]
     off -= off[0]
     n_bytes = int(off[-1])
-    sep = padded[:n_bytes] <= 32
+    sep = body <= 32
     starts = np.empty(n_bytes, dtype=bool)
     np.greater(sep[:-1], sep[1:], out=starts[1:])
     row_first = off[:-1][off[:-1] < n_bytes]
     starts[row_first] = ~sep[row_first]  # a row's first byte starts a word unless it is blank
     pos = np.flatnonzero(starts)
     counts = np.diff(np.searchsorted(pos, off))
-    window = np.ndarray((n_bytes,), dtype="<u8", buffer=padded, strides=(1,))[pos]
+    window = _windows(body, pos)
     # token: the word's first 8 bytes, cut at the first separator byte (SWAR, lowest byte first)
     keep = window - _BELOW
     keep &= ~window
