@@ -62,6 +62,23 @@ def test_conflicting_labels_follow_the_policy(tmp_path, policy, kept, dropped):
     assert read_card(folder)["rows"]["balanced"]
 
 
+def test_a_majority_winner_behind_its_group_head_keeps_its_own_text_identity(tmp_path):
+    # the majority's first row (b) comes after the group's first row (a, dropped): the leakage
+    # report must still count b's text as its own, not as the kept row before a (u)
+    rng = random.Random(3)
+    extra = []
+    for k in range(20):
+        text = sentence(rng)
+        extra += [(f"u{k}", sentence(rng), "pro"), (f"a{k}", text, "anti")]
+        extra += [(f"b{k}", text, "pro"), (f"c{k}", text, "pro")]
+    cfg = user_dataset(
+        write(tmp_path / "in.csv", _with(corpus(), extra)), "dataset.dedup.conflicts=majority"
+    )
+    card = read_card(build_dataset(cfg, tmp_path / "out"))
+    assert card["dedup"]["conflicts"]["groups"] == 20
+    assert card["leakage"]["texts_in_several_splits"] == 0
+
+
 def test_conflicting_labels_stop_the_build_by_default(tmp_path):
     text = "The tariff deal is a win for farmers in the valley."
     rows = _with(corpus(), [("c0", text, "pro"), ("c1", text.upper(), "anti")])

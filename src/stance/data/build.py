@@ -63,7 +63,7 @@ def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     card["rows"] = cards.accounting(
         loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects
     )
-    card["leakage"] = cards.leakage(split, doc, new_index[dedup.group[kept]], edges)
+    card["leakage"] = cards.leakage(split, doc, dedup.group[kept], edges)
     card["dedup"] = dedup.report
     if not card["rows"]["balanced"]:
         raise RuntimeError(f"row accounting does not add up: {card['rows']}")
