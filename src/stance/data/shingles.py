@@ -160,7 +160,27 @@ def _keys_and_sample(
         rows.append(np.repeat(np.arange(base, base + len(c)), c)[chosen])
         kept.append(piece)
         base += len(c)
-    return keys, hashes, rows, kept
+    return keys, hashes, rows, _fewer_chunks(kept)
+
+
+def _fewer_chunks(pieces: list[pa.Array], limit: int = 1 << 30) -> list[pa.Array]:
+    """Consecutive pieces joined into arrays of up to `limit` text bytes (int32 offsets: < 2 GiB).
+
+    Thousands of small chunks would slow every later pass over the column.
+    """
+    out: list[pa.Array] = []
+    group: list[pa.Array] = []
+    size = 0
+    for piece in pieces:
+        n = piece.nbytes
+        if group and size + n > limit:
+            out.append(pa.concat_arrays(group))
+            group, size = [], 0
+        group.append(piece)
+        size += n
+    if group:
+        out.append(pa.concat_arrays(group))
+    return out
 
 
 def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles:
@@ -199,7 +219,7 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
 def shingle_sets(texts: pa.ChunkedArray) -> list[set[int]]:
     """The full shingle set of each row (for the exact Jaccard of a few candidate rows)."""
     out: list[set[int]] = []
-    for h, c, _ in _pieces(texts):
+    for h, c, _ in _pieces(pa.chunked_array([texts.combine_chunks()])):
         bounds = np.cumsum(c).tolist()
         values = h.tolist()
         out.extend(set(values[e - n : e]) for n, e in zip(c.tolist(), bounds, strict=True))
