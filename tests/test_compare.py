@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -216,17 +214,14 @@ def test_missing_folder_next_to_an_existing_one_is_skipped(sweep, tmp_path, capl
     assert "nowhere: no such folder, skipped" in caplog.text
 
 
-def run_compare_script(*overrides: str) -> subprocess.CompletedProcess:
-    """scripts/compare.py in a subprocess, as a user runs it."""
-    command = [sys.executable, str(ROOT / "scripts" / "compare.py"), *overrides]
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+def test_script_prints_table_and_fails_cleanly(sweep, tmp_path, capsys):
+    from train_helpers import run_script_in_process
 
-
-def test_script_prints_table_and_fails_cleanly(sweep, tmp_path):
-    ok = run_compare_script(f"runs=[{sweep}]", f"out_dir={tmp_path / 'out'}")
-    assert ok.returncode == 0, ok.stderr
-    assert "| model=good | 3 |" in ok.stdout
+    run_script_in_process("compare", [f"runs=[{sweep}]", f"out_dir={tmp_path / 'out'}"])
+    assert "| model=good | 3 |" in capsys.readouterr().out
     assert (tmp_path / "out" / "comparison.png").is_file()
-    bad = run_compare_script(f"runs=[{tmp_path / 'nowhere'}]", f"out_dir={tmp_path / 'out2'}")
-    assert bad.returncode == 2
-    assert "no such folder" in bad.stderr and "Traceback" not in bad.stderr
+    with pytest.raises(SystemExit) as exit_:
+        run_script_in_process("compare", [f"runs=[{tmp_path / 'nowhere'}]"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "no such folder" in err and "Traceback" not in err

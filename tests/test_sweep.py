@@ -6,8 +6,6 @@ import csv
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -139,12 +137,11 @@ def tiny_csv(folder: Path) -> Path:
     return path
 
 
-def run_train(cwd: Path, *overrides: str) -> subprocess.CompletedProcess:
-    """scripts/train.py in ``cwd`` (outputs land there), on the tiny CSV."""
-    command = [sys.executable, str(ROOT / "scripts" / "train.py"), *overrides, *TINY]
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    return done
+def run_train(*overrides: str) -> None:
+    """scripts/train.py in this process and the current folder (outputs land there)."""
+    from train_helpers import run_script_in_process
+
+    run_script_in_process("train", [*overrides, *TINY])
 
 
 # Fast settings: the tiny CSV through the user-CSV template, no character n-grams, few resamples.
@@ -177,7 +174,7 @@ def test_sweep_through_submitit_local_resumes_and_compares(tmp_path, monkeypatch
     # Build the dataset once up front: parallel jobs must not all build it at the same moment.
     ensure_dataset(compose_train(*TINY).dataset, "data/processed")
     sweep = ("-m", "sweep_name=s", "model=tfidf_logreg,tfidf_svm", "seed=1")
-    run_train(tmp_path, *sweep, "hydra/launcher=local")
+    run_train(*sweep, "hydra/launcher=local")
     first = records(tmp_path / "multirun" / "s")
     assert sorted(first) == ["tfidf_logreg-1", "tfidf_svm-1"]
     assert all(r["status"] == "complete" for r in first.values())
@@ -188,7 +185,7 @@ def test_sweep_through_submitit_local_resumes_and_compares(tmp_path, monkeypatch
     # folders (and is faster here).
     crashed = first["tfidf_svm-1"]["path"]
     crashed.write_text(json.dumps(first["tfidf_svm-1"] | {"status": "failed", "path": None}))
-    run_train(tmp_path, *sweep)
+    run_train(*sweep)
     second = records(tmp_path / "multirun" / "s")
     assert second["tfidf_logreg-1"]["started"] == first["tfidf_logreg-1"]["started"]
     assert second["tfidf_svm-1"]["status"] == "complete"
@@ -199,9 +196,10 @@ def test_sweep_through_submitit_local_resumes_and_compares(tmp_path, monkeypatch
     assert section.table["seeds"].tolist() == [1, 1]
 
 
-def test_optuna_search_returns_validation_f_avg(tmp_path):
+def test_optuna_search_returns_validation_f_avg(tmp_path, monkeypatch):
     tiny_csv(tmp_path)
-    run_train(tmp_path, "+hparams_search=tfidf_optuna", "hydra.sweeper.n_trials=2")
+    monkeypatch.chdir(tmp_path)
+    run_train("+hparams_search=tfidf_optuna", "hydra.sweeper.n_trials=2")
     study = next((tmp_path / "multirun").rglob("optimization_results.yaml"))
     best = OmegaConf.load(study).best_value
     trials = [json.loads(p.read_text()) for p in (tmp_path / "multirun").rglob("metrics.json")]
