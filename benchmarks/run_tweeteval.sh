@@ -21,5 +21,11 @@ if [[ "${WITH_TRANSFORMER:-0}" == 1 ]]; then
   python scripts/train.py -m +experiment=tweeteval_ensemble seed=1,2,3
 fi
 
+# Optuna search over the logistic regression (objective: validation F_avg), and its trials' table.
+python scripts/train.py +hparams_search=tfidf_optuna dataset=tweeteval_stance \
+  hydra.sweeper.n_trials=8 hydra.sweeper.sampler.n_startup_trials=4
+python scripts/compare.py runs=[multirun/optuna_tfidf_logreg_tweeteval_stance] \
+  out_dir=multirun/optuna_compare metrics=[test/f_avg,validation/f_avg] sort_by=validation/f_avg
+
 python scripts/compare.py runs=[multirun/tweeteval] out_dir=benchmarks/tweeteval_compare \
   metrics=[test/f_avg,validation/f_avg,test/f1_macro]
