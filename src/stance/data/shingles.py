@@ -125,32 +125,23 @@ def _normalized(texts: pa.Array) -> pa.Array:
 
 
 def _pieces(
-    texts: pa.ChunkedArray, mask: np.ndarray | None = None, bar: tqdm | None = None
-) -> Iterator[tuple[np.ndarray, np.ndarray, pa.Array]]:
-    """(shingle hashes, shingles per row, the rows' text) for slices of `_PIECE` rows.
-
-    With `mask` (one bool per row of `texts`) only the rows it selects; `bar` counts rows read.
-    """
-    start = 0
+    texts: pa.ChunkedArray, bar: tqdm | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(shingle hashes, shingles per row) for slices of `_PIECE` rows; `bar` counts rows."""
     for arr in texts.chunks:
         for s in range(0, len(arr), _PIECE):
-            piece = arr.slice(s, _PIECE)
-            if mask is not None:
-                # filtered here, a piece at a time, the text is still in cache for _chunk
-                piece = piece.filter(pa.array(mask[start + s : start + s + len(piece)]))
-            h, c = _chunk(_normalized(piece))
-            yield h, c, piece
+            h, c = _chunk(_normalized(arr.slice(s, _PIECE)))
+            yield h, c
             if bar is not None:
-                bar.update(min(_PIECE, len(arr) - s))
-        start += len(arr)
+                bar.update(len(c))
 
 
 def _keys_and_sample(
-    texts: pa.ChunkedArray, mask: np.ndarray | None, base: int, sample: bool, bar: tqdm
-) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[pa.Array]]:
-    """Per piece of `texts` (kept rows numbered from `base` on): keys, shingles, rows, text."""
-    keys, hashes, rows, kept = [], [], [], []
-    for h, c, piece in _pieces(texts, mask, bar):
+    texts: pa.ChunkedArray, base: int, sample: bool, bar: tqdm
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """Per piece of `texts` (rows numbered from `base` on): keys, proposing shingles, rows."""
+    keys, hashes, rows = [], [], []
+    for h, c in _pieces(texts, bar):
         key = np.zeros(len(c), np.uint64)
         if len(h):
             key[c > 0] = np.add.reduceat(h, (np.cumsum(c) - c)[c > 0])
@@ -158,29 +149,16 @@ def _keys_and_sample(
         chosen = h < _QUARTER if sample else slice(None)
         hashes.append(h[chosen])
         rows.append(np.repeat(np.arange(base, base + len(c)), c)[chosen])
-        kept.append(piece)
         base += len(c)
-    return keys, hashes, rows, _fewer_chunks(kept)
+    return keys, hashes, rows
 
 
-def _fewer_chunks(pieces: list[pa.Array], limit: int = 1 << 30) -> list[pa.Array]:
-    """Consecutive pieces joined into arrays of up to `limit` text bytes (int32 offsets: < 2 GiB).
-
-    Thousands of small chunks would slow every later pass over the column.
-    """
-    out: list[pa.Array] = []
-    group: list[pa.Array] = []
-    size = 0
-    for piece in pieces:
-        n = piece.nbytes
-        if group and size + n > limit:
-            out.append(pa.concat_arrays(group))
-            group, size = [], 0
-        group.append(piece)
-        size += n
-    if group:
-        out.append(pa.concat_arrays(group))
-    return out
+def _kept_part(
+    texts: pa.ChunkedArray, mask: np.ndarray | None, base: int, sample: bool, bar: tqdm
+) -> tuple[pa.ChunkedArray, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]]:
+    """The rows of `texts` that `mask` keeps, and their `_keys_and_sample`."""
+    kept = texts if mask is None else texts.filter(pa.array(mask))
+    return kept, _keys_and_sample(kept, base, sample, bar)
 
 
 def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles:
@@ -190,14 +168,14 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
     """
     n = len(texts) if mask is None else int(np.count_nonzero(mask))
     sample = n > SAMPLE_ROWS
-    bar = tqdm(total=len(texts), desc="shingles", unit="rows", disable=len(texts) < 100_000)
-    # numpy and pyarrow release the GIL inside each piece: one range of rows per core
+    bar = tqdm(total=n, desc="shingles", unit="rows", disable=n < 100_000)
+    # numpy and pyarrow release the GIL: one range of rows per core, filtered there too
     spans = ranges(len(texts), workers(), _PIECE)
     bases = [0 if mask is None else int(np.count_nonzero(mask[:lo])) for lo, _ in spans]
     parts = run_all(
         *(
             partial(
-                _keys_and_sample,
+                _kept_part,
                 texts.slice(lo, hi - lo),
                 None if mask is None else mask[lo:hi],
                 base,
@@ -208,18 +186,18 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
         )
     )
     bar.close()
-    keys, hashes, rows, kept = ([a for part in parts for a in part[k]] for k in range(4))
-    kept_texts = pa.chunked_array(kept, texts.type)
+    kept = pa.chunked_array([c for part, _ in parts for c in part.chunks], texts.type)
+    keys, hashes, rows = ([a for _, found in parts for a in found[k]] for k in range(3))
     if not keys:
         empty = np.zeros(0, np.uint64)
-        return Shingles(empty, empty, np.zeros(0, np.int64), kept_texts)
-    return Shingles(np.concatenate(keys), np.concatenate(hashes), np.concatenate(rows), kept_texts)
+        return Shingles(empty, empty, np.zeros(0, np.int64), kept)
+    return Shingles(np.concatenate(keys), np.concatenate(hashes), np.concatenate(rows), kept)
 
 
 def shingle_sets(texts: pa.ChunkedArray) -> list[set[int]]:
     """The full shingle set of each row (for the exact Jaccard of a few candidate rows)."""
     out: list[set[int]] = []
-    for h, c, _ in _pieces(pa.chunked_array([texts.combine_chunks()])):
+    for h, c in _pieces(pa.chunked_array([texts.combine_chunks()])):
         bounds = np.cumsum(c).tolist()
         values = h.tolist()
         out.extend(set(values[e - n : e]) for n, e in zip(c.tolist(), bounds, strict=True))
