@@ -72,7 +72,9 @@ def leakage(split: np.ndarray, doc: np.ndarray, group: np.ndarray, edges: tuple)
     """Overlap between splits: documents, normalised texts, near-duplicate pairs."""
     out: dict = {}
     for key, ids in (("documents", doc), ("texts", group)):
-        _, inverse = np.unique(ids, return_inverse=True)
+        # row numbers and dense codes index `seen` directly; anything else is renumbered first
+        dense = len(ids) == 0 or (ids.min() >= 0 and ids.max() < 2 * len(ids) + 16)
+        inverse = ids if dense else np.unique(ids, return_inverse=True)[1]
         seen = np.zeros((inverse.max(initial=-1) + 1, len(SPLITS)), dtype=bool)
         seen[inverse, split] = True
         out[f"{key}_in_several_splits"] = int((seen.sum(1) > 1).sum())

@@ -138,7 +138,8 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         for k, name in enumerate(excluded_names)
     }
     text = t["text"]
-    t = t.drop_columns("text").filter(pa.array(keep))
+    # one chunk per column: later steps touch every chunk (the text column is left as it is)
+    t = t.drop_columns("text").filter(pa.array(keep)).combine_chunks()
     if "doc_id" in t.column_names:
         blank_doc = pa.array(_blank(t["doc_id"]))
         t = t.set_column(
