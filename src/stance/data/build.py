@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -59,16 +60,20 @@ def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     # one gather per split, on threads: pyarrow's filter releases the GIL
     gathered = run_all(*(partial(pick, out, kept[split == k]) for k in range(len(SPLITS))))
     splits = dict(zip(SPLITS, gathered, strict=True))
-    card = _card(cfg, loaded, splits)
-    card["rows"] = cards.accounting(
-        loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects
-    )
-    card["leakage"] = cards.leakage(split, doc, dedup.group[kept], edges)
-    card["dedup"] = dedup.report
-    if not card["rows"]["balanced"]:
-        raise RuntimeError(f"row accounting does not add up: {card['rows']}")
+    rows = cards.accounting(loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects)
+    if not rows["balanced"]:
+        raise RuntimeError(f"row accounting does not add up: {rows}")
+
+    def make_card() -> dict:
+        card = _card(cfg, loaded, splits)
+        card["rows"] = rows
+        card["leakage"] = cards.leakage(split, doc, dedup.group[kept], edges)
+        card["dedup"] = dedup.report
+        return card
+
     folder = Path(processed_root) / cfg.name
-    _write(folder, _dataset_dict(splits, cfg, card["fingerprint"]), card, valid.rejects, cfg)
+    config_fp = cards.config_fingerprint(config_dict(cfg), loaded.input_hash)
+    card = _write(folder, _dataset_dict(splits, cfg, config_fp), make_card, valid.rejects, cfg)
     if valid.rejects:
         print(
             f"{cfg.name}: {len(valid.rejects)} rows rejected {card['rows']['rejected_by_reason']}"
@@ -116,7 +121,8 @@ def _dataset_dict(
     schema = features.arrow_schema
     return datasets.DatasetDict(
         {
-            # our content hash as the fingerprint spares `datasets` hashing the whole table
+            # the config fingerprint (config, input content, builder version) determines the
+            # content; passing it spares `datasets` hashing the whole table
             s: datasets.Dataset(t.cast(schema), info=info.copy(), fingerprint=f"{fingerprint}-{s}")
             for s, t in splits.items()
         }
@@ -124,9 +130,16 @@ def _dataset_dict(
 
 
 def _write(
-    folder: Path, dsd: datasets.DatasetDict, card: dict, rejects: list[dict], cfg: DatasetConfig
-) -> None:
-    """Write into a temp folder next to `folder`, then swap it in: no half dataset ever loads."""
+    folder: Path,
+    dsd: datasets.DatasetDict,
+    make_card: Callable[[], dict],
+    rejects: list[dict],
+    cfg: DatasetConfig,
+) -> dict:
+    """Write into a temp folder next to `folder`, then swap it in: no half dataset ever loads.
+
+    The card is computed (by `make_card`) while the splits are written, and returned.
+    """
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
@@ -138,7 +151,9 @@ def _write(
             (tmp / datasets.config.DATASETDICT_JSON_FILENAME).write_text(
                 json.dumps({"splits": list(dsd)}), encoding="utf-8"
             )
-            run_all(*(partial(d.save_to_disk, str(tmp / s)) for s, d in dsd.items()))
+            saves = [partial(d.save_to_disk, str(tmp / s)) for s, d in dsd.items()]
+            # the largest split (train) first, the card beside it
+            card = run_all(saves[0], make_card, *saves[1:])[1]
         finally:
             datasets.config.DEFAULT_MAX_BATCH_SIZE = batch
         if cfg.on_bad_rows == "skip":
@@ -155,6 +170,7 @@ def _write(
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return card
 
 
 def load_processed(path: str | Path) -> datasets.DatasetDict:
