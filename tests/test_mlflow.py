@@ -31,6 +31,7 @@ def test_train_logs_params_metrics_and_artifacts(
             "logger.experiment=stance-test",
             f"run_dir={run_dir}",
             "evaluation.bootstrap=50",
+            "model.char_ngrams=null",
         ],
     )
     metrics = train(cfg)

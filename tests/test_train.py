@@ -16,7 +16,8 @@ from stance.training import train
 from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
 
 # Most tests feed train() an in-memory dataset; the script test builds a real one from CSV.
-TINY = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=200"]
+TINY_DATA = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=200"]
+TINY = [*TINY_DATA, "model.char_ngrams=null"]  # word n-grams only: faster, same code paths
 
 
 @pytest.fixture
@@ -127,7 +128,8 @@ def test_evaluate_saved_model(tmp_path: Path, use_dataset) -> None:
     use_dataset(tiny_dataset())
     trained = train(compose_cfg("train", [*TINY, f"run_dir={tmp_path / 'run'}"]))
     eval_dir = tmp_path / "eval"
-    cfg = compose_cfg("evaluate", [*TINY, f"model_path={tmp_path / 'run'}", f"run_dir={eval_dir}"])
+    model_path = f"model_path={tmp_path / 'run'}"
+    cfg = compose_cfg("evaluate", [*TINY_DATA, model_path, f"run_dir={eval_dir}"])
     again = evaluate_saved(cfg)
     assert again["test/f_avg"] == pytest.approx(trained["test/f_avg"])
     assert runs.is_complete(eval_dir)
@@ -139,7 +141,7 @@ def test_evaluate_refuses_a_dataset_with_other_labels(tmp_path: Path, use_datase
     train(compose_cfg("train", [*TINY, f"run_dir={tmp_path / 'run'}"]))
     use_dataset(tiny_dataset(labels=("pro", "anti", "neutral")))
     cfg = compose_cfg(
-        "evaluate", [*TINY, f"model_path={tmp_path / 'run'}", f"run_dir={tmp_path / 'eval'}"]
+        "evaluate", [*TINY_DATA, f"model_path={tmp_path / 'run'}", f"run_dir={tmp_path / 'eval'}"]
     )
     with pytest.raises(StanceError, match=r"labels \['pro', 'anti', 'neutral'\] do not match"):
         evaluate_saved(cfg)
