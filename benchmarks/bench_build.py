@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,8 +31,10 @@ import pyarrow.csv as pcsv
 LABELS = np.array(["pro", "anti", "neutral"])
 CHILD = """
 import json, sys, time
-from stance.data import build_dataset, read_card
+from stance.data import build_dataset, parallel, read_card
 cfg = json.loads(sys.argv[1])
+if int(sys.argv[3]):
+    parallel.MAX_WORKERS = int(sys.argv[3])
 start, cpu = time.perf_counter(), time.process_time()
 folder = build_dataset(cfg, sys.argv[2])
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -95,6 +98,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--docs", type=int, default=None, help="default: rows / 20")
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temp folder")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="cap on the build's threads (default: all cores)"
+    )
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_build-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -106,8 +112,9 @@ def main() -> None:
     pd.read_csv(path)
     read_s, read_cpu = time.perf_counter() - start, time.process_time() - cpu
     cfg = json.dumps(dataset_config(path))
+    shutil.rmtree(work / "processed", ignore_errors=True)  # a fresh build, also with --workdir
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, cfg, str(work / "processed")],
+        [sys.executable, "-c", CHILD, cfg, str(work / "processed"), str(args.threads)],
         capture_output=True,
         text=True,
         check=False,
@@ -125,6 +132,7 @@ def main() -> None:
         "read_csv_cpu_s": round(read_cpu, 2),
         "build_cpu_s": round(child["cpu"], 2),
         "cpu_ratio": round(child["cpu"] / read_cpu, 2),
+        "threads": args.threads or "all",
         "load_average": round(os.getloadavg()[0], 1),
         "peak_rss_gb": round(peak_gb, 2),
         "accounting": child["rows"],
