@@ -18,7 +18,7 @@ from scipy.sparse.csgraph import connected_components
 
 from stance.data.loaded import pick
 from stance.data.schema import DedupConfig
-from stance.data.shingles import Shingles, normalize, shingle_sets, shingles
+from stance.data.shingles import Shingles, normalize, row_shingles, shingles
 from stance.errors import StanceError, problem
 
 EXAMPLES = 5
@@ -224,16 +224,28 @@ def near_pairs(
     # the sampled estimate is noisy for short rows; check the exact Jaccard above a wide margin
     likely = estimate >= threshold - 0.3
     a, b = a[likely], b[likely]
-    involved = np.unique(np.concatenate([a, b]))
-    sets = dict(zip(involved.tolist(), shingle_sets(pick(texts, involved)), strict=True))
-    jac = np.array(
-        [
-            len(sets[i] & sets[j]) / len(sets[i] | sets[j])
-            for i, j in zip(a.tolist(), b.tolist(), strict=True)
-        ]
-    )
-    close = jac >= threshold if len(jac) else np.zeros(0, bool)
+    jac = jaccard(texts, a, b)
+    close = jac >= threshold
     return a[close], b[close], jac[close]
+
+
+def jaccard(texts: pa.ChunkedArray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact Jaccard similarity of the shingle sets of rows a[k] and b[k] of `texts`."""
+    involved = np.unique(np.concatenate([a, b]))
+    h, size = row_shingles(pick(texts, involved))
+    start = np.cumsum(size) - size
+    ia, ib = np.searchsorted(involved, a), np.searchsorted(involved, b)
+    # both rows' sets side by side per pair, sorted: a hash twice in one pair is shared
+    lengths = np.stack([size[ia], size[ib]], axis=1).ravel()
+    firsts = np.stack([start[ia], start[ib]], axis=1).ravel()
+    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    values = h[np.repeat(firsts, lengths) + within]
+    pair = np.repeat(np.arange(len(a)), lengths.reshape(-1, 2).sum(axis=1))
+    order = np.lexsort((values, pair))
+    values, pair = values[order], pair[order]
+    shared = pair[1:][(values[1:] == values[:-1]) & (pair[1:] == pair[:-1])]
+    common = np.bincount(shared, minlength=len(a))
+    return common / np.maximum(size[ia] + size[ib] - common, 1)
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -197,11 +197,13 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
     return Shingles(np.concatenate(keys), np.concatenate(hashes), np.concatenate(rows), kept)
 
 
-def shingle_sets(texts: pa.ChunkedArray) -> list[set[int]]:
-    """The full shingle set of each row (for the exact Jaccard of a few candidate rows)."""
-    out: list[set[int]] = []
-    for h, c in _pieces(pa.chunked_array([texts.combine_chunks()])):
-        bounds = np.cumsum(c).tolist()
-        values = h.tolist()
-        out.extend(set(values[e - n : e]) for n, e in zip(c.tolist(), bounds, strict=True))
-    return out
+def row_shingles(texts: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's distinct shingle hashes, sorted, one row after the other; and their counts."""
+    found = list(_pieces(pa.chunked_array([texts.combine_chunks()], texts.type)))
+    h = np.concatenate([np.zeros(0, np.uint64), *(f[0] for f in found)])
+    c = np.concatenate([np.zeros(0, np.int64), *(f[1] for f in found)])
+    row = np.repeat(np.arange(len(c)), c)
+    order = np.lexsort((h, row))
+    h, row = h[order], row[order]
+    fresh = np.r_[True, (h[1:] != h[:-1]) | (row[1:] != row[:-1])] if len(h) else np.zeros(0, bool)
+    return h[fresh], np.bincount(row[fresh], minlength=len(c))
