@@ -1,7 +1,7 @@
 """Time the transformer family against plain Hugging Face usage, on the same texts, in one run.
 
     python benchmarks/bench_transformer.py                  # demo corpus, packaged MiniLM
-    python benchmarks/bench_transformer.py --texts 100 --train-steps 4 --repeats 1   # quicker
+    python benchmarks/bench_transformer.py --texts 100 --train-examples 48 --repeats 1  # quicker
 
 1. Training: ``TransformerStanceModel.fit`` (tokenisation, length-grouped batches, weighted
    loss, Trainer) vs a plain ``Trainer`` on the same model, examples, batch size, steps and
@@ -110,7 +110,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=200, help="paragraphs to label")
     parser.add_argument("--train-examples", type=int, default=96)
-    parser.add_argument("--train-steps", type=int, default=6, help="optimizer steps per fit")
+    parser.add_argument(
+        "--train-steps", type=int, default=0, help="optimizer steps per fit; 0: one epoch"
+    )
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2, help="alternating repeats per side")
     args = parser.parse_args()
@@ -119,6 +121,8 @@ def main() -> None:
 
     train, everything = demo_splits()
     train = train.select(range(min(args.train_examples, len(train))))
+    # A whole epoch, so both sides see the same examples whatever order they draw them in.
+    args.train_steps = args.train_steps or -(-len(train) // args.batch_size)
     ours_s: list[float] = []
     plain_s: list[float] = []
     for _ in range(args.repeats):

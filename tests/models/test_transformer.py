@@ -119,6 +119,17 @@ def test_unknown_pretrained_is_a_user_error(tmp_path: Path, toy_split: Callable)
         model.fit(toy_split(4, 0))
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("warmup_ratio", 1.5), ("metric_for_best_model", "loss"), ("class_weight", "inverse")],
+)
+def test_bad_trainer_settings_are_user_errors(
+    tiny_bert: Path, toy_split: Callable, setting: str, value: object
+) -> None:
+    with pytest.raises(StanceError, match=f"model.{setting}"):
+        tiny_model(tiny_bert, **{setting: value}).fit(toy_split(8, 0), toy_split(4, 1))
+
+
 def test_balanced_class_weights() -> None:
     # 3 of class 0, 1 of class 1: n / (k * count) = 4/6 and 4/2
     np.testing.assert_allclose(balanced_class_weights([0, 0, 0, 1], 2), [4 / 6, 2.0])

@@ -139,6 +139,14 @@ def training_arguments(
                 f"use one of {', '.join(BEST_MODEL_METRICS)}",
             )
         )
+    if not 0 <= settings.warmup_ratio < 1:
+        raise StanceError(
+            problem(
+                "model.warmup_ratio",
+                f"{settings.warmup_ratio} is not a fraction of the training steps",
+                "use a value in [0, 1), e.g. 0.1",
+            )
+        )
     eval_every = "steps" if with_validation else "no"
     try:
         return TrainingArguments(
@@ -204,11 +212,6 @@ def train_windows(
         compute_metrics = paragraph_metrics(val_features[WINDOW_SOURCE], val_labels, classes)
         if settings.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(settings.early_stopping_patience))
-    weights = (
-        balanced_class_weights(train_labels, len(classes))
-        if settings.class_weight == "balanced"
-        else None
-    )
     if settings.class_weight not in (None, "balanced"):
         raise StanceError(
             problem(
@@ -217,6 +220,11 @@ def train_windows(
                 "use `balanced` or null",
             )
         )
+    weights = (
+        balanced_class_weights(train_labels, len(classes))
+        if settings.class_weight == "balanced"
+        else None
+    )
     trainer = StanceTrainer(
         model=model,
         args=training_arguments(settings, checkpoint_dir, validation is not None),
