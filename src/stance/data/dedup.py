@@ -18,11 +18,10 @@ from scipy.sparse.csgraph import connected_components
 
 from stance.data.loaded import pick
 from stance.data.schema import DedupConfig
-from stance.data.shingles import Shingles, normalize, row_shingles, shingles
+from stance.data.shingles import Shingles, normalize, pack, row_shingles, shingles, unpack
 from stance.errors import StanceError, problem
 
 EXAMPLES = 5
-_U = np.uint64
 
 
 @dataclass
@@ -38,18 +37,10 @@ class Dedup:
 
 
 def _sorted(values: np.ndarray, rows: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """(value, row) pairs sorted by value, then row; the value's low bits make room for the row.
-
-    Dropping those low bits can only make unequal values collide: more candidates, never fewer.
-    """
-    bits = _U(max(int(n_rows).bit_length(), 1))
-    packed = values >> bits
-    packed <<= bits
-    packed |= rows.view(np.uint64)  # rows are >= 0: same bits
+    """(value, row) pairs sorted by value, then row (values shortened: see shingles.pack)."""
+    packed = pack(values, rows, n_rows)
     packed.sort()
-    row = packed & ((_U(1) << bits) - _U(1))
-    packed >>= bits
-    return packed, row.view(np.int64)
+    return unpack(packed, n_rows)
 
 
 def _repeated(values: np.ndarray) -> np.ndarray:
@@ -192,8 +183,8 @@ def near_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of kept rows (a < b) whose shingle-set Jaccard is at least `threshold`."""
     n = len(keep)
-    sampled = np.bincount(sh.sample_row, minlength=n)
-    h, row = _sorted(sh.sample_hash, sh.sample_row, n)
+    h, row = unpack(sh.sample, n)
+    sampled = np.bincount(row, minlength=n)
     shared = _repeated(h)
     h, row = h[shared], row[shared]
     # only now, on the few shared shingles, leave out the rows that exact dedup removed

@@ -48,13 +48,32 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h
 
 
+def pack(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """Each value with its low bits replaced by its row (< n_rows): sorts by value, then row.
+
+    Dropping those low bits can only make unequal values collide: more candidates, never fewer.
+    """
+    bits = _U(max(int(n_rows).bit_length(), 1))
+    packed = values >> bits
+    packed <<= bits
+    packed |= rows.astype(np.int64).view(np.uint64)  # rows are >= 0: same bits
+    return packed
+
+
+def unpack(packed: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (shortened) values and the rows of `pack`ed entries."""
+    bits = _U(max(int(n_rows).bit_length(), 1))
+    return packed >> bits, (packed & ((_U(1) << bits) - _U(1))).view(np.int64)
+
+
 @dataclass
 class Shingles:
     """Per row a `key` (exact-duplicate candidate); flat: the shingles that propose near-dups."""
 
     key: np.ndarray  # (n,) uint64
-    sample_hash: np.ndarray  # the shingles that propose near-duplicate candidates (all, or 1/4)
-    sample_row: np.ndarray  # their rows
+    # the shingles that propose near-duplicate candidates (all, or 1/4), packed with their rows
+    # (see `pack`) and sorted
+    sample: np.ndarray
     texts: pa.ChunkedArray  # the text of the rows (those the mask kept), as given
 
 
@@ -140,9 +159,9 @@ def _pieces(
 
 
 def _keys_and_sample(
-    texts: pa.ChunkedArray, base: int, sample: bool, bar: tqdm
-) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    """Per piece of `texts` (rows numbered from `base` on): keys, proposing shingles, rows."""
+    texts: pa.ChunkedArray, base: int, n: int, sample: bool, bar: tqdm
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per piece of `texts` (rows numbered from `base` on, of `n`): keys; and the sorted sample."""
     keys, hashes, rows = [], [], []
     for h, c in _pieces(texts, bar):
         key = np.zeros(len(c), np.uint64)
@@ -153,15 +172,18 @@ def _keys_and_sample(
         hashes.append(h[chosen])
         rows.append(np.repeat(np.arange(base, base + len(c)), c)[chosen])
         base += len(c)
-    return keys, hashes, rows
+    empty = [np.zeros(0, np.uint64)]
+    packed = pack(np.concatenate(empty + hashes), np.concatenate(empty + rows), n)
+    packed.sort()  # here, on this thread; the caller merges the sorted runs
+    return keys, packed
 
 
 def _kept_part(
-    texts: pa.ChunkedArray, mask: np.ndarray | None, base: int, sample: bool, bar: tqdm
-) -> tuple[pa.ChunkedArray, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]]:
+    texts: pa.ChunkedArray, mask: np.ndarray | None, base: int, n: int, sample: bool, bar: tqdm
+) -> tuple[pa.ChunkedArray, tuple[list[np.ndarray], np.ndarray]]:
     """The rows of `texts` that `mask` keeps, and their `_keys_and_sample`."""
     kept = texts if mask is None else texts.filter(pa.array(mask))
-    return kept, _keys_and_sample(kept, base, sample, bar)
+    return kept, _keys_and_sample(kept, base, n, sample, bar)
 
 
 def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles:
@@ -182,6 +204,7 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
                 texts.slice(lo, hi - lo),
                 None if mask is None else mask[lo:hi],
                 base,
+                n,
                 sample,
                 bar,
             )
@@ -190,11 +213,10 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
     )
     bar.close()
     kept = pa.chunked_array([c for part, _ in parts for c in part.chunks], texts.type)
-    keys, hashes, rows = ([a for _, found in parts for a in found[k]] for k in range(3))
-    if not keys:
-        empty = np.zeros(0, np.uint64)
-        return Shingles(empty, empty, np.zeros(0, np.int64), kept)
-    return Shingles(np.concatenate(keys), np.concatenate(hashes), np.concatenate(rows), kept)
+    keys = [np.zeros(0, np.uint64)] + [k for _, (found, _) in parts for k in found]
+    sample = np.concatenate([packed for _, (_, packed) in parts])
+    sample.sort(kind="stable")  # timsort: a merge of the sorted runs
+    return Shingles(np.concatenate(keys), sample, kept)
 
 
 def row_shingles(texts: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
