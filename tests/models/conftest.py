@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,3 +65,15 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def toy_split() -> Callable[..., Dataset]:
     """``toy_split(n, seed, with_target=True, long_every=0)`` builds a labelled toy split."""
     return make_toy_split
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Run the tiny networks on one thread: for 32-wide layers, syncing threads costs more than
+    it saves, and on a busy machine spinning threads multiplied the suite's CPU time by ~7."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
