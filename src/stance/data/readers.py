@@ -24,6 +24,9 @@ from stance.data.parallel import run_all
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 
+# pyarrow's own threads for the CSV parse; off: another thread reads, counts and hashes the file
+# meanwhile, and the threaded parse costs more CPU in all (benchmarks/results/bench_build.md)
+PARSE_THREADS = False
 QUOTE_FIX = (
     'quote fields that contain the delimiter, quotes or line breaks with "...", and double every '
     'quote inside a quoted field ("")'
@@ -85,9 +88,7 @@ def read_csv(
         try:
             return pcsv.read_csv(
                 pa.memory_map(str(path)),  # no copy of the file: pyarrow reads the page cache
-                # one thread: the other core reads, counts and hashes meanwhile, and pyarrow's
-                # threaded parse costs more CPU in all (measured on 2 cores)
-                read_options=pcsv.ReadOptions(use_threads=False),
+                read_options=pcsv.ReadOptions(use_threads=PARSE_THREADS),
                 parse_options=pcsv.ParseOptions(
                     delimiter=delim, invalid_row_handler=lambda row: invalid.append(1) or "skip"
                 ),
