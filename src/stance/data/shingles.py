@@ -56,7 +56,7 @@ def pack(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
     bits = _U(max(int(n_rows).bit_length(), 1))
     packed = values >> bits
     packed <<= bits
-    packed |= rows.astype(np.int64).view(np.uint64)  # rows are >= 0: same bits
+    packed |= np.asarray(rows, np.int64).view(np.uint64)  # rows are >= 0: same bits
     return packed
 
 
