@@ -42,30 +42,28 @@ def content_fingerprint(splits: dict[str, pa.Table]) -> str:
 
 def _table_digests(table: pa.Table) -> list[tuple[str, list[bytes]]]:
     """Per column: digests of the value lengths, the value bytes and the null positions."""
-    out = []
-    for column in table.column_names:
-        parts = [xxhash.xxh3_128() for _ in range(3)]
-        offset = 0
-        for chunk in table[column].chunks:
-            _update(parts, chunk, offset)
-            offset += len(chunk)
-        out.append((column, [p.digest() for p in parts]))
-    return out
+    return [(column, _column_digests(table[column])) for column in table.column_names]
 
 
-def _update(parts: list, chunk: pa.Array, offset: int) -> None:
-    if chunk.null_count:
-        nulls = np.flatnonzero(pc.is_null(chunk).to_numpy(zero_copy_only=False)) + offset
+def _column_digests(column: pa.ChunkedArray) -> list[bytes]:
+    # whole-column kernels for lengths and nulls: a filtered split has hundreds of chunks
+    parts = [xxhash.xxh3_128() for _ in range(3)]  # lengths, bytes, null positions
+    if column.null_count:
+        nulls = np.flatnonzero(pc.is_null(column).to_numpy(zero_copy_only=False))
         parts[2].update(nulls.astype(np.int64).tobytes())
-    if pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type):
-        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        off = np.frombuffer(chunk.buffers()[1], kind)[chunk.offset : chunk.offset + len(chunk) + 1]
-        parts[0].update(np.diff(off).astype(np.int64).tobytes())
-        data = chunk.buffers()[2]
-        if data is not None:
-            parts[1].update(memoryview(data)[off[0] : off[-1]])
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        lengths = pc.fill_null(pc.binary_length(column), 0).to_numpy()
+        parts[0].update(lengths.astype(np.int64).tobytes())
+        kind = np.int64 if pa.types.is_large_string(column.type) else np.int32
+        for chunk in column.chunks:
+            data = chunk.buffers()[2]
+            if data is not None and len(chunk):
+                off = np.frombuffer(chunk.buffers()[1], kind)
+                first, last = off[chunk.offset], off[chunk.offset + len(chunk)]
+                parts[1].update(memoryview(data)[first:last])
     else:
-        parts[1].update(chunk.fill_null(0).to_numpy().astype(np.int64).tobytes())
+        parts[1].update(column.fill_null(0).to_numpy().astype(np.int64).tobytes())
+    return [p.digest() for p in parts]
 
 
 def leakage(split: np.ndarray, doc: np.ndarray, group: np.ndarray, edges: tuple) -> dict:
