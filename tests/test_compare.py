@@ -158,7 +158,7 @@ def test_config_names_show_what_runs_used_when_not_overridden(tmp_path):
     write_run(root / "b", ["+experiment=mix", "seed=1"], good, config=ensemble)
     [section] = compare(settings(tmp_path, f"runs=[{root}]"))
     assert set(section.table["config"]) == {
-        "experiment=(default) model=good",
+        "model=good",  # no experiment: left out of the name (the table's column says "(default)")
         "experiment=mix model=ensemble",
     }
     # The same shown values from different overrides stay two rows, told apart by the overrides.

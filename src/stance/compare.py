@@ -34,6 +34,7 @@ from stance.compare_records import (
 from stance.errors import StanceError, problem
 
 TESTS = ("paired_bootstrap", "mcnemar")
+DEFAULT = "(default)"
 
 
 @dataclass
@@ -78,12 +79,12 @@ def _value(config: Config, key: str) -> str:
     node = OmegaConf.select(resolved, key, default=None) if resolved is not None else None
     if isinstance(node, DictConfig):
         node = node.get("name")
-    return "(default)" if node is None else str(node)
+    return DEFAULT if node is None else str(node)
 
 
 def _label(values: dict[str, str]) -> str:
-    """A config's name from its values of the overrides that differ between configs."""
-    return " ".join(f"{k}={v}" for k, v in values.items()) or "(defaults)"
+    """A config's name: its overridden values among those that differ between configs."""
+    return " ".join(f"{k}={v}" for k, v in values.items() if v != DEFAULT) or "(defaults)"
 
 
 def _varying_keys(section: Section) -> list[str]:
