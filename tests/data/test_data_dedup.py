@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from data_helpers import corpus, sentence, user_dataset, write
 
-from stance.data import build_dataset, load_processed, read_card
+from stance.data import build_dataset, load_processed, parallel, read_card
 from stance.data import shingles as shingles_module
 from stance.data.shingles import normalize, shingles
 from stance.errors import StanceError
@@ -144,3 +145,23 @@ def test_sampled_shingles_still_find_the_copies(tmp_path, monkeypatch):
     rows = _with(corpus(), _syndicated())
     card = read_card(build_dataset(user_dataset(write(tmp_path / "in.csv", rows)), tmp_path / "o"))
     assert card["dedup"]["near"]["pairs"] == 10
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_shingles_of_masked_rows_match_those_of_the_rows_alone(monkeypatch, threads):
+    # the threaded path cuts the rows into ranges (mid-chunk, small pieces) and filters each
+    # range on its own thread; keys, sample and kept text must not depend on that
+    monkeypatch.setattr(shingles_module, "SAMPLE_ROWS", 0)
+    monkeypatch.setattr(shingles_module, "_PIECE", 8)
+    monkeypatch.setattr(parallel, "MAX_WORKERS", threads)
+    rng = random.Random(5)
+    rows = [sentence(rng, rng.randint(0, 12)) for _ in range(90)] + VARIANTS
+    texts = pa.chunked_array([pa.array(rows[:37]), pa.array(rows[37:])])
+    mask = np.array([rng.random() < 0.6 for _ in rows])
+    kept = [r for r, m in zip(rows, mask, strict=True) if m]
+    alone = shingles(pa.chunked_array([pa.array(kept)]))
+    masked = shingles(texts, mask)
+    assert masked.texts.to_pylist() == kept
+    assert masked.key.tolist() == alone.key.tolist()
+    assert masked.sample.tolist() == alone.sample.tolist()
+    assert len(set(masked.key.tolist())) > len(kept) // 2  # the rows do differ

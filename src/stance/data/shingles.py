@@ -196,7 +196,7 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
     bar = tqdm(total=n, desc="shingles", unit="rows", disable=n < 100_000)
     # numpy and pyarrow release the GIL: one range of rows per core, filtered there too
     spans = ranges(len(texts), workers(), _PIECE)
-    bases = [0 if mask is None else int(np.count_nonzero(mask[:lo])) for lo, _ in spans]
+    bases = [lo if mask is None else int(np.count_nonzero(mask[:lo])) for lo, _ in spans]
     parts = run_all(
         *(
             partial(
