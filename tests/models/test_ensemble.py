@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from datasets import ClassLabel, Dataset, Features, Value
 
+import stance
 from stance.errors import StanceError
 from stance.models.ensemble import EnsembleStanceModel
 from stance.models.sklearn_models import TfidfStanceModel
@@ -62,6 +63,9 @@ def test_weights_and_round_trip(members, tmp_path):
     only_a.save(tmp_path / "ensemble")
     again = EnsembleStanceModel.load(tmp_path / "ensemble")
     np.testing.assert_allclose(again.predict_proba(texts), a)
+    # The folder also loads through the family registry, as scripts/predict.py does.
+    loaded = stance.load_model(tmp_path / "ensemble")
+    np.testing.assert_allclose(loaded.predict(texts).proba, a)
 
 
 def test_bad_members_are_clear_errors(members, tmp_path):

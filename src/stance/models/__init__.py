@@ -17,6 +17,7 @@ from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
 REGISTRY: dict[str, str] = {
     "tfidf": "stance.models.sklearn_models:TfidfStanceModel",
     "transformer": "stance.models.transformer:TransformerStanceModel",
+    "ensemble": "stance.models.ensemble:EnsembleStanceModel",
 }
 
 __all__ = ["MODEL_META_FILE", "REGISTRY", "StanceModel", "build", "is_model_folder", "load"]
