@@ -95,7 +95,7 @@ class TransformerStanceModel(StanceModel):
         max_length: int = 256,
         stride: int = 64,
         learning_rate: float = 1e-4,
-        epochs: float = 3.0,
+        epochs: float = 8.0,
         max_steps: int = -1,
         batch_size: int = 16,
         eval_batch_size: int = 64,
