@@ -15,6 +15,7 @@ from hydra.core.config_store import ConfigStore
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from stance.errors import StanceError, problem
+from stance.jsonl import iter_json_lines
 
 PASS_KEYS = ("id", "label")
 
@@ -42,17 +43,7 @@ def read_jsonl(path: str | Path) -> list[dict]:
         raise StanceError(problem(str(path), "file not found", "check the path in the config"))
     rows = []
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise StanceError(
-                    problem(
-                        f"{path}:{number}", f"not valid JSON ({err.msg})", "fix or remove the line"
-                    )
-                ) from err
+        for number, row in iter_json_lines(handle, str(path)):
             if not isinstance(row, dict):
                 raise StanceError(
                     problem(

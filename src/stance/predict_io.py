@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from stance.errors import StanceError, problem
+from stance.jsonl import iter_json_lines
 
 INPUT_FORMATS = ("txt", "jsonl", "csv")
 OUTPUT_FORMATS = ("jsonl", "csv")
@@ -81,18 +82,10 @@ def _row(record: Any, where: str) -> dict[str, Any]:
 
 
 def _jsonl_rows(content: str, where: str) -> list[dict[str, Any]]:
-    rows = []
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise StanceError(
-                problem(f"{where}:{number}", f"not valid JSON ({err.msg})", "one object per line")
-            ) from err
-        rows.append(_row(record, f"{where}:{number}"))
-    return rows
+    return [
+        _row(record, f"{where}:{number}")
+        for number, record in iter_json_lines(content.splitlines(), where)
+    ]
 
 
 def _csv_rows(content: str, where: str) -> list[dict[str, Any]]:
