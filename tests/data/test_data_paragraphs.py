@@ -104,3 +104,119 @@ def test_one_paragraph_per_line_text_and_windows_line_ends():
 
 def test_empty_text_has_no_paragraphs():
     assert split_paragraphs("  \n\n \n") == []
+
+
+def test_a_hard_wrapped_paragraph_breaking_right_after_a_sentence_is_joined():
+    # each block is one paragraph wrapped at ~76 columns; the next word after each sentence-ending
+    # line would not have fitted on it, so the break is the wrap's, not the writer's
+    text = (
+        "The sanctions took effect at midnight on Sunday and covered the oil company.\n"
+        "Officials in Caracas said they would challenge the order in court and called\n"
+        "it theft of national assets.\n"
+        "\n"
+        "Will the new measures work where the earlier rounds of sanctions failed?\n"
+        "Few of the diplomats we spoke to in Bogota last week were willing to\n"
+        "predict it.\n"
+        "\n"
+        "The envoy told reporters after the meeting that the talks were “over for now.”\n"
+        "Negotiators from both sides left Oslo on Tuesday without setting a date for\n"
+        "the next round.\n"
+        "\n"
+        'A spokesman for the ministry said the government would "respond in kind."\n'
+        "Analysts in Beijing expected duties on soybeans, pork and aircraft parts to\n"
+        "follow within days.\n"
+    )
+    assert split_paragraphs(text) == [
+        "The sanctions took effect at midnight on Sunday and covered the oil company. Officials "
+        "in Caracas said they would challenge the order in court and called it theft of national "
+        "assets.",
+        "Will the new measures work where the earlier rounds of sanctions failed? Few of the "
+        "diplomats we spoke to in Bogota last week were willing to predict it.",
+        "The envoy told reporters after the meeting that the talks were “over for now.” "
+        "Negotiators from both sides left Oslo on Tuesday without setting a date for the next "
+        "round.",
+        'A spokesman for the ministry said the government would "respond in kind." Analysts in '
+        "Beijing expected duties on soybeans, pork and aircraft parts to follow within days.",
+    ]
+
+
+def test_windows_line_ends_in_a_hard_wrapped_paragraph_breaking_after_a_sentence():
+    text = (
+        "Will the new measures work where the earlier rounds of sanctions failed?\r\n"
+        "Few of the diplomats we spoke to in Bogota last week were willing to\r\n"
+        "predict it.\r\n"
+        "\r\n"
+        "Officials in Caracas said they would challenge the order in court.\r\n"
+    )
+    assert split_paragraphs(text) == [
+        "Will the new measures work where the earlier rounds of sanctions failed? Few of the "
+        "diplomats we spoke to in Bogota last week were willing to predict it.",
+        "Officials in Caracas said they would challenge the order in court.",
+    ]
+
+
+def test_a_one_line_quote_after_a_paragraph_wrapped_after_a_sentence_stays_apart():
+    text = (
+        'A spokesman for the ministry said the government would "respond in kind."\n'
+        "Analysts in Beijing expected duties on soybeans, pork and aircraft parts to\n"
+        "follow within days.\n"
+        "“We will not be bullied.”\n"
+        "Officials later tried to soften the remark in a statement.\n"
+    )
+    assert split_paragraphs(text) == [
+        'A spokesman for the ministry said the government would "respond in kind." Analysts in '
+        "Beijing expected duties on soybeans, pork and aircraft parts to follow within days.",
+        "“We will not be bullied.”",
+        "Officials later tried to soften the remark in a statement.",
+    ]
+
+
+def test_a_caption_after_a_paragraph_wrapped_after_a_sentence_stays_apart():
+    # the caption is longer than the wrap column: it does not count towards it
+    text = (
+        "The sanctions took effect at midnight on Sunday and covered the oil company.\n"
+        "Officials in Caracas said they would challenge the order in court and called\n"
+        "it theft of national assets.\n"
+        "Photo: Oil tankers wait off the coast near the port of Jose in Anzoategui state, "
+        "Venezuela (Reuters)\n"
+    )
+    assert split_paragraphs(text) == [
+        "The sanctions took effect at midnight on Sunday and covered the oil company. Officials "
+        "in Caracas said they would challenge the order in court and called it theft of national "
+        "assets.",
+        "Photo: Oil tankers wait off the coast near the port of Jose in Anzoategui state, "
+        "Venezuela (Reuters)",
+    ]
+
+
+def test_one_sentence_per_line_paragraphs_of_similar_length_are_not_joined():
+    # no line breaks mid-sentence, so nothing shows a hard wrap, though no next word would fit
+    # after the longest line
+    lines = [
+        "The United States froze all Venezuelan government assets on Monday.",
+        "Caracas called the measure economic terrorism and recalled its envoy.",
+        "Oil prices rose by more than two percent in early trading in London.",
+        "Analysts expect further measures against the central bank this year.",
+    ]
+    assert split_paragraphs("\n".join(lines)) == lines
+
+
+def test_hard_wrapped_paragraphs_separated_by_single_line_breaks_are_not_merged():
+    # the first paragraph's last line is full, as a wrap after a sentence would be; the short
+    # last line of the second shows that this block separates paragraphs by single line breaks
+    text = (
+        "Relatives in Jilib gave a different account of the strike. A man\n"
+        "who said he was a cousin of one of the dead told a local radio\n"
+        "station that the men were traders returning home from a market.\n"
+        "Residents said the vehicle was hit twice.\n"
+        "The military said it would review the reports but that it stood\n"
+        "by its assessment of the strike.\n"
+    )
+    assert split_paragraphs(text) == [
+        "Relatives in Jilib gave a different account of the strike. A man who said he was a "
+        "cousin of one of the dead told a local radio station that the men were traders "
+        "returning home from a market.",
+        "Residents said the vehicle was hit twice.",
+        "The military said it would review the reports but that it stood by its assessment of "
+        "the strike.",
+    ]
