@@ -32,6 +32,11 @@ CSV_CASES = {
         'x1,dx,"An open quote that never ends,pro,t,s,2020-01-01\n',
         "malformed quoting",
     ),
+    # pyarrow alone would read this field as `Closed quote then stray text` without a word
+    "stray text after a closing quote": (
+        'x1,dx,"Closed quote" then stray text,pro,t,s,2020-01-01\n',
+        "malformed quoting",
+    ),
     "too many fields": (
         "x1,dx,Some text,pro,t,s,2020-01-01,extra\n",
         "expected 7 fields (as in the header), found 8",

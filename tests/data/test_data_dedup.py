@@ -149,14 +149,13 @@ def test_sampled_shingles_still_find_the_copies(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_shingles_of_masked_rows_match_those_of_the_rows_alone(monkeypatch, threads):
-    # the threaded path cuts the rows into ranges (mid-chunk, small pieces) and filters each
-    # range on its own thread; keys, sample and kept text must not depend on that
+    # the threaded path gives each thread a run of chunks and filters them there; keys,
+    # sample and kept text must not depend on that
     monkeypatch.setattr(shingles_module, "SAMPLE_ROWS", 0)
-    monkeypatch.setattr(shingles_module, "_PIECE", 8)
     monkeypatch.setattr(parallel, "MAX_WORKERS", threads)
     rng = random.Random(5)
     rows = [sentence(rng, rng.randint(0, 12)) for _ in range(90)] + VARIANTS
-    texts = pa.chunked_array([pa.array(rows[:37]), pa.array(rows[37:])])
+    texts = pa.chunked_array([pa.array(rows[:37]), pa.array(rows[37:60]), pa.array(rows[60:])])
     mask = np.array([rng.random() < 0.6 for _ in rows])
     kept = [r for r, m in zip(rows, mask, strict=True) if m]
     alone = shingles(pa.chunked_array([pa.array(kept)]))

@@ -16,6 +16,7 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from stance.data.kernels import shared_pairs
 from stance.data.loaded import pick
 from stance.data.schema import DedupConfig
 from stance.data.shingles import Shingles, normalize, pack, row_shingles, shingles, unpack
@@ -183,33 +184,11 @@ def near_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of kept rows (a < b) whose shingle-set Jaccard is at least `threshold`."""
     n = len(keep)
-    h, row = unpack(sh.sample, n)
-    sampled = np.bincount(row, minlength=n)
-    shared = _repeated(h)
-    h, row = h[shared], row[shared]
-    # only now, on the few shared shingles, leave out the rows that exact dedup removed
-    on = keep[row]
-    h, row = h[on], row[on]
-    shared = _repeated(h)
-    h, row = h[shared], row[shared]
     empty = np.zeros(0, np.int64)
-    if not len(h):
+    pairs, sampled = shared_pairs(sh.sample, max(n.bit_length(), 1), keep, max_bucket)
+    if not len(pairs):
         return empty, empty, np.zeros(0)
-    fresh = np.r_[True, (h[1:] != h[:-1]) | (row[1:] != row[:-1])]
-    h, row = h[fresh], row[fresh]
-    bucket = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
-    size = np.diff(np.r_[bucket, len(h)])
-    firsts, seconds = [], []
-    for s in np.unique(size[(size >= 2) & (size <= max_bucket)]).tolist():
-        i, j = np.triu_indices(s, 1)
-        at = bucket[size == s][:, None]
-        firsts.append(row[at + i].ravel())
-        seconds.append(row[at + j].ravel())
-    if not firsts:
-        return empty, empty, np.zeros(0)
-    pair, common = np.unique(
-        np.concatenate(firsts) * n + np.concatenate(seconds), return_counts=True
-    )
+    pair, common = np.unique(pairs, return_counts=True)
     a, b = pair // n, pair % n
     estimate = common / (sampled[a] + sampled[b] - common)
     # the sampled estimate is noisy for short rows; check the exact Jaccard above a wide margin

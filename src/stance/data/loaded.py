@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,8 +56,23 @@ def reject(where: str, kind: str, reason: str, record: object) -> dict:
 
 def read_bytes(path: Path, what: str = "input file") -> bytes:
     """The bytes of an input file, or a StanceError that says which path is missing."""
-    try:
+    with _readable(path, what):
         return path.read_bytes()
+
+
+def map_bytes(path: Path, what: str = "input file") -> np.ndarray:
+    """The bytes of an input file as a read-only uint8 array over a memory map (no copy)."""
+    with _readable(path, what):
+        if path.stat().st_size == 0 and not path.is_dir():
+            return np.zeros(0, np.uint8)
+        return np.memmap(path, np.uint8, mode="r")
+
+
+@contextmanager
+def _readable(path: Path, what: str) -> Iterator[None]:
+    """Turn a missing file or a folder into a StanceError that names the path and the setting."""
+    try:
+        yield
     except FileNotFoundError:
         raise StanceError(
             problem(str(path), f"{what} not found", "check `dataset.path` (relative to the cwd)")
@@ -66,7 +83,7 @@ def read_bytes(path: Path, what: str = "input file") -> bytes:
         ) from None
 
 
-def hash_bytes(*parts: bytes) -> str:
+def hash_bytes(*parts: bytes | np.ndarray) -> str:
     """A fast content hash of input bytes (xxh3, 128 bit, hex)."""
     h = xxhash.xxh3_128()
     for p in parts:

@@ -19,7 +19,16 @@ import pyarrow.csv as pcsv
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from stance.data.loaded import FIELDS, Loaded, bad_utf8, hash_bytes, read_bytes, reject
+from stance.data.kernels import csv_scan
+from stance.data.loaded import (
+    FIELDS,
+    Loaded,
+    bad_utf8,
+    hash_bytes,
+    map_bytes,
+    read_bytes,
+    reject,
+)
 from stance.data.parallel import run_all
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
@@ -101,23 +110,25 @@ def read_csv(
         except (pa.ArrowException, OSError):
             return None  # the scan below says what is wrong, or the careful path finds it
 
-    def scan() -> tuple[bytes, int, int, str]:
-        data = read_bytes(path, what)
-        return data, _line_count(data), data.count(b'"'), hash_bytes(data)
+    def scan() -> tuple[np.ndarray, int, int, str]:
+        data = map_bytes(path, what)
+        return data, *csv_scan(data, np.uint8(ord(delim))), hash_bytes(data)
 
-    # pyarrow parses (on its own threads, without the GIL) while we read, count and hash
-    (data, n_lines, quotes, content), table = run_all(scan, parse)
-    header = next(csv.reader(io.StringIO(data[:65536].decode("utf-8", "replace")), delimiter=delim))
+    # pyarrow parses (on its own threads, without the GIL) while we scan and hash the file
+    (data, n_lines, bad_quote, content), table = run_all(scan, parse)
+    head = data[:65536].tobytes().decode("utf-8", "replace")
+    header = next(csv.reader(io.StringIO(head), delimiter=delim), [])
     for f, col in wanted.items():
         if col not in header:
             raise _missing_column(path, f, col, header)
-    # rows map to lines 2, 3, ... unless pyarrow skipped blank lines or a row was invalid;
-    # an odd number of quotes means one was never closed
+    # rows map to lines 2, 3, ... unless pyarrow skipped blank lines or a row was invalid; a
+    # quote left open, or followed by a stray character, makes pyarrow guess (`"a"b` -> `ab`)
+    n_lines += 0 if not len(data) or data[-1] == ord("\n") else 1
     looks_clean = (
-        table is not None and not invalid and n_lines == table.num_rows + 1 and quotes % 2 == 0
+        table is not None and not invalid and n_lines == table.num_rows + 1 and bad_quote < 0
     )
     if not looks_clean:
-        return _careful_csv(path, data, wanted, delim, skip)
+        return _careful_csv(path, read_bytes(path, what), wanted, delim, skip)
     columns = {f: table[c] for f, c in wanted.items()}
     lines = pa.array(np.arange(2, table.num_rows + 2))
     return _finish(path, columns, lines, table.num_rows, content, [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import partial
 
@@ -9,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from stance.data.kernels import blank_rows, buffers, hash_rows
 from stance.data.loaded import Loaded, reject
 from stance.data.parallel import run_all
 from stance.data.schema import DatasetConfig
@@ -86,14 +88,23 @@ def _label_codes(raw: pa.ChunkedArray, cfg: DatasetConfig) -> tuple[np.ndarray, 
     return np.asarray(codes, np.int64)[idx], excluded_names
 
 
-def _blank(values: pa.ChunkedArray) -> np.ndarray:
-    """Missing, empty or only whitespace."""
-    if (pc.mean(pc.binary_length(values)).as_py() or 0) > 32:
-        # long values: the regex stops at the first visible character, utf8_is_space does not
-        filled = pc.match_substring_regex(values, r"\S")
-        return ~pc.fill_null(filled, False).to_numpy(zero_copy_only=False)
-    empty = pc.or_kleene(pc.utf8_is_space(values), pc.equal(pc.binary_length(values), 0))
-    return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+def _blank(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Missing, empty, or no visible character (only white space and control characters)."""
+    out = [np.zeros(0, bool)]
+    for arr in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        offsets, data = buffers(arr)
+        found = blank_rows(data, offsets)
+        for i in np.flatnonzero(found == 2).tolist():  # starts with a non-ASCII character: rare
+            found[i] = not _visible(arr[i].as_py())
+        blank = found.astype(bool)
+        if arr.null_count:
+            blank |= arr.is_null().to_numpy(zero_copy_only=False)
+        out.append(blank)
+    return np.concatenate(out)
+
+
+def _visible(text: str) -> bool:
+    return any(ch.isprintable() and not ch.isspace() for ch in unicodedata.normalize("NFKC", text))
 
 
 def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
@@ -105,11 +116,10 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         t = t.append_column("id", ids)
     has_date = "date" in t.column_names
     # independent checks of different columns: pyarrow kernels release the GIL, so they overlap
-    (codes, excluded_names), blank_text, blank_id, id_codes, dates = run_all(
+    (codes, excluded_names), blank_text, blank_id, dates = run_all(
         partial(_label_codes, t["label"], cfg),
         partial(_blank, t["text"]),
         partial(_blank, t["id"]),
-        partial(_id_codes, t["id"]),
         partial(_dates, t["date"]) if has_date else lambda: None,
     )
     reason = np.zeros(n, np.int8)
@@ -125,7 +135,7 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         t = t.set_column(t.column_names.index("date"), "date", day)
     if "split" in t.column_names:
         t, reason = _check_splits(t, reason)
-    other = _duplicate_ids(id_codes, reason)
+    other = _duplicate_ids(t["id"], reason)
     reason[(reason == 0) & (other >= 0)] = 8
     rejects = list(loaded.rejects)
     bad = np.flatnonzero(reason)
@@ -170,21 +180,30 @@ def _check_splits(t: pa.Table, reason: np.ndarray) -> tuple[pa.Table, np.ndarray
     return t.set_column(t.column_names.index("split"), "split", names), reason
 
 
-def _id_codes(ids: pa.ChunkedArray) -> np.ndarray:
-    """Per row a code that is equal for equal ids."""
-    return pc.dictionary_encode(ids.combine_chunks()).indices.to_numpy(zero_copy_only=False)
+def _hashes(arr: pa.Array) -> np.ndarray:
+    offsets, data = buffers(arr)
+    return hash_rows(data, offsets)
 
 
-def _duplicate_ids(codes: np.ndarray, reason: np.ndarray) -> np.ndarray:
-    """Per row: the index of the earlier valid row with the same id code, or -1."""
-    codes = np.where(reason == 0, codes, -1)
-    valid = np.flatnonzero(codes >= 0)
-    first = np.full(codes.max(initial=-1) + 1, -1, np.int64)
-    # reversed assignment leaves the first occurrence of each id in `first`
-    first[codes[valid[::-1]]] = valid[::-1]
-    other = np.full(len(codes), -1, np.int64)
-    other[valid] = first[codes[valid]]
-    other[other == np.arange(len(codes))] = -1
+def _duplicate_ids(ids: pa.ChunkedArray, reason: np.ndarray) -> np.ndarray:
+    """Per row: the index of the earlier valid row (reason 0) with the same id, or -1."""
+    other = np.full(len(reason), -1, np.int64)
+    valid = np.flatnonzero(reason == 0)
+    hashes = np.concatenate([np.zeros(0, np.uint64), *(_hashes(c) for c in ids.chunks)])
+    hashes = hashes[valid]
+    ordered = np.sort(hashes)
+    if not (ordered[1:] == ordered[:-1]).any():  # equal ids have equal hashes: none repeats
+        return other
+    order = np.argsort(hashes, kind="stable")
+    same = ordered[1:] == ordered[:-1]
+    repeated = np.zeros(len(ordered), bool)
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    first: dict[str, int] = {}
+    for i in np.sort(valid[order[repeated]]).tolist():  # only rows whose hash repeats
+        j = first.setdefault(ids[i].as_py(), i)
+        if j != i:
+            other[i] = j
     return other
 
 

@@ -1,0 +1,294 @@
+"""Compiled (numba) loops over the UTF-8 bytes of Arrow string columns and of CSV files.
+
+One pass each where numpy needs dozens: word-bigram shingles, blank rows, per-row hashes, the
+CSV quote check. They take plain numpy arrays (an Arrow column's offsets and data buffer, see
+`buffers`), release the GIL (`nogil`), and are compiled once per machine (`cache=True` keeps the
+machine code under __pycache__; the first build after installing compiles them, a few seconds).
+
+Integers are cast to uint64 explicitly: numba turns mixed uint64/int64 arithmetic into floats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+_U = np.uint64
+_GOLD = _U(0x9E3779B97F4A7C15)  # token -> spread bits
+_PREVIOUS = _U(0xD6E8FEB86659FD93)  # weight of the previous token in a bigram
+_SEED = _U(0x5EED)  # the "previous token" of a row's first word
+QUARTER = _U(1 << 62)  # a shingle hash below this is in the 1-in-4 sample
+_BELOW = _U(0x2121212121212121)  # SWAR: flags bytes < 0x21 (space, tab, newline, controls)
+_HIGH = _U(0x8080808080808080)
+_CASE = _U(0x2020202020202020)  # OR-ing bit 5 lower-cases ASCII letters (candidates only)
+_FNV_OFFSET = _U(0xCBF29CE484222325)
+_FNV_PRIME = _U(0x100000001B3)
+_JIT = {"cache": True, "nogil": True}
+
+
+def buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, data) of a string array as numpy views: row i is data[offsets[i]:offsets[i+1]]."""
+    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], off_type)[arr.offset : arr.offset + len(arr) + 1]
+    data = arr.buffers()[2]
+    return offsets, np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+
+
+@njit(inline="always", **_JIT)
+def _mix(h):
+    """splitmix64's finaliser."""
+    h ^= h >> _U(30)
+    h *= _U(0xBF58476D1CE4E5B9)
+    h ^= h >> _U(27)
+    h *= _U(0x94D049BB133111EB)
+    h ^= h >> _U(31)
+    return h
+
+
+@njit(inline="always", **_JIT)
+def _load8(data, words, at, end):
+    """data[at:at + 8] as a little-endian uint64, zeros from `end` on; `words`: data as uint64.
+
+    `at` and `end` are uint64.
+    """
+    q = at >> _U(3)
+    if q + _U(1) < _U(len(words)):
+        shift = (at & _U(7)) << _U(3)
+        # two aligned loads; two shifts, since a shift by 64 (when shift is 0) is undefined
+        word = (words[q] >> shift) | ((words[q + _U(1)] << _U(1)) << (_U(63) - shift))
+    else:
+        word = _U(0)
+        for j in range(min(_U(8), _U(len(data)) - at)):
+            word |= _U(data[at + j]) << _U(8 * j)
+    if end - at < _U(8):
+        word &= (_U(1) << ((end - at) << _U(3))) - _U(1)
+    return word
+
+
+@njit(**_JIT)
+def shingle_rows(data, offsets, rows, numbers, bits, sample, check_ascii):
+    """Word-bigram shingle hashes of the given rows of a string column.
+
+    A word is a run of bytes > 0x20; its *token* is its first 8 bytes with bit 5 set (ASCII lower
+    case), read little-endian; a shingle hashes a token with the one before it (a row's first word
+    pairs with a seed). Per row (of `rows`, indices into `offsets`): `key`, the wrapping sum of its
+    shingle hashes (equal texts, equal keys) and how many values it emitted. `values`: each shingle
+    hash, or only those below QUARTER if `sample`; with `bits` > 0 packed with the row's entry of
+    `numbers` in the low `bits` bits (so that sorting orders by hash, then row). With `check_ascii`,
+    a row with a byte >= 0x80 emits nothing and is flagged in `non_ascii` (normalise it, run again).
+    """
+    n = len(rows)
+    key = np.zeros(n, np.uint64)
+    count = np.zeros(n, np.int64)
+    non_ascii = np.zeros(n, np.bool_)
+    total = 0
+    longest = 0
+    for k in range(n):
+        size = offsets[rows[k] + 1] - offsets[rows[k]]
+        total += size
+        longest = max(longest, size)
+    starts = np.empty(longest + 1, np.uint64)
+    words_of_data = data[: len(data) // 8 * 8].view(np.uint64)
+    values = np.empty(max(total // (16 if sample else 4), 1024), np.uint64)
+    m = _U(0)
+    one = _U(1)
+    for k in range(n):
+        # unsigned indices: numba checks signed ones for negative values, which stops SIMD
+        start, end = _U(offsets[rows[k]]), _U(offsets[rows[k] + 1])
+        if check_ascii:
+            high = np.uint8(0)
+            for i in range(start, end):
+                high |= data[i]
+            if high >= 0x80:
+                non_ascii[k] = True
+                continue
+        # word starts, without a branch per byte: always write, advance only at a start
+        words = _U(0)
+        after_space = one
+        for i in range(start, end):
+            space = _U(data[i] <= 0x20)
+            starts[words] = i
+            words += after_space & (one - space)
+            after_space = space
+        if m + words > _U(len(values)):
+            grown = np.empty(_U(2 * len(values)) + words, np.uint64)
+            grown[:m] = values[:m]
+            values = grown
+        number = _U(numbers[k])
+        previous = _SEED
+        h_sum = _U(0)
+        first = m
+        for w in range(words):
+            at = starts[w]
+            window = _load8(data, words_of_data, at, end)
+            # the word's bytes: those below the first byte <= 0x20 (SWAR, lowest byte first)
+            flags = (window - _BELOW) & ~window & _HIGH
+            flags &= ~flags + one
+            keep = (flags >> _U(7)) - one
+            token = ((window | _CASE) & keep) * _GOLD
+            h = _mix(token + previous * _PREVIOUS)
+            previous = token
+            h_sum += h
+            values[m] = ((h >> _U(bits)) << _U(bits)) | number if bits else h
+            m += one if not sample or h < QUARTER else _U(0)
+        key[k] = h_sum
+        count[k] = m - first
+    return key, count, non_ascii, values[:m]
+
+
+@njit(**_JIT)
+def distinct_per_row(values, count):
+    """Sort each row's run of `values` (rows one after the other, `count` each) and drop repeats."""
+    out = np.empty_like(values)
+    kept = np.zeros(len(count), np.int64)
+    start = 0
+    m = 0
+    for r in range(len(count)):
+        run = np.sort(values[start : start + count[r]])
+        for j in range(len(run)):
+            if j == 0 or run[j] != run[j - 1]:
+                out[m] = run[j]
+                m += 1
+                kept[r] += 1
+        start += count[r]
+    return out[:m], kept
+
+
+@njit(**_JIT)
+def _buckets(packed, bits, keep, max_bucket, pairs, sampled):
+    """One pass of `shared_pairs`: count the pairs (`pairs` empty) or write them; return the count.
+
+    Also counts each row's sampled shingles into `sampled` (when it is not empty).
+    """
+    n = len(keep)
+    shift = _U(bits)
+    low = (_U(1) << shift) - _U(1)
+    rows = np.empty(max_bucket + 1, np.int64)
+    m = 0
+    size = 0
+    last = -1
+    previous = packed[0] >> shift if len(packed) else _U(0)
+    for j in range(len(packed) + 1):
+        value = packed[j] >> shift if j < len(packed) else ~previous
+        if value != previous:  # a run of one shingle ended: link its kept rows
+            if 2 <= size <= max_bucket and not len(pairs):
+                m += size * (size - 1) // 2
+            elif 2 <= size <= max_bucket:
+                for a in range(size):
+                    for b in range(a + 1, size):
+                        pairs[m] = rows[a] * n + rows[b]
+                        m += 1
+            size = 0
+            last = -1
+            previous = value
+        if j == len(packed):
+            break
+        row = np.int64(packed[j] & low)
+        if len(sampled):
+            sampled[row] += 1
+        if keep[row] and row != last:  # rows ascend within a run: a repeat follows its row
+            if size <= max_bucket:
+                rows[size] = row
+            size += 1
+            last = row
+    return m
+
+
+@njit(**_JIT)
+def shared_pairs(packed, bits, keep, max_bucket):
+    """Pairs of kept rows that share a sampled shingle, and each row's number of sampled shingles.
+
+    `packed`: sorted `shingle_rows` values (hash, then row in the low `bits` bits). A shingle shared
+    by more than `max_bucket` kept rows is too common to link rows and proposes no pair. Pairs come
+    as a * len(keep) + b (a < b), once per shingle they share.
+    """
+    sampled = np.zeros(len(keep), np.int64)
+    count = _buckets(packed, bits, keep, max_bucket, np.empty(0, np.int64), sampled)
+    pairs = np.empty(count, np.int64)
+    _buckets(packed, bits, keep, max_bucket, pairs, np.empty(0, np.int64))
+    return pairs, sampled
+
+
+@njit(**_JIT)
+def blank_rows(data, offsets):
+    """Per row: 0 has a visible ASCII character first, 1 only bytes <= 0x20 (or none), 2 unsure.
+
+    2: the first byte above 0x20 is not ASCII (it may be Unicode white space): check in Python.
+    """
+    n = len(offsets) - 1
+    out = np.ones(n, np.int8)
+    for r in range(n):
+        for i in range(offsets[r], offsets[r + 1]):
+            if data[i] > 0x20:
+                out[r] = 0 if data[i] < 0x80 else 2
+                break
+    return out
+
+
+@njit(**_JIT)
+def hash_rows(data, offsets):
+    """A 64-bit hash (FNV-1a, then mixed) of each row's bytes: equal rows, equal hashes."""
+    n = len(offsets) - 1
+    out = np.empty(n, np.uint64)
+    for r in range(n):
+        h = _FNV_OFFSET
+        for i in range(offsets[r], offsets[r + 1]):
+            h ^= _U(data[i])
+            h *= _FNV_PRIME
+        out[r] = _mix(h ^ _U(offsets[r + 1] - offsets[r]))
+    return out
+
+
+@njit(**_JIT)
+def csv_scan(data, delimiter):
+    """Count line feeds and find the first quote that a strict CSV reader would reject.
+
+    Returns (line feeds, byte offset of the first bad quote or -1). Bad: a quote that closes a
+    field but is followed by something other than the delimiter, a line end or another quote
+    (`"abc"x`, which lenient parsers read as `abcx`), or a quote still open at the end of the file.
+    """
+    n = _U(len(data))
+    lines = _U(0)
+    for i in range(n):  # unsigned: vectorised
+        lines += _U(data[i] == 0x0A)
+    bad = -1
+    inside = False
+    i = _U(0)
+    while i < n:
+        if data[i] == 0x22:
+            if inside:
+                if i + _U(1) < n and data[i + _U(1)] == 0x22:  # "" inside a quoted field
+                    i += _U(2)
+                    continue
+                inside = False
+                if i + _U(1) < n:
+                    after = data[i + _U(1)]
+                    if after != delimiter and after != 0x0A and after != 0x0D:
+                        bad = np.int64(i)
+                        break
+            elif i == _U(0) or data[i - _U(1)] == delimiter or data[i - _U(1)] == 0x0A:
+                inside = True
+        i += _U(1)
+    if inside and bad < 0:
+        bad = np.int64(n)
+    return np.int64(lines), bad
+
+
+def warm_up() -> None:
+    """Load the kernels' cached machine code now (compiling it the first time, a few seconds).
+
+    numba does this on a kernel's first call; its first load in a process also initialises
+    numba itself (~0.5 s). Entry points that build call this before starting their work.
+    """
+    data = np.frombuffer(b"a b", np.uint8)
+    for offsets in (np.array([0, 3], np.int32), np.array([0, 3], np.int64)):
+        offsets.flags.writeable = False  # as from an Arrow buffer
+        rows = np.arange(1)
+        _, count, _, values = shingle_rows(data, offsets, rows, rows, 1, True, True)
+        distinct_per_row(values, count)
+        blank_rows(data, offsets)
+        hash_rows(data, offsets)
+        shared_pairs(values, 1, np.ones(1, bool), 50)
+    csv_scan(data, np.uint8(ord(",")))
+    csv_scan(np.memmap(__file__, np.uint8, mode="r")[:0], np.uint8(ord(",")))  # as `map_bytes`

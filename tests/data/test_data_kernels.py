@@ -1,0 +1,143 @@
+"""The compiled loops against plain-Python statements of what they compute."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from stance.data import kernels, validate
+from stance.data.kernels import buffers, csv_scan, shingle_rows
+
+M64 = (1 << 64) - 1
+
+
+def _mix(h: int) -> int:
+    h ^= h >> 30
+    h = (h * 0xBF58476D1CE4E5B9) & M64
+    h ^= h >> 27
+    h = (h * 0x94D049BB133111EB) & M64
+    return h ^ (h >> 31)
+
+
+def reference_shingles(text: str) -> list[int]:
+    """The module doc's definition, one word at a time."""
+    words = [w for w in "".join(" " if ord(c) <= 0x20 else c for c in text).split(" ") if w]
+    previous, out = 0x5EED, []
+    for word in words:
+        token = int.from_bytes(bytes(b | 0x20 for b in word.encode()[:8]), "little")
+        token = (token * 0x9E3779B97F4A7C15) & M64
+        out.append(_mix((token + previous * 0xD6E8FEB86659FD93) & M64))
+        previous = token
+    return out
+
+
+def _texts(seed: int, n: int) -> list[str]:
+    rng = random.Random(seed)
+    pieces = ["a", "Bc", "policy", "LONGWORDSTRETCHED", " ", "  ", "\t", "\n", "\x01", ".", ","]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(n)] + [
+        "",
+        " ",
+        "x",
+        "exactly8 exactly8",
+    ]
+
+
+def test_shingle_rows_match_the_definition_row_by_row():
+    texts = _texts(0, 400)
+    offsets, data = buffers(pa.array(texts))
+    rows = np.arange(len(texts))
+    key, count, odd, values = shingle_rows(data, offsets, rows, rows, 0, False, True)
+    expected = [reference_shingles(t) for t in texts]
+    assert values.tolist() == [h for hs in expected for h in hs]
+    assert count.tolist() == [len(hs) for hs in expected]
+    assert key.tolist() == [sum(hs) & M64 for hs in expected]
+    assert not odd.any()
+
+
+def test_sampled_packed_values_keep_a_quarter_with_the_row_number():
+    texts = _texts(1, 300)
+    offsets, data = buffers(pa.array(texts).slice(7))  # a slice: offsets do not start at 0
+    rows = np.arange(0, len(texts) - 7, 2)  # every other row, numbered 1000, 1001, ...
+    numbers = np.arange(1000, 1000 + len(rows))
+    _, _, _, values = shingle_rows(data, offsets, rows, numbers, 12, True, True)
+    expected = [
+        (h >> 12 << 12) | number
+        for r, number in zip(rows.tolist(), numbers.tolist(), strict=True)
+        for h in reference_shingles(texts[7 + r])
+        if h < 1 << 62
+    ]
+    assert values.tolist() == expected
+    assert 0 < len(expected) < sum(len(reference_shingles(t)) for t in texts) / 2
+
+
+def test_non_ascii_rows_are_flagged_and_emit_nothing():
+    texts = ["plain words here", "café au lait", "more plain words"]
+    offsets, data = buffers(pa.array(texts))
+    rows = np.arange(3)
+    key, count, odd, _ = shingle_rows(data, offsets, rows, rows, 0, False, True)
+    assert odd.tolist() == [False, True, False]
+    assert count.tolist() == [3, 0, 3]
+    assert key[1] == 0
+
+
+@pytest.mark.parametrize(
+    ("csv", "bad"),
+    [
+        (b'a,b\n"x",y\n', -1),
+        (b'a,b\n"x ""quoted"" word",y\n', -1),
+        (b'a,b\r\n"x",y\r\n', -1),
+        (b'a,b\n"x",y', -1),
+        (b'a,b\n"x"z,y\n', 6),  # stray text after the closing quote
+        (b'a,b\n"x,y\n', 9),  # never closed: the end of the file
+    ],
+)
+def test_csv_scan_counts_lines_and_finds_the_first_bad_quote(csv, bad):
+    lines, found = csv_scan(np.frombuffer(csv, np.uint8), np.uint8(ord(",")))
+    assert (lines, found) == (csv.count(b"\n"), bad)
+
+
+def test_blank_means_no_visible_character():
+    values = ["", "   ", "\t\r\n", "\u00a0\u3000", "\u200b", "a", "  é", " .", None]
+    got = validate._blank(pa.chunked_array([pa.array(values[:4]), pa.array(values[4:])]))
+    assert got.tolist() == [True, True, True, True, True, False, False, False, True]
+
+
+def test_duplicate_ids_survive_hash_collisions(monkeypatch):
+    # every id hashes alike: only the exact comparison can tell them apart
+    monkeypatch.setattr(
+        validate, "hash_rows", lambda data, offsets: np.zeros(len(offsets) - 1, np.uint64)
+    )
+    ids = pa.chunked_array([pa.array(["a", "b", "a"]), pa.array(["c", "b", "a"])])
+    reason = np.array([0, 0, 0, 0, 0, 1], np.int8)  # the last row is rejected already
+    assert validate._duplicate_ids(ids, reason).tolist() == [-1, -1, 0, -1, 1, -1]
+
+
+def test_kernels_release_the_gil():
+    # the builder runs them on threads; without nogil they would take turns
+    assert all(
+        getattr(kernels, name).targetoptions.get("nogil")
+        for name in ("shingle_rows", "blank_rows", "hash_rows", "csv_scan", "distinct_per_row")
+    )
+
+
+def test_shared_pairs_link_kept_rows_of_small_buckets_only():
+    rng = random.Random(3)
+    n, bits, max_bucket = 40, 6, 4
+    entries = sorted({(rng.randrange(50), rng.randrange(n)) for _ in range(150)})
+    entries += [(50, r) for r in range(max_bucket + 1)]  # one bucket too big to link
+    entries += [(51, 1), (51, 1), (51, 2)]  # a row repeating a shingle counts once per bucket
+    packed = np.array([(h << bits) | r for h, r in sorted(entries)], np.uint64)
+    keep = np.array([rng.random() < 0.8 for _ in range(n)])
+    keep[[1, 2]] = True
+    pairs, sampled = kernels.shared_pairs(packed, bits, keep, max_bucket)
+    expected = []
+    for h in range(52):
+        rows = sorted({r for g, r in entries if g == h and keep[r]})
+        if 2 <= len(rows) <= max_bucket:
+            expected += [a * n + b for i, a in enumerate(rows) for b in rows[i + 1 :]]
+    assert sorted(pairs.tolist()) == sorted(expected)
+    assert sampled.tolist() == [sum(r == row for _, r in entries) for row in range(n)]
+    assert len(expected) > 10
