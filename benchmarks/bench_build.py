@@ -3,12 +3,14 @@
     python benchmarks/bench_build.py                 # 1M rows in 50k documents
     python benchmarks/bench_build.py --rows 100000   # quicker
 
-Both are timed in this run on the same file, after one untimed read warms the page cache. The build
-runs in a child process so that its peak RSS (ru_maxrss) is the build's alone. Prints the wall-time
-ratio build / read_csv, the same ratio in CPU time (less sensitive to other load on the machine),
-the one-off load of the compiled kernels (numba's start-up, once per process, timed apart from the
-build like both contenders' imports) and the ratio with that load included,
-the peak RSS and the 1-minute load average; results go in benchmarks/results/bench_build.md.
+Both are timed in this run on the same file, after one untimed read warms the page cache: the build
+`--repeat` times (default 3, each from scratch, in one child process so that its peak RSS,
+ru_maxrss, is the build's alone) and `pandas.read_csv` `--repeat` times before and as many after it
+(this VM's speed drifts by up to 2x within minutes). Prints the wall-time ratio of the best build to
+the best read (as `timeit` reports), the ratio of the medians, the ratio in CPU time, the one-off
+load of the compiled kernels (numba's start-up, once per process, timed apart from the build like
+both contenders' imports) and the ratio with that load included, the peak RSS and the 1-minute
+load average; results go in benchmarks/results/bench_build.md.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import argparse
 import json
 import os
 import resource
-import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,17 +34,21 @@ import pyarrow.csv as pcsv
 
 LABELS = np.array(["pro", "anti", "neutral"])
 CHILD = """
-import json, sys, time
+import json, shutil, sys, time
 from stance.data import build_dataset, kernels, parallel, read_card
-cfg = json.loads(sys.argv[1])
-if int(sys.argv[3]):
-    parallel.MAX_WORKERS = int(sys.argv[3])
+cfg, out, threads, repeat = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+if threads:
+    parallel.MAX_WORKERS = threads
 start = time.perf_counter()
 kernels.warm_up()  # once per process, like the imports: timed on its own
 load = time.perf_counter() - start
-start, cpu = time.perf_counter(), time.process_time()
-folder = build_dataset(cfg, sys.argv[2])
-seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+seconds, cpu = [], []
+for _ in range(repeat):
+    shutil.rmtree(out, ignore_errors=True)  # every build from scratch
+    start, cpu_start = time.perf_counter(), time.process_time()
+    folder = build_dataset(cfg, out)
+    seconds.append(time.perf_counter() - start)
+    cpu.append(time.process_time() - cpu_start)
 print(json.dumps({"seconds": seconds, "cpu": cpu, "load": load, "rows": read_card(folder)["rows"]}))
 """
 
@@ -106,6 +112,9 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=0, help="cap on the build's threads (default: all cores)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="builds (each from scratch) and reads, each timed"
+    )
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_build-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -113,44 +122,58 @@ def main() -> None:
     if not path.exists():
         synthetic(path, args.rows, args.docs or max(args.rows // 20, 1))
     pd.read_csv(path)  # untimed: warm the page cache for both contenders
-    start, cpu = time.perf_counter(), time.process_time()
-    pd.read_csv(path)
-    read_s, read_cpu = time.perf_counter() - start, time.process_time() - cpu
+    reads = _time_reads(path, args.repeat)
     cfg = json.dumps(dataset_config(path))
-    shutil.rmtree(work / "processed", ignore_errors=True)  # a fresh build, also with --workdir
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, cfg, str(work / "processed"), str(args.threads)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = [sys.executable, "-c", CHILD, cfg, str(work / "processed"), str(args.threads)]
+    done = subprocess.run([*command, str(args.repeat)], capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit(f"build failed:\n{done.stderr[-3000:]}")
+    reads += _time_reads(path, args.repeat)  # before and after: the machine's speed drifts
     child = json.loads(done.stdout.strip().splitlines()[-1])
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB on Linux
+    read_s = [r[0] for r in reads]
+    read_best, build_best = min(read_s), min(child["seconds"])
+    read_median, build_median = statistics.median(read_s), statistics.median(child["seconds"])
     result = {
         "rows": args.rows,
         "file_mb": round(path.stat().st_size / 2**20, 1),
-        "read_csv_s": round(read_s, 2),
-        "build_s": round(child["seconds"], 2),
-        "ratio": round(child["seconds"] / read_s, 2),
+        "repeat": args.repeat,
+        "read_csv_s": round(read_best, 2),
+        "build_s": round(build_best, 2),
+        "ratio": round(build_best / read_best, 2),
+        "read_csv_median_s": round(read_median, 2),
+        "build_median_s": round(build_median, 2),
+        "ratio_median": round(build_median / read_median, 2),
         "kernel_load_s": round(child["load"], 2),
-        "ratio_with_load": round((child["seconds"] + child["load"]) / read_s, 2),
-        "read_csv_cpu_s": round(read_cpu, 2),
-        "build_cpu_s": round(child["cpu"], 2),
-        "cpu_ratio": round(child["cpu"] / read_cpu, 2),
+        "ratio_with_load": round((build_best + child["load"]) / read_best, 2),
+        "read_csv_cpu_s": round(min(r[1] for r in reads), 2),
+        "build_cpu_s": round(min(child["cpu"]), 2),
+        "cpu_ratio": round(min(child["cpu"]) / min(r[1] for r in reads), 2),
+        "build_runs_s": [round(x, 2) for x in child["seconds"]],
+        "read_csv_runs_s": [round(x, 2) for x in read_s],
         "threads": args.threads or "all",
         "load_average": round(os.getloadavg()[0], 1),
         "peak_rss_gb": round(peak_gb, 2),
         "accounting": child["rows"],
     }
     print(json.dumps(result))
+    r = result
     print(
-        f"| {args.rows:,} | {result['file_mb']} MB | {result['read_csv_s']} s | "
-        f"{result['build_s']} s | {result['ratio']}x | {result['cpu_ratio']}x | "
-        f"{result['kernel_load_s']} s | {result['ratio_with_load']}x | "
-        f"{result['peak_rss_gb']} GB | {result['load_average']} |"
+        f"| {args.rows:,} | {r['read_csv_s']} s | {r['build_s']} s | **{r['ratio']}x** | "
+        f"{r['read_csv_median_s']} s | {r['build_median_s']} s | {r['ratio_median']}x | "
+        f"{r['cpu_ratio']}x | {r['kernel_load_s']} s | {r['ratio_with_load']}x | "
+        f"{r['peak_rss_gb']} GB | {r['load_average']} |"
     )
+
+
+def _time_reads(path: Path, repeat: int) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of `repeat` plain `pandas.read_csv` calls."""
+    out = []
+    for _ in range(repeat):
+        start, cpu = time.perf_counter(), time.process_time()
+        pd.read_csv(path)
+        out.append((time.perf_counter() - start, time.process_time() - cpu))
+    return out
 
 
 if __name__ == "__main__":

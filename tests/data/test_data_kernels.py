@@ -132,12 +132,35 @@ def test_shared_pairs_link_kept_rows_of_small_buckets_only():
     packed = np.array([(h << bits) | r for h, r in sorted(entries)], np.uint64)
     keep = np.array([rng.random() < 0.8 for _ in range(n)])
     keep[[1, 2]] = True
-    pairs, sampled = kernels.shared_pairs(packed, bits, keep, max_bucket)
+    pairs = kernels.shared_pairs(packed, bits, keep, max_bucket)
     expected = []
     for h in range(52):
         rows = sorted({r for g, r in entries if g == h and keep[r]})
         if 2 <= len(rows) <= max_bucket:
             expected += [a * n + b for i, a in enumerate(rows) for b in rows[i + 1 :]]
     assert sorted(pairs.tolist()) == sorted(expected)
-    assert sampled.tolist() == [sum(r == row for _, r in entries) for row in range(n)]
     assert len(expected) > 10
+
+
+def test_common_counts_of_sorted_runs():
+    rng = random.Random(4)
+    runs = [sorted(rng.sample(range(30), rng.randint(0, 12))) for _ in range(20)]
+    values = np.array([v for run in runs for v in run], np.uint64)
+    size = np.array([len(run) for run in runs])
+    a = np.array([rng.randrange(20) for _ in range(50)])
+    b = np.array([rng.randrange(20) for _ in range(50)])
+    got = kernels.common_counts(values, np.cumsum(size) - size, size, a, b)
+    expected = [len(set(runs[i]) & set(runs[j])) for i, j in zip(a, b, strict=True)]
+    assert got.tolist() == expected
+    assert sum(expected) > 20
+
+
+def test_likely_pairs_merge_two_sorted_runs_and_keep_high_estimates():
+    n = 10
+    sampled = np.array([4, 4, 4, 4, 1, 1, 8, 8, 2, 2])
+    first = np.sort(np.array([0 * n + 1, 0 * n + 1, 0 * n + 1, 4 * n + 5, 6 * n + 7, 2 * n + 3]))
+    second = np.sort(np.array([0 * n + 1, 6 * n + 7, 8 * n + 9, 2 * n + 3]))
+    a, b = kernels.likely_pairs(first, second, n, sampled, 0.4)
+    # (0, 1): 4 shared of 4 + 4 - 4 = 1.0; (4, 5): 1 of 1 + 1 - 1 = 1.0; (6, 7): 2 of 14 = 0.14;
+    # (8, 9): 1 of 3 = 0.33; (2, 3): 2 of 6 = 0.33
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1), (4, 5)]

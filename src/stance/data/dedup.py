@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from stance.data.kernels import shared_pairs
+from stance.data.kernels import common_counts, likely_pairs, shared_pairs
 from stance.data.loaded import pick
+from stance.data.parallel import run_all, workers
 from stance.data.schema import DedupConfig
 from stance.data.shingles import Shingles, normalize, pack, row_shingles, shingles, unpack
 from stance.errors import StanceError, problem
@@ -184,19 +187,38 @@ def near_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of kept rows (a < b) whose shingle-set Jaccard is at least `threshold`."""
     n = len(keep)
-    empty = np.zeros(0, np.int64)
-    pairs, sampled = shared_pairs(sh.sample, max(n.bit_length(), 1), keep, max_bucket)
-    if not len(pairs):
-        return empty, empty, np.zeros(0)
-    pair, common = np.unique(pairs, return_counts=True)
-    a, b = pair // n, pair % n
-    estimate = common / (sampled[a] + sampled[b] - common)
+    bits = max(n.bit_length(), 1)
+    # one range of shingles per core, cut between runs of equal shingles
+    cuts = [0]
+    for k in range(1, workers()):
+        cut = max(len(sh.sample) * k // workers(), cuts[-1])
+        while 0 < cut < len(sh.sample) and sh.sample[cut] >> bits == sh.sample[cut - 1] >> bits:
+            cut += 1
+        cuts.append(cut)
+    cuts.append(len(sh.sample))
+    found = run_all(
+        *(
+            partial(_sorted_pairs, sh.sample[lo:hi], bits, keep, max_bucket)
+            for lo, hi in pairwise(cuts)
+        )
+    )
+    first = found[0]
+    second = np.concatenate([np.zeros(0, np.int64), *found[1:]])
+    if len(found) > 2:
+        second.sort()
     # the sampled estimate is noisy for short rows; check the exact Jaccard above a wide margin
-    likely = estimate >= threshold - 0.3
-    a, b = a[likely], b[likely]
+    a, b = likely_pairs(first, second, n, sh.sampled, threshold - 0.3)
+    if not len(a):
+        return a, b, np.zeros(0)
     jac = jaccard(texts, a, b)
     close = jac >= threshold
     return a[close], b[close], jac[close]
+
+
+def _sorted_pairs(sample: np.ndarray, bits: int, keep: np.ndarray, max_bucket: int) -> np.ndarray:
+    pairs = shared_pairs(sample, bits, keep, max_bucket)
+    pairs.sort()
+    return pairs
 
 
 def jaccard(texts: pa.ChunkedArray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -205,16 +227,7 @@ def jaccard(texts: pa.ChunkedArray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     h, size = row_shingles(pick(texts, involved))
     start = np.cumsum(size) - size
     ia, ib = np.searchsorted(involved, a), np.searchsorted(involved, b)
-    # both rows' sets side by side per pair, sorted: a hash twice in one pair is shared
-    lengths = np.stack([size[ia], size[ib]], axis=1).ravel()
-    firsts = np.stack([start[ia], start[ib]], axis=1).ravel()
-    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    values = h[np.repeat(firsts, lengths) + within]
-    pair = np.repeat(np.arange(len(a)), lengths.reshape(-1, 2).sum(axis=1))
-    order = np.lexsort((values, pair))
-    values, pair = values[order], pair[order]
-    shared = pair[1:][(values[1:] == values[:-1]) & (pair[1:] == pair[:-1])]
-    common = np.bincount(shared, minlength=len(a))
+    common = common_counts(h, start, size, ia, ib)
     return common / np.maximum(size[ia] + size[ib] - common, 1)
 
 

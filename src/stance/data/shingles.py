@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
-from stance.data.kernels import buffers, distinct_per_row, shingle_rows
+from stance.data.kernels import QUARTER, buffers, distinct_per_row, shingle_rows
 from stance.data.parallel import run_all, workers
 
 _U = np.uint64
@@ -56,6 +56,7 @@ class Shingles:
     """Per row a `key` (exact-duplicate candidate); flat: the shingles that propose near-dups."""
 
     key: np.ndarray  # (n,) uint64
+    sampled: np.ndarray  # (n,) how many of each row's shingles are in `sample`
     # the shingles that propose near-duplicate candidates (all, or 1/4), packed with their rows
     # (see `pack`) and sorted
     sample: np.ndarray
@@ -84,20 +85,34 @@ def _run(
 
 
 def _part(
-    chunks: list[pa.Array], masks: list[np.ndarray | None], base: int, bits: int, sample: bool
-) -> tuple[list[pa.Array], np.ndarray, np.ndarray]:
-    """Kept text, keys and sorted (sampled, packed) shingles of consecutive chunks."""
-    kept, keys, values = [], [np.zeros(0, _U)], [np.zeros(0, _U)]
+    chunks: list[pa.Array],
+    masks: list[np.ndarray | None],
+    base: int,
+    bits: int,
+    sample: bool,
+    bar: tqdm,
+) -> tuple[list[pa.Array], np.ndarray, np.ndarray, np.ndarray]:
+    """Kept text, keys, sampled counts and (sampled, packed, unsorted) shingles of chunks."""
+    kept, keys, counts, values = [], [np.zeros(0, _U)], [np.zeros(0, np.int64)], [np.zeros(0, _U)]
     for arr, mask in zip(chunks, masks, strict=True):
         rows = np.arange(len(arr)) if mask is None else np.flatnonzero(mask)
-        key, _, found = _run(arr, rows, np.arange(base, base + len(rows)), bits, sample)
+        key, count, found = _run(arr, rows, np.arange(base, base + len(rows)), bits, sample)
         kept.append(arr if mask is None or len(rows) == len(arr) else arr.filter(pa.array(mask)))
         keys.append(key)
+        counts.append(count)
         values.append(found)
         base += len(rows)
-    packed = np.concatenate(values)
-    packed.sort()  # here, on this thread; the caller merges the sorted runs
-    return kept, np.concatenate(keys), packed
+        bar.update(len(rows))
+    return kept, np.concatenate(keys), np.concatenate(counts), np.concatenate(values)
+
+
+def _sorted_range(parts: list[np.ndarray], low: int, high: int | None) -> np.ndarray:
+    """The values of all `parts` in [low, high) (no upper end if None), sorted."""
+    lo = _U(low)
+    picked = [p[(p >= lo) & (p < _U(high))] if high is not None else p[p >= lo] for p in parts]
+    out = np.concatenate([np.zeros(0, _U), *picked])
+    out.sort()
+    return out
 
 
 def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles:
@@ -123,16 +138,20 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
     with tqdm(total=n, desc="shingles", unit="rows", disable=n < 100_000) as bar:
         parts = run_all(
             *(
-                partial(_part, chunks[a:b], masks[a:b], int(bases[a]), bits, sample)
+                partial(_part, chunks[a:b], masks[a:b], int(bases[a]), bits, sample, bar)
                 for a, b in pairwise(bounds)
             )
         )
-        bar.update(n)
-    kept = pa.chunked_array([c for part, _, _ in parts for c in part], texts.type)
-    keys = np.concatenate([np.zeros(0, _U)] + [k for _, k, _ in parts])
-    packed = np.concatenate([np.zeros(0, _U)] + [p for _, _, p in parts])
-    packed.sort(kind="stable")  # timsort: a merge of the sorted runs
-    return Shingles(keys, packed, kept)
+    kept = pa.chunked_array([c for part, *_ in parts for c in part], texts.type)
+    keys = np.concatenate([np.zeros(0, _U)] + [k for _, k, _, _ in parts])
+    sampled = np.concatenate([np.zeros(0, np.int64)] + [c for _, _, c, _ in parts])
+    # sort by ranges of values, one range per core: the sorted ranges simply follow each other
+    # (hashes are uniform; sampled ones lie below QUARTER)
+    top = int(QUARTER) if sample else 1 << 64
+    edges = [top * k // workers() for k in range(workers())] + [None if not sample else top]
+    found = [v for *_, v in parts]
+    ranges = run_all(*(partial(_sorted_range, found, lo, hi) for lo, hi in pairwise(edges)))
+    return Shingles(keys, sampled, np.concatenate([np.zeros(0, _U), *ranges]), kept)
 
 
 def row_shingles(texts: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
