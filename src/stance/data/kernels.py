@@ -96,21 +96,19 @@ def shingle_rows(data, offsets, rows, numbers, bits, sample, check_ascii):
     for k in range(n):
         # unsigned indices: numba checks signed ones for negative values, which stops SIMD
         start, end = _U(offsets[rows[k]]), _U(offsets[rows[k] + 1])
-        if check_ascii:
-            high = np.uint8(0)
-            for i in range(start, end):
-                high |= data[i]
-            if high >= 0x80:
-                non_ascii[k] = True
-                continue
         # word starts, without a branch per byte: always write, advance only at a start
         words = _U(0)
         after_space = one
+        high = np.uint8(0)
         for i in range(start, end):
+            high |= data[i]
             space = _U(data[i] <= 0x20)
             starts[words] = i
             words += after_space & (one - space)
             after_space = space
+        if check_ascii and high >= 0x80:
+            non_ascii[k] = True
+            continue
         if m + words > _U(len(values)):
             grown = np.empty(_U(2 * len(values)) + words, np.uint64)
             grown[:m] = values[:m]
