@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -39,7 +40,28 @@ OPTIONAL = ("target", "source", "date")
 
 def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     """Build `dataset_cfg` into <processed_root>/<name>/ (atomically) and return that folder."""
-    cfg = as_dataset_config(dataset_cfg)
+    with _without_cycle_collection():
+        return _build(as_dataset_config(dataset_cfg), processed_root)
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector (reference counting still frees everything at once).
+
+    Each of its full passes walks every object the imports created (numba, datasets, pyarrow):
+    13% of the CPU time of a 1M-row build went there (perf, benchmarks/results/bench_build.md).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(cfg: DatasetConfig, processed_root: str | Path) -> Path:
+    """read -> validate -> dedup -> split -> gather -> write (with the card beside it)."""
     loaded = read_source(cfg)
     valid = validate(loaded, cfg)
     view = Loaded(valid.table, loaded.files, loaded.unit, loaded.n_input, loaded.input_hash)
@@ -53,12 +75,12 @@ def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     together = edges if cfg.dedup.action == "same_split" else (edges[0][:0], edges[1][:0])
     label = valid.label[kept]
     split = assign_splits(meta, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
-    columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in valid.table.column_names)]
-    out = pa.table(
-        {c: dedup.texts if c == "text" else valid.table[c] for c in columns}
-    ).append_column("label", pa.array(valid.label))
+    columns = ["id", "doc_id", *(c for c in OPTIONAL if c in valid.table.column_names)]
+    out = valid.table.select(columns).append_column("label", pa.array(valid.label))
     # one gather per split, on threads: pyarrow's filter releases the GIL
-    gathered = run_all(*(partial(pick, out, kept[split == k]) for k in range(len(SPLITS))))
+    gathered = run_all(
+        *(partial(_gather, out, dedup.text, kept[split == k]) for k in range(len(SPLITS)))
+    )
     splits = dict(zip(SPLITS, gathered, strict=True))
     rows = cards.accounting(loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects)
     if not rows["balanced"]:
@@ -81,6 +103,13 @@ def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
             file=sys.stderr,
         )
     return folder
+
+
+def _gather(
+    table: pa.Table, text: Callable[[np.ndarray], pa.ChunkedArray], rows: np.ndarray
+) -> pa.Table:
+    """The given rows of `table` with their text as the second column."""
+    return pick(table, rows).add_column(1, "text", text(rows))
 
 
 def _card(cfg: DatasetConfig, loaded: Loaded, splits: dict[str, pa.Table]) -> dict:

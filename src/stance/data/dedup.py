@@ -19,7 +19,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from stance.data.kernels import common_counts, likely_pairs, shared_pairs
-from stance.data.loaded import pick
 from stance.data.parallel import run_all, workers
 from stance.data.schema import DedupConfig
 from stance.data.shingles import Shingles, normalize, pack, row_shingles, shingles, unpack
@@ -35,7 +34,7 @@ class Dedup:
     keep: np.ndarray  # (n,) bool
     group: np.ndarray  # (n,) index of the first row with the same normalised text
     edges: tuple[np.ndarray, np.ndarray]  # near-duplicate pairs (a < b) among kept rows
-    texts: pa.ChunkedArray  # the text of the rows numbered here (those the input mask kept)
+    text: Callable[[np.ndarray], pa.ChunkedArray]  # the text of numbered rows (ascending)
     counts: dict[str, int] = field(default_factory=dict)
     report: dict = field(default_factory=dict)
 
@@ -56,14 +55,14 @@ def _repeated(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def exact_groups(key: np.ndarray, texts: pa.ChunkedArray) -> np.ndarray:
+def exact_groups(key: np.ndarray, text: Callable[[np.ndarray], pa.ChunkedArray]) -> np.ndarray:
     """Per row, the index of the first row with the same normalised text."""
     group = np.arange(len(key))
     values, rows = _sorted(key, group, len(key))
     candidates = np.sort(rows[_repeated(values)])
     heads: dict[str, int] = {}
-    for i, text in zip(candidates.tolist(), pick(texts, candidates).to_pylist(), strict=True):
-        group[i] = heads.setdefault(normalize(text), i)
+    for i, value in zip(candidates.tolist(), text(candidates).to_pylist(), strict=True):
+        group[i] = heads.setdefault(normalize(value), i)
     return group
 
 
@@ -80,10 +79,9 @@ def deduplicate(
     With `mask`, only the rows of `texts` it selects take part (numbered 0.. among themselves).
     """
     sh = shingles(texts, mask)
-    texts = sh.texts
-    group = exact_groups(sh.key, texts)
+    group = exact_groups(sh.key, sh.text)
     keep, counts, report = _collapse(group, label, cfg, labels, where)
-    a, b, jac = near_pairs(sh, texts, keep, cfg.threshold, cfg.max_bucket)
+    a, b, jac = near_pairs(sh, keep, cfg.threshold, cfg.max_bucket)
     dropped, found = 0, len(a)
     if cfg.action == "drop" and len(a):
         comp = components(len(keep), a, b)
@@ -106,7 +104,7 @@ def deduplicate(
             for i, j, s in zip(a[:EXAMPLES], b[:EXAMPLES], jac[:EXAMPLES], strict=True)
         ],
     }
-    return Dedup(keep, group, (a, b), texts, counts, report)
+    return Dedup(keep, group, (a, b), sh.text, counts, report)
 
 
 def _collapse(
@@ -183,7 +181,7 @@ def _conflict_message(conflict: dict) -> str:
 
 
 def near_pairs(
-    sh: Shingles, texts: pa.ChunkedArray, keep: np.ndarray, threshold: float, max_bucket: int
+    sh: Shingles, keep: np.ndarray, threshold: float, max_bucket: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of kept rows (a < b) whose shingle-set Jaccard is at least `threshold`."""
     n = len(keep)
@@ -210,7 +208,7 @@ def near_pairs(
     a, b = likely_pairs(first, second, n, sh.sampled, threshold - 0.3)
     if not len(a):
         return a, b, np.zeros(0)
-    jac = jaccard(texts, a, b)
+    jac = jaccard(sh.text, a, b)
     close = jac >= threshold
     return a[close], b[close], jac[close]
 
@@ -221,10 +219,12 @@ def _sorted_pairs(sample: np.ndarray, bits: int, keep: np.ndarray, max_bucket: i
     return pairs
 
 
-def jaccard(texts: pa.ChunkedArray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Exact Jaccard similarity of the shingle sets of rows a[k] and b[k] of `texts`."""
+def jaccard(
+    text: Callable[[np.ndarray], pa.ChunkedArray], a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Exact Jaccard similarity of the shingle sets of rows a[k] and b[k] (`text` gives rows)."""
     involved = np.unique(np.concatenate([a, b]))
-    h, size = row_shingles(pick(texts, involved))
+    h, size = row_shingles(text(involved))
     start = np.cumsum(size) - size
     ia, ib = np.searchsorted(involved, a), np.searchsorted(involved, b)
     common = common_counts(h, start, size, ia, ib)

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
 from stance.data.kernels import QUARTER, buffers, distinct_per_row, shingle_rows
+from stance.data.loaded import pick
 from stance.data.parallel import run_all, workers
 
 _U = np.uint64
@@ -60,7 +61,12 @@ class Shingles:
     # the shingles that propose near-duplicate candidates (all, or 1/4), packed with their rows
     # (see `pack`) and sorted
     sample: np.ndarray
-    texts: pa.ChunkedArray  # the text of the rows (those the mask kept), as given
+    source: pa.ChunkedArray  # the text column as given (every row, also those the mask left out)
+    rows: np.ndarray | None  # where the numbered rows are in `source` (None: all, in order)
+
+    def text(self, numbers: np.ndarray) -> pa.ChunkedArray:
+        """The text of the given numbered rows (ascending), as given."""
+        return pick(self.source, numbers if self.rows is None else self.rows[numbers])
 
 
 def _normalized(texts: pa.Array) -> pa.Array:
@@ -91,19 +97,18 @@ def _part(
     bits: int,
     sample: bool,
     bar: tqdm,
-) -> tuple[list[pa.Array], np.ndarray, np.ndarray, np.ndarray]:
-    """Kept text, keys, sampled counts and (sampled, packed, unsorted) shingles of chunks."""
-    kept, keys, counts, values = [], [np.zeros(0, _U)], [np.zeros(0, np.int64)], [np.zeros(0, _U)]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys, sampled counts and (sampled, packed, unsorted) shingles of the chunks' kept rows."""
+    keys, counts, values = [np.zeros(0, _U)], [np.zeros(0, np.int64)], [np.zeros(0, _U)]
     for arr, mask in zip(chunks, masks, strict=True):
         rows = np.arange(len(arr)) if mask is None else np.flatnonzero(mask)
         key, count, found = _run(arr, rows, np.arange(base, base + len(rows)), bits, sample)
-        kept.append(arr if mask is None or len(rows) == len(arr) else arr.filter(pa.array(mask)))
         keys.append(key)
         counts.append(count)
         values.append(found)
         base += len(rows)
         bar.update(len(rows))
-    return kept, np.concatenate(keys), np.concatenate(counts), np.concatenate(values)
+    return np.concatenate(keys), np.concatenate(counts), np.concatenate(values)
 
 
 def _sorted_range(parts: list[np.ndarray], low: int, high: int | None) -> np.ndarray:
@@ -118,7 +123,7 @@ def _sorted_range(parts: list[np.ndarray], low: int, high: int | None) -> np.nda
 def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles:
     """Keys and (sampled) shingles of every row of `texts` that `mask` keeps (default: all).
 
-    Rows are numbered among the kept rows; `Shingles.texts` holds their text.
+    Rows are numbered among the kept rows; `Shingles.text` gives their text (never copied here).
     """
     n = len(texts) if mask is None else int(np.count_nonzero(mask))
     sample = n > SAMPLE_ROWS
@@ -142,16 +147,16 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
                 for a, b in pairwise(bounds)
             )
         )
-    kept = pa.chunked_array([c for part, *_ in parts for c in part], texts.type)
-    keys = np.concatenate([np.zeros(0, _U)] + [k for _, k, _, _ in parts])
-    sampled = np.concatenate([np.zeros(0, np.int64)] + [c for _, _, c, _ in parts])
+    keys = np.concatenate([np.zeros(0, _U)] + [k for k, _, _ in parts])
+    sampled = np.concatenate([np.zeros(0, np.int64)] + [c for _, c, _ in parts])
     # sort by ranges of values, one range per core: the sorted ranges simply follow each other
     # (hashes are uniform; sampled ones lie below QUARTER)
     top = int(QUARTER) if sample else 1 << 64
     edges = [top * k // workers() for k in range(workers())] + [None if not sample else top]
     found = [v for *_, v in parts]
     ranges = run_all(*(partial(_sorted_range, found, lo, hi) for lo, hi in pairwise(edges)))
-    return Shingles(keys, sampled, np.concatenate([np.zeros(0, _U), *ranges]), kept)
+    packed = np.concatenate([np.zeros(0, _U), *ranges])
+    return Shingles(keys, sampled, packed, texts, None if mask is None else np.flatnonzero(mask))
 
 
 def row_shingles(texts: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
