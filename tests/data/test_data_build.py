@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 
@@ -189,3 +190,21 @@ def test_ensure_dataset_refuses_a_folder_rebuilt_with_other_settings(tmp_path, m
     monkeypatch.setattr(build_module, "load_processed", load_while_another_process_builds)
     with pytest.raises(StanceError, match=r"give each variant its own dataset\.name"):
         ensure_dataset(binary, out)
+
+
+def test_a_build_pauses_the_cycle_collector_and_restores_it(tmp_path, monkeypatch):
+    seen = []
+    real = build_module._build
+    monkeypatch.setattr(build_module, "_build", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    cfg = user_dataset(write(tmp_path / "in.csv", corpus()))
+    build_dataset(cfg, tmp_path / "out")
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(StanceError):  # a failing build restores it too
+        build_dataset(user_dataset(tmp_path / "missing.csv"), tmp_path / "out")
+    assert gc.isenabled()
+    gc.disable()  # and leaves a caller's disabled collector disabled
+    try:
+        build_dataset(cfg, tmp_path / "out2")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
