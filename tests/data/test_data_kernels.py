@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pyarrow as pa
 import pytest
+from data_helpers import corpus, user_dataset, write
+from omegaconf import OmegaConf
 
 from stance.data import kernels, validate
 from stance.data.kernels import buffers, csv_scan, shingle_rows
@@ -164,3 +169,30 @@ def test_likely_pairs_merge_two_sorted_runs_and_keep_high_estimates():
     # (0, 1): 4 shared of 4 + 4 - 4 = 1.0; (4, 5): 1 of 1 + 1 - 1 = 1.0; (6, 7): 2 of 14 = 0.14;
     # (8, 9): 1 of 3 = 0.33; (2, 3): 2 of 6 = 0.33
     assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1), (4, 5)]
+
+
+WARM_THEN_BUILD = """
+import json, sys
+from stance.data import build_dataset, kernels
+kernels.warm_up()
+names = [n for n in dir(kernels) if hasattr(getattr(kernels, n), "signatures")]
+before = {n: set(getattr(kernels, n).signatures) for n in names}
+build_dataset(json.loads(sys.argv[1]), sys.argv[2])
+new = {n: [str(s) for s in set(getattr(kernels, n).signatures) - before[n]] for n in names}
+print(json.dumps({"names": names, "new": new}))
+"""
+
+
+def test_warm_up_loads_every_signature_a_build_uses(tmp_path):
+    # the benchmark times warm_up apart from the build: nothing may be left to compile inside
+    # (a fresh process: this one may have compiled signatures in earlier tests)
+    cfg = OmegaConf.to_container(user_dataset(write(tmp_path / "in.csv", corpus())))
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_THEN_BUILD, json.dumps(cfg), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(found["names"]) >= 8
+    assert not any(found["new"].values()), found["new"]

@@ -313,14 +313,13 @@ def csv_scan(data, delimiter):
 
 
 def warm_up() -> None:
-    """Load the kernels' cached machine code now (compiling it the first time, a few seconds).
+    """Load the kernels' cached machine code now (compiling it the first time: 10-20 s, once).
 
-    numba does this on a kernel's first call; its first load in a process also initialises
-    numba itself (~0.5 s). Entry points that build call this before starting their work.
+    numba does this on a kernel's first call anyway; the first load in a process also starts
+    numba itself (~0.3 s). `benchmarks/bench_build.py` calls this to time that apart.
     """
-    data = np.frombuffer(b"a b", np.uint8)
-    for offsets in (np.array([0, 3], np.int32), np.array([0, 3], np.int64)):
-        offsets.flags.writeable = False  # as from an Arrow buffer
+    for arr in (pa.array(["a b"]), pa.array(["a b"], pa.large_string())):
+        offsets, data = buffers(arr)  # the array types a build passes
         rows = np.arange(1)
         _, count, _, values = shingle_rows(data, offsets, rows, rows, 1, True, True)
         distinct_per_row(values, count)
