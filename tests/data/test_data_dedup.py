@@ -149,9 +149,10 @@ def test_sampled_shingles_still_find_the_copies(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_shingles_of_masked_rows_match_those_of_the_rows_alone(monkeypatch, threads):
-    # the threaded path gives each thread a run of chunks and filters them there; keys,
-    # sample and kept text must not depend on that
+    # the threaded path cuts the rows into pieces (also mid-chunk) and gives each thread a run
+    # of them; keys, sample and kept text must not depend on that
     monkeypatch.setattr(shingles_module, "SAMPLE_ROWS", 0)
+    monkeypatch.setattr(shingles_module, "_PIECE", 8)  # cut chunks mid-way too
     monkeypatch.setattr(parallel, "MAX_WORKERS", threads)
     rng = random.Random(5)
     rows = [sentence(rng, rng.randint(0, 12)) for _ in range(90)] + VARIANTS

@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 
 from stance.data import kernels, validate
 from stance.data.kernels import buffers, csv_scan, shingle_rows
+from stance.data.loaded import gather_strings
 
 M64 = (1 << 64) - 1
 
@@ -196,3 +197,16 @@ def test_warm_up_loads_every_signature_a_build_uses(tmp_path):
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(found["names"]) >= 8
     assert not any(found["new"].values()), found["new"]
+
+
+def test_gather_strings_copies_rows_of_many_chunks_into_one():
+    texts = _texts(5, 60)
+    column = pa.chunked_array([pa.array(texts[:20]), pa.array(texts[20:]).slice(3, 30)])
+    values = column.to_pylist()
+    rows = np.array([0, 4, 19, 20, 21, 35, 49])
+    got = gather_strings(column, rows)
+    assert got.num_chunks == 1
+    assert got.to_pylist() == [values[i] for i in rows]
+    assert gather_strings(column, rows[:0]).to_pylist() == []
+    with_null = pa.chunked_array([pa.array(["a", None, "c"])])
+    assert gather_strings(with_null, np.array([0, 2])).to_pylist() == ["a", "c"]

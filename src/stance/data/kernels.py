@@ -248,6 +248,15 @@ def likely_pairs(first, second, n, sampled, min_estimate):
 
 
 @njit(**_JIT)
+def copy_rows(data, offsets, rows, out_data, out_offsets, first):
+    """Copy the given rows of a string column to out_data at out_offsets[first], ... (one copy)."""
+    for k in range(len(rows)):
+        start, end = offsets[rows[k]], offsets[rows[k] + 1]
+        at = out_offsets[first + k]
+        out_data[at : at + end - start] = data[start:end]
+
+
+@njit(**_JIT)
 def blank_rows(data, offsets):
     """Per row: 0 has a visible ASCII character first, 1 only bytes <= 0x20 (or none), 2 unsure.
 
@@ -328,5 +337,6 @@ def warm_up() -> None:
         found = shared_pairs(values, 1, np.ones(1, bool), 50)
         likely_pairs(found, found, 1, np.ones(1, np.int64), 0.5)
         common_counts(values, np.zeros(1, np.int64), count, rows, rows)
+        copy_rows(data, offsets, rows, np.empty(3, np.uint8), np.zeros(2, np.int32), 0)
     csv_scan(data, np.uint8(ord(",")))
     csv_scan(np.memmap(__file__, np.uint8, mode="r")[:0], np.uint8(ord(",")))  # as `map_bytes`

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
+from stance.data.kernels import buffers, copy_rows
 from stance.errors import StanceError, problem
 
 # Our field names, in output order; `label` holds the raw label until validation maps it.
@@ -47,6 +48,37 @@ def pick(values: pa.Table | pa.ChunkedArray, rows: np.ndarray) -> pa.Table | pa.
     mask = np.zeros(len(values), dtype=bool)
     mask[rows] = True
     return values.filter(pa.array(mask))
+
+
+def gather_strings(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+    """The given rows (ascending, no repeats, no nulls among them) of a string column, in one chunk.
+
+    One copy, straight into one buffer: `pick` keeps the input's chunks, and writers that want
+    one chunk (the `datasets` writer combines each batch) would copy the text a second time.
+    """
+    lengths, where = [], []
+    starts = np.cumsum([0] + [len(c) for c in column.chunks])
+    for chunk, lo, hi in zip(column.chunks, starts[:-1], starts[1:], strict=True):
+        mine = rows[np.searchsorted(rows, lo) : np.searchsorted(rows, hi)] - lo
+        offsets, _ = buffers(chunk)
+        lengths.append(offsets[mine + 1].astype(np.int64) - offsets[mine])
+        where.append(mine)
+    out_offsets = np.concatenate(
+        [[0], np.cumsum(np.concatenate([np.zeros(0, np.int64), *lengths]))]
+    )
+    if out_offsets[-1] >= 2**31 or column.null_count:  # past 32-bit offsets, or nulls: as given
+        return pick(column, rows)
+    out_offsets = out_offsets.astype(np.int32)
+    out_data = np.empty(int(out_offsets[-1]), np.uint8)
+    first = 0
+    for chunk, mine in zip(column.chunks, where, strict=True):
+        offsets, data = buffers(chunk)
+        copy_rows(data, offsets, mine, out_data, out_offsets, first)
+        first += len(mine)
+    array = pa.Array.from_buffers(
+        column.type, len(rows), [None, pa.py_buffer(out_offsets), pa.py_buffer(out_data)]
+    )
+    return pa.chunked_array([array], column.type)
 
 
 def reject(where: str, kind: str, reason: str, record: object) -> dict:

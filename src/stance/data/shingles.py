@@ -1,7 +1,7 @@
 """Text keys: exact-duplicate candidates and word-bigram shingles for near-duplicates.
 
 The loops are compiled (`stance.data.kernels.shingle_rows`) and run on the UTF-8 bytes of the
-Arrow string column, one range of chunks per core. Rows with non-ASCII characters are first
+Arrow string column, one range of rows per core. Rows with non-ASCII characters are first
 NFKC-normalised and lower-cased by pyarrow. A *token* is the first 8 bytes of a word (words are
 split on bytes <= 0x20: whitespace and controls), case-folded by setting bit 5 of each byte; a
 *shingle* hashes a pair of consecutive tokens (the first word pairs with a start marker), and a
@@ -22,11 +22,12 @@ import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
 from stance.data.kernels import QUARTER, buffers, distinct_per_row, shingle_rows
-from stance.data.loaded import pick
+from stance.data.loaded import gather_strings
 from stance.data.parallel import run_all, workers
 
 _U = np.uint64
 SAMPLE_ROWS = 200_000  # above this many rows only 1 in 4 shingles proposes candidates
+_PIECE = 1 << 16  # rows per kernel call at most
 
 
 def normalize(text: str) -> str:
@@ -65,8 +66,8 @@ class Shingles:
     rows: np.ndarray | None  # where the numbered rows are in `source` (None: all, in order)
 
     def text(self, numbers: np.ndarray) -> pa.ChunkedArray:
-        """The text of the given numbered rows (ascending), as given."""
-        return pick(self.source, numbers if self.rows is None else self.rows[numbers])
+        """The text of the given numbered rows (ascending), as given, in one chunk."""
+        return gather_strings(self.source, numbers if self.rows is None else self.rows[numbers])
 
 
 def _normalized(texts: pa.Array) -> pa.Array:
@@ -128,7 +129,8 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
     n = len(texts) if mask is None else int(np.count_nonzero(mask))
     sample = n > SAMPLE_ROWS
     bits = max(n.bit_length(), 1)
-    chunks = [c for c in texts.chunks if len(c)]
+    # pieces of at most _PIECE rows (zero-copy slices), so that one huge chunk is shared too
+    chunks = [c.slice(s, _PIECE) for c in texts.chunks for s in range(0, len(c), _PIECE)]
     starts = np.cumsum([0] + [len(c) for c in chunks])
     masks = [None if mask is None else mask[a:b] for a, b in pairwise(starts)]
     kept_per_chunk = [
