@@ -6,6 +6,7 @@ import gc
 import json
 from collections import Counter
 
+import datasets
 import pytest
 from data_helpers import corpus, user_dataset, write
 from hydra.errors import ConfigCompositionException
@@ -208,3 +209,10 @@ def test_a_build_pauses_the_cycle_collector_and_restores_it(tmp_path, monkeypatc
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_small_builds_save_without_progress_bars_and_restore_them(tmp_path, capsys):
+    datasets.enable_progress_bars()
+    build_dataset(user_dataset(write(tmp_path / "in.csv", corpus())), tmp_path / "out")
+    assert "Saving the dataset" not in capsys.readouterr().err
+    assert not datasets.are_progress_bars_disabled()

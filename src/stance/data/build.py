@@ -36,6 +36,7 @@ from stance.data.validate import validate
 from stance.errors import StanceError, problem
 
 OPTIONAL = ("target", "source", "date")
+QUIET_BELOW = 100_000  # rows: smaller datasets save in well under a second, without bars
 
 
 def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
@@ -175,6 +176,11 @@ def _write(
         batch = datasets.config.DEFAULT_MAX_BATCH_SIZE
         # rows per Arrow record batch: the default 1000 makes 1000 small writes per million rows
         datasets.config.DEFAULT_MAX_BATCH_SIZE = 100_000
+        # datasets' "Saving the dataset" bars: only where a save takes a while
+        quiet = sum(d.num_rows for d in dsd.values()) < QUIET_BELOW
+        bars_were_off = datasets.are_progress_bars_disabled()
+        if quiet:
+            datasets.disable_progress_bars()
         try:
             # DatasetDict.save_to_disk's layout, with the splits written concurrently
             (tmp / datasets.config.DATASETDICT_JSON_FILENAME).write_text(
@@ -185,6 +191,8 @@ def _write(
             card = run_all(saves[0], make_card, *saves[1:])[1]
         finally:
             datasets.config.DEFAULT_MAX_BATCH_SIZE = batch
+            if quiet and not bars_were_off:
+                datasets.enable_progress_bars()
         if cfg.on_bad_rows == "skip":
             with (tmp / "rejects.jsonl").open("w", encoding="utf-8") as fh:
                 for r in rejects:
