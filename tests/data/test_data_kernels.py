@@ -13,7 +13,7 @@ import pytest
 from data_helpers import corpus, user_dataset, write
 from omegaconf import OmegaConf
 
-from stance.data import kernels, validate
+from stance.data import kernels, near_kernels, validate
 from stance.data.kernels import buffers, csv_scan, shingle_rows
 from stance.data.loaded import gather_strings
 
@@ -123,10 +123,10 @@ def test_duplicate_ids_survive_hash_collisions(monkeypatch):
 
 def test_kernels_release_the_gil():
     # the builder runs them on threads; without nogil they would take turns
-    assert all(
-        getattr(kernels, name).targetoptions.get("nogil")
-        for name in ("shingle_rows", "blank_rows", "hash_rows", "csv_scan", "distinct_per_row")
-    )
+    found = [getattr(m, n) for m in (kernels, near_kernels) for n in dir(m)]
+    jitted = [f for f in found if hasattr(f, "targetoptions")]
+    assert len(jitted) >= 10
+    assert all(f.targetoptions.get("nogil") for f in jitted)
 
 
 def test_shared_pairs_link_kept_rows_of_small_buckets_only():
@@ -138,7 +138,7 @@ def test_shared_pairs_link_kept_rows_of_small_buckets_only():
     packed = np.array([(h << bits) | r for h, r in sorted(entries)], np.uint64)
     keep = np.array([rng.random() < 0.8 for _ in range(n)])
     keep[[1, 2]] = True
-    pairs = kernels.shared_pairs(packed, bits, keep, max_bucket)
+    pairs = near_kernels.shared_pairs(packed, bits, keep, max_bucket)
     expected = []
     for h in range(52):
         rows = sorted({r for g, r in entries if g == h and keep[r]})
@@ -155,7 +155,7 @@ def test_common_counts_of_sorted_runs():
     size = np.array([len(run) for run in runs])
     a = np.array([rng.randrange(20) for _ in range(50)])
     b = np.array([rng.randrange(20) for _ in range(50)])
-    got = kernels.common_counts(values, np.cumsum(size) - size, size, a, b)
+    got = near_kernels.common_counts(values, np.cumsum(size) - size, size, a, b)
     expected = [len(set(runs[i]) & set(runs[j])) for i, j in zip(a, b, strict=True)]
     assert got.tolist() == expected
     assert sum(expected) > 20
@@ -166,7 +166,7 @@ def test_likely_pairs_merge_two_sorted_runs_and_keep_high_estimates():
     sampled = np.array([4, 4, 4, 4, 1, 1, 8, 8, 2, 2])
     first = np.sort(np.array([0 * n + 1, 0 * n + 1, 0 * n + 1, 4 * n + 5, 6 * n + 7, 2 * n + 3]))
     second = np.sort(np.array([0 * n + 1, 6 * n + 7, 8 * n + 9, 2 * n + 3]))
-    a, b = kernels.likely_pairs(first, second, n, sampled, 0.4)
+    a, b = near_kernels.likely_pairs(first, second, n, sampled, 0.4)
     # (0, 1): 4 shared of 4 + 4 - 4 = 1.0; (4, 5): 1 of 1 + 1 - 1 = 1.0; (6, 7): 2 of 14 = 0.14;
     # (8, 9): 1 of 3 = 0.33; (2, 3): 2 of 6 = 0.33
     assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1), (4, 5)]
@@ -174,12 +174,14 @@ def test_likely_pairs_merge_two_sorted_runs_and_keep_high_estimates():
 
 WARM_THEN_BUILD = """
 import json, sys
-from stance.data import build_dataset, kernels
+from stance.data import build_dataset, kernels, near_kernels
 kernels.warm_up()
-names = [n for n in dir(kernels) if hasattr(getattr(kernels, n), "signatures")]
-before = {n: set(getattr(kernels, n).signatures) for n in names}
+found = {f"{m.__name__}.{n}": getattr(m, n) for m in (kernels, near_kernels) for n in dir(m)}
+found = {n: f for n, f in found.items() if hasattr(f, "signatures")}
+names = sorted(found)
+before = {n: set(found[n].signatures) for n in names}
 build_dataset(json.loads(sys.argv[1]), sys.argv[2])
-new = {n: [str(s) for s in set(getattr(kernels, n).signatures) - before[n]] for n in names}
+new = {n: [str(s) for s in set(found[n].signatures) - before[n]] for n in names}
 print(json.dumps({"names": names, "new": new}))
 """
 

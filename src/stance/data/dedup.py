@@ -18,7 +18,7 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from stance.data.kernels import common_counts, likely_pairs, shared_pairs
+from stance.data.near_kernels import common_counts, likely_pairs, shared_pairs
 from stance.data.parallel import run_all, workers
 from stance.data.schema import DedupConfig
 from stance.data.shingles import Shingles, normalize, pack, row_shingles, shingles, unpack

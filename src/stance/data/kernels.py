@@ -1,9 +1,10 @@
 """Compiled (numba) loops over the UTF-8 bytes of Arrow string columns and of CSV files.
 
-One pass each where numpy needs dozens: word-bigram shingles, blank rows, per-row hashes, the
-CSV quote check. They take plain numpy arrays (an Arrow column's offsets and data buffer, see
-`buffers`), release the GIL (`nogil`), and are compiled once per machine (`cache=True` keeps the
-machine code under __pycache__; the first build after installing compiles them, a few seconds).
+One pass each where numpy needs dozens: word-bigram shingles, blank rows, per-row hashes, the CSV
+quote check, gathering rows (the near-duplicate candidate loops are in `near_kernels`). They take
+plain numpy arrays (an Arrow column's offsets and data buffer, see `buffers`), release the GIL
+(`nogil`), and are compiled once per machine (`cache=True` keeps the machine code under
+__pycache__; the first build after installing compiles them, 10-20 s).
 
 Integers are cast to uint64 explicitly: numba turns mixed uint64/int64 arithmetic into floats.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 from numba import njit
+
+from stance.data import near_kernels
 
 _U = np.uint64
 _GOLD = _U(0x9E3779B97F4A7C15)  # token -> spread bits
@@ -154,100 +157,6 @@ def distinct_per_row(values, count):
 
 
 @njit(**_JIT)
-def common_counts(values, start, size, a, b):
-    """Per pair k: how many values rows a[k] and b[k] share (each row's run sorted and distinct)."""
-    out = np.zeros(len(a), np.int64)
-    for k in range(len(a)):
-        x, x_end = start[a[k]], start[a[k]] + size[a[k]]
-        y, y_end = start[b[k]], start[b[k]] + size[b[k]]
-        while x < x_end and y < y_end:  # merge the two sorted runs
-            if values[x] < values[y]:
-                x += 1
-            elif values[x] > values[y]:
-                y += 1
-            else:
-                out[k] += 1
-                x += 1
-                y += 1
-    return out
-
-
-@njit(**_JIT)
-def shared_pairs(packed, bits, keep, max_bucket):
-    """Pairs of kept rows that share a sampled shingle.
-
-    `packed`: sorted `shingle_rows` values (hash, then row in the low `bits` bits). A shingle shared
-    by more than `max_bucket` kept rows is too common to link rows and proposes no pair. Pairs come
-    as a * len(keep) + b (a < b), once per shingle they share.
-    """
-    n = len(keep)
-    shift = _U(bits)
-    low = (_U(1) << shift) - _U(1)
-    rows = np.empty(max_bucket + 1, np.int64)
-    pairs = np.empty(max(len(packed) // 2, 1024), np.int64)
-    m = 0
-    size = 0
-    last = -1
-    previous = packed[0] >> shift if len(packed) else _U(0)
-    for j in range(len(packed) + 1):
-        value = packed[j] >> shift if j < len(packed) else ~previous
-        if value != previous:  # a run of one shingle ended: link its kept rows
-            if 2 <= size <= max_bucket:
-                if m + size * size > len(pairs):
-                    grown = np.empty(2 * len(pairs) + size * size, np.int64)
-                    grown[:m] = pairs[:m]
-                    pairs = grown
-                for a in range(size):
-                    for b in range(a + 1, size):
-                        pairs[m] = rows[a] * n + rows[b]
-                        m += 1
-            size = 0
-            last = -1
-            previous = value
-        if j == len(packed):
-            break
-        row = np.int64(packed[j] & low)
-        if keep[row] and row != last:  # rows ascend within a run: a repeat follows its row
-            if size <= max_bucket:
-                rows[size] = row
-            size += 1
-            last = row
-    return pairs[:m]
-
-
-@njit(**_JIT)
-def likely_pairs(first, second, n, sampled, min_estimate):
-    """Distinct pairs of two sorted `shared_pairs` outputs whose estimated Jaccard is high enough.
-
-    Estimate: shared sampled shingles / (sampled of a + sampled of b - shared). Returns (a, b).
-    """
-    a_out = np.empty(1024, np.int64)
-    b_out = np.empty(1024, np.int64)
-    m = 0
-    i = 0
-    j = 0
-    while i < len(first) or j < len(second):
-        take_first = j == len(second) or (i < len(first) and first[i] <= second[j])
-        value = first[i] if take_first else second[j]
-        common = 0
-        while i < len(first) and first[i] == value:
-            common += 1
-            i += 1
-        while j < len(second) and second[j] == value:
-            common += 1
-            j += 1
-        a, b = value // n, value % n
-        if common / (sampled[a] + sampled[b] - common) >= min_estimate:
-            if m == len(a_out):
-                a_out = np.concatenate((a_out, np.empty(m, np.int64)))
-                b_out = np.concatenate((b_out, np.empty(m, np.int64)))
-            a_out[m] = a
-            b_out[m] = b
-            m += 1
-    return a_out[:m], b_out[:m]
-
-
-@njit(**_JIT)
 def copy_rows(data, offsets, rows, out_data, out_offsets, first):
     """Copy the given rows of a string column to out_data at out_offsets[first], ... (one copy)."""
     for k in range(len(rows)):
@@ -334,9 +243,9 @@ def warm_up() -> None:
         distinct_per_row(values, count)
         blank_rows(data, offsets)
         hash_rows(data, offsets)
-        found = shared_pairs(values, 1, np.ones(1, bool), 50)
-        likely_pairs(found, found, 1, np.ones(1, np.int64), 0.5)
-        common_counts(values, np.zeros(1, np.int64), count, rows, rows)
+        found = near_kernels.shared_pairs(values, 1, np.ones(1, bool), 50)
+        near_kernels.likely_pairs(found, found, 1, np.ones(1, np.int64), 0.5)
+        near_kernels.common_counts(values, np.zeros(1, np.int64), count, rows, rows)
         copy_rows(data, offsets, rows, np.empty(3, np.uint8), np.zeros(2, np.int32), 0)
     csv_scan(data, np.uint8(ord(",")))
     csv_scan(np.memmap(__file__, np.uint8, mode="r")[:0], np.uint8(ord(",")))  # as `map_bytes`
