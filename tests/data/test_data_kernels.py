@@ -118,7 +118,14 @@ def test_duplicate_ids_survive_hash_collisions(monkeypatch):
     )
     ids = pa.chunked_array([pa.array(["a", "b", "a"]), pa.array(["c", "b", "a"])])
     reason = np.array([0, 0, 0, 0, 0, 1], np.int8)  # the last row is rejected already
-    assert validate._duplicate_ids(ids, reason).tolist() == [-1, -1, 0, -1, 1, -1]
+    assert validate._duplicate_ids(ids, validate._hashes(ids), reason).tolist() == [
+        -1,
+        -1,
+        0,
+        -1,
+        1,
+        -1,
+    ]
 
 
 def test_kernels_release_the_gil():

@@ -137,9 +137,11 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
         len(c) if m is None else int(np.count_nonzero(m))
         for c, m in zip(chunks, masks, strict=True)
     ]
-    # one run of consecutive chunks per core, cut where the text bytes (the work) divide evenly
+    # runs of consecutive chunks with equal text bytes (the work), a few per core: a core that
+    # another process slows down takes fewer
+    runs = 4 * workers() if workers() > 1 else 1
     size = np.cumsum([c.nbytes for c in chunks])
-    cuts = np.searchsorted(size, size[-1] * np.arange(1, workers()) / workers()) if chunks else []
+    cuts = np.searchsorted(size, size[-1] * np.arange(1, runs) / runs) if chunks else []
     bounds = sorted({0, *(int(c) + 1 for c in cuts), len(chunks)})
     bases = np.cumsum([0, *kept_per_chunk])
     with tqdm(total=n, desc="shingles", unit="rows", disable=n < 100_000) as bar:

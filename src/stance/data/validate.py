@@ -116,11 +116,12 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         t = t.append_column("id", ids)
     has_date = "date" in t.column_names
     # independent checks of different columns: pyarrow kernels release the GIL, so they overlap
-    (codes, excluded_names), blank_text, blank_id, dates = run_all(
+    (codes, excluded_names), blank_text, blank_id, dates, id_hashes = run_all(
         partial(_label_codes, t["label"], cfg),
         partial(_blank, t["text"]),
         partial(_blank, t["id"]),
         partial(_dates, t["date"]) if has_date else lambda: None,
+        partial(_hashes, t["id"]),
     )
     reason = np.zeros(n, np.int8)
     reason[codes == -2] = 3
@@ -135,7 +136,7 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         t = t.set_column(t.column_names.index("date"), "date", day)
     if "split" in t.column_names:
         t, reason = _check_splits(t, reason)
-    other = _duplicate_ids(t["id"], reason)
+    other = _duplicate_ids(t["id"], id_hashes, reason)
     reason[(reason == 0) & (other >= 0)] = 8
     rejects = list(loaded.rejects)
     bad = np.flatnonzero(reason)
@@ -180,16 +181,19 @@ def _check_splits(t: pa.Table, reason: np.ndarray) -> tuple[pa.Table, np.ndarray
     return t.set_column(t.column_names.index("split"), "split", names), reason
 
 
-def _hashes(arr: pa.Array) -> np.ndarray:
-    offsets, data = buffers(arr)
-    return hash_rows(data, offsets)
+def _hashes(ids: pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash per id: equal ids, equal hashes."""
+    out = [np.zeros(0, np.uint64)]
+    for chunk in ids.chunks:
+        offsets, data = buffers(chunk)
+        out.append(hash_rows(data, offsets))
+    return np.concatenate(out)
 
 
-def _duplicate_ids(ids: pa.ChunkedArray, reason: np.ndarray) -> np.ndarray:
+def _duplicate_ids(ids: pa.ChunkedArray, hashes: np.ndarray, reason: np.ndarray) -> np.ndarray:
     """Per row: the index of the earlier valid row (reason 0) with the same id, or -1."""
     other = np.full(len(reason), -1, np.int64)
     valid = np.flatnonzero(reason == 0)
-    hashes = np.concatenate([np.zeros(0, np.uint64), *(_hashes(c) for c in ids.chunks)])
     hashes = hashes[valid]
     ordered = np.sort(hashes)
     if not (ordered[1:] == ordered[:-1]).any():  # equal ids have equal hashes: none repeats
