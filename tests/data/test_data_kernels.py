@@ -219,3 +219,4 @@ def test_gather_strings_copies_rows_of_many_chunks_into_one():
     assert gather_strings(column, rows[:0]).to_pylist() == []
     with_null = pa.chunked_array([pa.array(["a", None, "c"])])
     assert gather_strings(with_null, np.array([0, 2])).to_pylist() == ["a", "c"]
+    assert gather_strings(with_null, np.array([1, 2])).to_pylist() == [None, "c"]

@@ -50,7 +50,7 @@ def _without_cycle_collection() -> Iterator[None]:
     """Pause Python's cycle collector (reference counting still frees everything at once).
 
     Each of its full passes walks every object the imports created (numba, datasets, pyarrow):
-    13% of the CPU time of a 1M-row build went there (perf, benchmarks/results/bench_build.md).
+    a 1M-row build triggered 16 collections, 0.15 s, one full pass alone 0.13 s.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -51,7 +51,7 @@ def pick(values: pa.Table | pa.ChunkedArray, rows: np.ndarray) -> pa.Table | pa.
 
 
 def gather_strings(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
-    """The given rows (ascending, no repeats, no nulls among them) of a string column, in one chunk.
+    """The given rows (ascending, no repeats) of a string column, in one chunk.
 
     One copy, straight into one buffer: `pick` keeps the input's chunks, and writers that want
     one chunk (the `datasets` writer combines each batch) would copy the text a second time.
@@ -66,7 +66,8 @@ def gather_strings(column: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray
     out_offsets = np.concatenate(
         [[0], np.cumsum(np.concatenate([np.zeros(0, np.int64), *lengths]))]
     )
-    if out_offsets[-1] >= 2**31 or column.null_count:  # past 32-bit offsets, or nulls: as given
+    nulls = column.null_count and column.is_null().to_numpy(zero_copy_only=False)[rows].any()
+    if out_offsets[-1] >= 2**31 or nulls:  # past 32-bit offsets, or nulls: as given
         return pick(column, rows)
     out_offsets = out_offsets.astype(np.int32)
     out_data = np.empty(int(out_offsets[-1]), np.uint8)
