@@ -7,7 +7,7 @@ readers, file writes. Exceptions propagate to the caller (the first one, in argu
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,10 +30,3 @@ def run_all(*calls: Callable[[], Any]) -> list[Any]:
     with ThreadPoolExecutor(max_workers=min(len(calls), workers())) as pool:
         futures = [pool.submit(call) for call in calls]
         return [f.result() for f in futures]
-
-
-def ranges(n: int, parts: int, align: int = 1) -> Sequence[tuple[int, int]]:
-    """`parts` contiguous (start, stop) ranges covering 0..n, starts aligned to `align`."""
-    step = -(-n // max(parts, 1))
-    step = -(-step // align) * align if step else align
-    return [(s, min(s + step, n)) for s in range(0, n, step)] or [(0, 0)]
