@@ -29,21 +29,17 @@ STATUSES = ("running", "complete", "failed")
 LIBRARIES = ("stance", "scikit-learn", "skops", "datasets", "transformers", "torch", "numpy")
 
 
-def run_dirname(override_dirname: str) -> str:
-    """The last part of a run directory: the overrides that change the result, or ``default``."""
-    return slug(override_dirname)
-
-
 def slug(text: str) -> str:
-    """A path made into one safe folder name (``runs/a/b`` -> ``runs_a_b``)."""
+    """A path made into one safe folder name (``runs/a/b`` -> ``runs_a_b``), or ``default``."""
     return re.sub(r"[^A-Za-z0-9._=,-]+", "_", str(text)).strip("_") or "default"
 
 
 # Resolvers used by hydra.run.dir / hydra.sweep.subdir in configs/*.yaml; importing stance.runs
-# (every script does) registers them before Hydra resolves the output folder.
-for _name, _fn in (("stance_dirname", run_dirname), ("stance_slug", slug)):
+# (every script does) registers them before Hydra resolves the output folder. `stance_dirname`
+# names the last part of a run directory: the overrides that change the result, or `default`.
+for _name in ("stance_dirname", "stance_slug"):
     if not OmegaConf.has_resolver(_name):
-        OmegaConf.register_new_resolver(_name, _fn)
+        OmegaConf.register_new_resolver(_name, slug)
 
 
 def now() -> str:
