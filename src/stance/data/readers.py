@@ -33,8 +33,8 @@ from stance.data.parallel import run_all
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 
-# pyarrow's own threads for the CSV parse; off: another thread reads, counts and hashes the file
-# meanwhile, and the threaded parse costs more CPU in all (benchmarks/results/bench_build.md)
+# pyarrow's own threads for the CSV parse; off: another thread scans and hashes the file meanwhile,
+# and the threaded parse made no measurable difference (benchmarks/results/bench_build.md)
 PARSE_THREADS = False
 QUOTE_FIX = (
     'quote fields that contain the delimiter, quotes or line breaks with "...", and double every '
@@ -84,7 +84,12 @@ def _missing_column(path: Path, field: str, column: str, available: list[str]) -
 
 
 def _line_count(data: bytes) -> int:
-    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    return _lines(data.count(b"\n"), data)
+
+
+def _lines(line_feeds: int, data: bytes | np.ndarray) -> int:
+    """Lines in `data` given its line feeds: a last line without one counts too."""
+    return line_feeds + (1 if len(data) and data[-1] != ord("\n") else 0)
 
 
 def read_csv(
@@ -123,12 +128,14 @@ def read_csv(
             raise _missing_column(path, f, col, header)
     # rows map to lines 2, 3, ... unless pyarrow skipped blank lines or a row was invalid; a
     # quote left open, or followed by a stray character, makes pyarrow guess (`"a"b` -> `ab`)
-    n_lines += 0 if not len(data) or data[-1] == ord("\n") else 1
     looks_clean = (
-        table is not None and not invalid and n_lines == table.num_rows + 1 and bad_quote < 0
+        table is not None
+        and not invalid
+        and _lines(n_lines, data) == table.num_rows + 1
+        and bad_quote < 0
     )
-    if not looks_clean:
-        return _careful_csv(path, read_bytes(path, what), wanted, delim, skip)
+    if not looks_clean:  # the bytes already mapped: the hash stays that of what was scanned
+        return _careful_csv(path, data.tobytes(), wanted, delim, skip)
     columns = {f: table[c] for f, c in wanted.items()}
     lines = pa.array(np.arange(2, table.num_rows + 2))
     return _finish(path, columns, lines, table.num_rows, content, [])
