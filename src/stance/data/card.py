@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from stance.data.kernels import buffers
 from stance.data.parallel import run_all
 from stance.data.schema import SPLITS
 from stance.errors import StanceError, problem
@@ -54,13 +55,10 @@ def _column_digests(column: pa.ChunkedArray) -> list[bytes]:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         lengths = pc.fill_null(pc.binary_length(column), 0).to_numpy()
         parts[0].update(lengths.astype(np.int64).tobytes())
-        kind = np.int64 if pa.types.is_large_string(column.type) else np.int32
         for chunk in column.chunks:
-            data = chunk.buffers()[2]
-            if data is not None and len(chunk):
-                off = np.frombuffer(chunk.buffers()[1], kind)
-                first, last = off[chunk.offset], off[chunk.offset + len(chunk)]
-                parts[1].update(memoryview(data)[first:last])
+            if len(chunk):
+                offsets, data = buffers(chunk)
+                parts[1].update(data[offsets[0] : offsets[-1]])
     else:
         parts[1].update(column.fill_null(0).to_numpy().astype(np.int64).tobytes())
     return [p.digest() for p in parts]
