@@ -166,6 +166,7 @@ class TransformerStanceModel(StanceModel):
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> Self:
         """Fine-tune on ``train``; with ``validation``, early-stop and keep the best checkpoint."""
+        settings = self._settings()  # checks the Trainer settings before any loading
         self.classes_ = label_names(train, "train split")
         if validation is not None and label_names(validation, "validation") != self.classes_:
             raise StanceError(
@@ -185,7 +186,7 @@ class TransformerStanceModel(StanceModel):
             model, self.resumed_from_step_ = train_windows(
                 model,
                 self.tokenizer_,
-                self._settings(),
+                settings,
                 train_enc,
                 val_enc,
                 self.classes_,

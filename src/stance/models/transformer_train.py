@@ -61,6 +61,33 @@ class TrainSettings:
     progress_bar: bool
     seed: int
 
+    def __post_init__(self) -> None:
+        # Checked when the model's fit starts, before a pretrained model is loaded or downloaded.
+        if self.class_weight not in (None, "balanced"):
+            raise StanceError(
+                problem(
+                    "model.class_weight",
+                    f"unknown value {self.class_weight!r}",
+                    "use `balanced` or null",
+                )
+            )
+        if self.metric_for_best_model not in BEST_MODEL_METRICS:
+            raise StanceError(
+                problem(
+                    "model.metric_for_best_model",
+                    f"unknown metric {self.metric_for_best_model!r}",
+                    f"use one of {', '.join(BEST_MODEL_METRICS)}",
+                )
+            )
+        if not 0 <= self.warmup_ratio < 1:
+            raise StanceError(
+                problem(
+                    "model.warmup_ratio",
+                    f"{self.warmup_ratio} is not a fraction of the training steps",
+                    "use a value in [0, 1), e.g. 0.1",
+                )
+            )
+
 
 class StanceTrainer(Trainer):
     """Trainer with class-weighted loss, a resumable length-grouped order and ordered evaluation."""
@@ -131,22 +158,6 @@ def training_arguments(
     settings: TrainSettings, output_dir: str | Path, with_validation: bool
 ) -> TrainingArguments:
     """TrainingArguments for a run; checkpoints go to ``output_dir``."""
-    if settings.metric_for_best_model not in BEST_MODEL_METRICS:
-        raise StanceError(
-            problem(
-                "model.metric_for_best_model",
-                f"unknown metric {settings.metric_for_best_model!r}",
-                f"use one of {', '.join(BEST_MODEL_METRICS)}",
-            )
-        )
-    if not 0 <= settings.warmup_ratio < 1:
-        raise StanceError(
-            problem(
-                "model.warmup_ratio",
-                f"{settings.warmup_ratio} is not a fraction of the training steps",
-                "use a value in [0, 1), e.g. 0.1",
-            )
-        )
     eval_every = "steps" if with_validation else "no"
     try:
         return TrainingArguments(
@@ -212,14 +223,6 @@ def train_windows(
         compute_metrics = paragraph_metrics(val_features[WINDOW_SOURCE], val_labels, classes)
         if settings.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(settings.early_stopping_patience))
-    if settings.class_weight not in (None, "balanced"):
-        raise StanceError(
-            problem(
-                "model.class_weight",
-                f"unknown value {settings.class_weight!r}",
-                "use `balanced` or null",
-            )
-        )
     weights = (
         balanced_class_weights(train_labels, len(classes))
         if settings.class_weight == "balanced"
