@@ -55,15 +55,24 @@ def _repeated(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def first_equal(hashes: np.ndarray, values: Callable[[np.ndarray], list]) -> np.ndarray:
+    """Per entry, the index of the first entry with an equal value.
+
+    Equal values must have equal `hashes`; only entries whose (shortened) hash repeats are
+    compared, by their `values(entries)` (entries ascending -> their values, in that order).
+    """
+    first = np.arange(len(hashes))
+    shortened, rows = _sorted(hashes, first, len(hashes))
+    candidates = np.sort(rows[_repeated(shortened)])
+    seen: dict = {}
+    for i, value in zip(candidates.tolist(), values(candidates), strict=True):
+        first[i] = seen.setdefault(value, i)
+    return first
+
+
 def exact_groups(key: np.ndarray, text: Callable[[np.ndarray], pa.ChunkedArray]) -> np.ndarray:
     """Per row, the index of the first row with the same normalised text."""
-    group = np.arange(len(key))
-    values, rows = _sorted(key, group, len(key))
-    candidates = np.sort(rows[_repeated(values)])
-    heads: dict[str, int] = {}
-    for i, value in zip(candidates.tolist(), text(candidates).to_pylist(), strict=True):
-        group[i] = heads.setdefault(normalize(value), i)
-    return group
+    return first_equal(key, lambda rows: [normalize(t) for t in text(rows).to_pylist()])
 
 
 def deduplicate(

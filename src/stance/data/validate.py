@@ -10,8 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from stance.data.dedup import first_equal
 from stance.data.kernels import blank_rows, buffers, hash_rows
-from stance.data.loaded import Loaded, reject
+from stance.data.loaded import Loaded, pick, reject
 from stance.data.parallel import run_all
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
@@ -194,20 +195,9 @@ def _duplicate_ids(ids: pa.ChunkedArray, hashes: np.ndarray, reason: np.ndarray)
     """Per row: the index of the earlier valid row (reason 0) with the same id, or -1."""
     other = np.full(len(reason), -1, np.int64)
     valid = np.flatnonzero(reason == 0)
-    hashes = hashes[valid]
-    ordered = np.sort(hashes)
-    if not (ordered[1:] == ordered[:-1]).any():  # equal ids have equal hashes: none repeats
-        return other
-    order = np.argsort(hashes, kind="stable")
-    same = ordered[1:] == ordered[:-1]
-    repeated = np.zeros(len(ordered), bool)
-    repeated[1:] |= same
-    repeated[:-1] |= same
-    first: dict[str, int] = {}
-    for i in np.sort(valid[order[repeated]]).tolist():  # only rows whose hash repeats
-        j = first.setdefault(ids[i].as_py(), i)
-        if j != i:
-            other[i] = j
+    first = first_equal(hashes[valid], lambda rows: pick(ids, valid[rows]).to_pylist())
+    repeat = first != np.arange(len(valid))
+    other[valid[repeat]] = valid[first[repeat]]
     return other
 
 
