@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 import json
 import os
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from stance.errors import StanceError
+from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "benchmarks" / "tweeteval_stance"
@@ -87,11 +86,7 @@ def test_download_offline_is_a_clear_error(download, tmp_path, capsys):
 # -- launchers and sweeps ---------------------------------------------------------------------
 def compose_train(*overrides: str):
     """configs/train.yaml with the hydra node, as a launcher sees it."""
-    import stance.config_schemas
-    import stance.runs  # noqa: F401  (schemas and the run-dir resolvers)
-
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        return compose("train", overrides=list(overrides), return_hydra_config=True)
+    return compose_cfg("train", list(overrides), return_hydra_config=True)
 
 
 def test_slurm_launcher_settings_reach_sbatch(tmp_path, monkeypatch):
@@ -123,24 +118,14 @@ def test_slurm_launcher_settings_reach_sbatch(tmp_path, monkeypatch):
         assert f"#SBATCH {line}\n" in sbatch
 
 
-def tiny_csv(folder: Path) -> Path:
-    """A small labelled CSV (the shared tiny corpus of the training tests) in ``folder``."""
-    from train_helpers import tiny_dataset
-
-    data = tiny_dataset()
-    names = data["train"].features["label"].names
-    frames = [split.to_pandas() for split in data.values()]
-    rows = [(t, names[y]) for f in frames for t, y in zip(f["text"], f["label"], strict=True)]
-    path = folder / "tiny.csv"
-    with path.open("w", newline="") as fh:
-        csv.writer(fh).writerows([("text", "label"), *rows])
-    return path
+def tiny_csv(folder: Path) -> None:
+    """The shared tiny corpus of the training tests as ``folder/tiny.csv`` (TINY reads its text
+    and label columns)."""
+    write_csv(tiny_dataset(), folder / "tiny.csv")
 
 
 def run_train(*overrides: str) -> None:
     """scripts/train.py in this process and the current folder (outputs land there)."""
-    from train_helpers import run_script_in_process
-
     run_script_in_process("train", [*overrides, *TINY])
 
 
@@ -168,9 +153,8 @@ def test_sweep_through_submitit_local_resumes_and_compares(tmp_path, monkeypatch
     from test_compare import settings
 
     tiny_csv(tmp_path)
-    monkeypatch.chdir(
-        tmp_path
-    )  # the configs' relative paths (tiny.csv, data/processed) resolve here
+    # The configs' relative paths (tiny.csv, data/processed) resolve here.
+    monkeypatch.chdir(tmp_path)
     # Build the dataset once up front: parallel jobs must not all build it at the same moment.
     ensure_dataset(compose_train(*TINY).dataset, "data/processed")
     sweep = ("-m", "sweep_name=s", "model=tfidf_logreg,tfidf_svm", "seed=1")

@@ -68,13 +68,16 @@ def tiny_dataset(labels: tuple[str, ...] = ("pro", "anti"), n: int = 120) -> Dat
     )
 
 
-def compose_cfg(config_name: str, overrides: list[str]) -> DictConfig:
-    """Compose a real top-level config from configs/ with ``overrides``."""
+def compose_cfg(
+    config_name: str, overrides: list[str], return_hydra_config: bool = False
+) -> DictConfig:
+    """Compose a real top-level config from configs/ with ``overrides`` (and the hydra node, as a
+    launcher sees it, with ``return_hydra_config``)."""
     import stance.config_schemas
-    import stance.runs  # noqa: F401
+    import stance.runs  # noqa: F401  (schemas and the run-dir resolvers)
 
     with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        return compose(config_name=config_name, overrides=overrides)
+        return compose(config_name, overrides, return_hydra_config=return_hydra_config)
 
 
 def write_csv(dataset: DatasetDict, path: Path) -> list[str]:
