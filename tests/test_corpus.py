@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from sklearn.metrics import cohen_kappa_score
 
-import stance.annotation  # noqa: F401  (registers the annotation_agreement config schema)
+from stance.annotation import read_jsonl  # also registers the annotation_agreement schema
+from train_helpers import compose_cfg
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"id", "doc_id", "paragraph_index", "text", "label", "target", "source", "date", "register"}
@@ -20,12 +19,11 @@ KEYS = {"id", "doc_id", "paragraph_index", "text", "label", "target", "source", 
 @pytest.fixture(scope="module")
 def cfg():
     """The paths and labels of configs/annotation_agreement.yaml, relative to the repo root."""
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        return compose("annotation_agreement")
+    return compose_cfg("annotation_agreement", [])
 
 
 def lines(path: str) -> list[dict]:
-    return [json.loads(line) for line in (ROOT / path).read_text(encoding="utf-8").splitlines()]
+    return read_jsonl(ROOT / path)
 
 
 @pytest.fixture(scope="module")
