@@ -21,7 +21,15 @@ from scipy.sparse.csgraph import connected_components
 from stance.data.near_kernels import common_counts, likely_pairs, shared_pairs
 from stance.data.parallel import run_all, workers
 from stance.data.schema import DedupConfig
-from stance.data.shingles import Shingles, normalize, pack, row_shingles, shingles, unpack
+from stance.data.shingles import (
+    Shingles,
+    normalize,
+    pack,
+    row_bits,
+    row_shingles,
+    shingles,
+    unpack,
+)
 from stance.errors import StanceError, problem
 
 EXAMPLES = 5
@@ -194,7 +202,7 @@ def near_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs of kept rows (a < b) whose shingle-set Jaccard is at least `threshold`."""
     n = len(keep)
-    bits = max(n.bit_length(), 1)
+    bits = row_bits(n)
     # one range of shingles per core, cut between runs of equal shingles
     cuts = [0]
     for k in range(1, workers()):

@@ -35,12 +35,17 @@ def normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+def row_bits(n_rows: int) -> int:
+    """Low bits that hold a row number (< n_rows) in packed values."""
+    return max(int(n_rows).bit_length(), 1)
+
+
 def pack(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
     """Each value with its low bits replaced by its row (< n_rows): sorts by value, then row.
 
     Dropping those low bits can only make unequal values collide: more candidates, never fewer.
     """
-    bits = _U(max(int(n_rows).bit_length(), 1))
+    bits = _U(row_bits(n_rows))
     packed = values >> bits
     packed <<= bits
     packed |= np.asarray(rows, np.int64).view(np.uint64)  # rows are >= 0: same bits
@@ -49,7 +54,7 @@ def pack(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
 
 def unpack(packed: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
     """The (shortened) values and the rows of `pack`ed entries."""
-    bits = _U(max(int(n_rows).bit_length(), 1))
+    bits = _U(row_bits(n_rows))
     return packed >> bits, (packed & ((_U(1) << bits) - _U(1))).view(np.int64)
 
 
@@ -128,7 +133,7 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
     """
     n = len(texts) if mask is None else int(np.count_nonzero(mask))
     sample = n > SAMPLE_ROWS
-    bits = max(n.bit_length(), 1)
+    bits = row_bits(n)
     # pieces of at most _PIECE rows (zero-copy slices), so that one huge chunk is shared too
     chunks = [c.slice(s, _PIECE) for c in texts.chunks for s in range(0, len(c), _PIECE)]
     starts = np.cumsum([0] + [len(c) for c in chunks])
