@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,23 +19,24 @@ from stance.models.transformer_train import StanceTrainer, balanced_class_weight
 CLASSES = ["pro", "anti"]  # the order the toy splits declare in their ClassLabel
 
 
+# Hyperparameters that let the tiny BERT learn the toy task in a few seconds.
+TINY_TRAINING: dict = {
+    "max_length": 32,
+    "stride": 8,
+    "learning_rate": 0.01,
+    "epochs": 3,
+    "batch_size": 8,
+    "eval_steps": 8,
+    "save_steps": 8,
+    "logging_steps": 1000,
+    "progress_bar": False,
+    "early_stopping_patience": None,
+}
+
+
 def tiny_model(pretrained: Path, **overrides: object) -> TransformerStanceModel:
-    """Hyperparameters that let the tiny BERT learn the toy task in a few seconds."""
-    settings: dict = {
-        "pretrained": str(pretrained),
-        "max_length": 32,
-        "stride": 8,
-        "learning_rate": 1e-2,
-        "epochs": 3,
-        "batch_size": 8,
-        "eval_steps": 8,
-        "save_steps": 8,
-        "logging_steps": 1000,
-        "progress_bar": False,
-        "early_stopping_patience": None,
-        "predict_batch_size": 5,
-        "seed": 0,
-    }
+    """A model with ``TINY_TRAINING`` on the tiny BERT at ``pretrained``."""
+    settings = {**TINY_TRAINING, "pretrained": str(pretrained), "predict_batch_size": 5, "seed": 0}
     return TransformerStanceModel(**{**settings, **overrides})
 
 
@@ -145,18 +147,6 @@ class Killed(Exception):
 
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-TINY_TRAINING = [
-    "model.max_length=32",
-    "model.stride=8",
-    "model.learning_rate=0.01",
-    "model.epochs=3",
-    "model.batch_size=8",
-    "model.eval_steps=8",
-    "model.save_steps=8",
-    "model.logging_steps=1000",
-    "model.progress_bar=false",
-    "model.early_stopping_patience=null",
-]
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +166,9 @@ def toy_run(tiny_bert: Path, toy_split: Callable) -> Iterator[Callable[[Path], d
 
     def run(run_dir: Path) -> dict:
         overrides = ["~dataset", "+dataset={name: toy}", "evaluation.bootstrap=0"]
-        overrides += ["model=transformer", f"model.pretrained={tiny_bert}", *TINY_TRAINING]
+        overrides += ["model=transformer", f"model.pretrained={tiny_bert}"]
+        # json.dumps spells None and False as Hydra's override grammar does (null, false)
+        overrides += [f"model.{key}={json.dumps(value)}" for key, value in TINY_TRAINING.items()]
         with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
             cfg = compose(config_name="train", overrides=[*overrides, f"run_dir={run_dir}"])
         return train(cfg)
