@@ -30,6 +30,11 @@ def _ends(line: str) -> bool:
     return bool(_ENDS.search(line)) and not _ABBREVIATIONS.search(line)
 
 
+def _hyphenated(line: str) -> bool:
+    """Does the line end in a word broken by a hyphen ("policy-" but not a dash " -")?"""
+    return line.endswith("-") and not line.endswith(" -")
+
+
 def _quote(line: str, column: int) -> bool:
     """Is the line a short one-line quote (a whole quoted sentence)?"""
     return bool(_QUOTE.match(line)) and len(line) < _SHORT * column
@@ -70,7 +75,7 @@ def _joins(prev: str, line: str, width: int, column: int | None) -> bool:
     """
     if _CAPTION.match(prev) or _CAPTION.match(line):
         return False
-    if prev.endswith("-") and not prev.endswith(" -"):
+    if _hyphenated(prev):
         return True
     if line[:1].islower() or _ABBREVIATIONS.search(prev):
         return True
@@ -87,7 +92,7 @@ def _block(lines: list[str]) -> list[str]:
     for prev, line in pairwise(lines):
         if not _joins(prev, line, width, column):
             paragraphs.append(line)
-        elif prev.endswith("-") and not prev.endswith(" -"):
+        elif _hyphenated(prev):
             paragraphs[-1] += line
         else:
             paragraphs[-1] += " " + line
