@@ -170,7 +170,7 @@ def training_arguments(
             num_train_epochs=settings.epochs,
             max_steps=settings.max_steps,
             lr_scheduler_type="linear",
-            warmup_steps=settings.warmup_ratio,
+            warmup_steps=settings.warmup_ratio,  # transformers 5: a float < 1 is a fraction
             eval_strategy=eval_every,
             eval_steps=settings.eval_steps,
             save_strategy="steps",
