@@ -82,7 +82,7 @@ def train_plain(train: Dataset, args: argparse.Namespace) -> None:
     source = resolve_pretrained(PACKAGED_MINILM)
     tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
     model = AutoModelForSequenceClassification.from_pretrained(
-        source, num_labels=2, local_files_only=True
+        source, num_labels=train.features["label"].num_classes, local_files_only=True
     )
     tokens = train.map(
         lambda b: tokenizer(b["target"], b["text"], truncation=True, max_length=256),

@@ -70,7 +70,7 @@ def toy_split() -> Callable[..., Dataset]:
 @pytest.fixture(scope="session", autouse=True)
 def one_torch_thread() -> Iterator[None]:
     """Run the tiny networks on one thread: for 32-wide layers, syncing threads costs more than
-    it saves, and on a busy machine spinning threads multiplied the suite's CPU time by ~7."""
+    it saves (the tests in this folder took 148 s instead of 33 s on a busy machine, 285a0ae)."""
     import torch
 
     before = torch.get_num_threads()
