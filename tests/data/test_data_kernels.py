@@ -179,6 +179,30 @@ def test_likely_pairs_merge_two_sorted_runs_and_keep_high_estimates():
     assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1), (4, 5)]
 
 
+@pytest.mark.parametrize("min_estimate", [0.4, 0.7 - 0.3, 0.5, 1 / 3])
+def test_likely_pairs_keep_exactly_the_pairs_the_estimate_keeps(min_estimate):
+    # small counts put many pairs on the boundary (e.g. 2 of 3 + 4 - 2 = 0.4), where the kernel's
+    # shortcut (a's count alone rules a pair out) must agree with the estimate itself
+    rng = random.Random(5)
+    n = 30
+    sampled = np.array([rng.randint(3, 8) for _ in range(n)])
+    shared = {a * n + b: rng.randint(1, 3) for a in range(n) for b in range(a + 1, n)}
+    first, second = [], []
+    for value, count in shared.items():
+        for _ in range(count):  # each shingle the pair shares, found by one of two workers
+            rng.choice((first, second)).append(value)
+    a, b = near_kernels.likely_pairs(
+        np.array(sorted(first)), np.array(sorted(second)), n, sampled, min_estimate
+    )
+    expected = [
+        (v // n, v % n)
+        for v, c in shared.items()
+        if c / (sampled[v // n] + sampled[v % n] - c) >= min_estimate
+    ]
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == expected
+    assert 10 < len(expected) < len(shared) / 2
+
+
 WARM_THEN_BUILD = """
 import json, sys
 from stance.data import build_dataset, kernels, near_kernels

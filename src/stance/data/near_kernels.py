@@ -79,7 +79,12 @@ def likely_pairs(first, second, n, sampled, min_estimate):
     """Distinct pairs of two sorted `shared_pairs` outputs whose estimated Jaccard is high enough.
 
     Estimate: shared sampled shingles / (sampled of a + sampled of b - shared). Returns (a, b).
+    Most pairs share one shingle by chance; a's count alone rules them out (a ascends: its counts
+    are read in order), so the random read of b's count is skipped for them.
     """
+    # estimate >= e  <=>  sampled[a] + sampled[b] <= common * (1 + 1/e); the bound is loosened
+    # (counts are integers) so that rounding cannot rule out a pair the exact test would keep
+    per_common = 1.0 + 1.0 / min_estimate
     a_out = np.empty(1024, np.int64)
     b_out = np.empty(1024, np.int64)
     m = 0
@@ -95,7 +100,10 @@ def likely_pairs(first, second, n, sampled, min_estimate):
         while j < len(second) and second[j] == value:
             common += 1
             j += 1
-        a, b = value // n, value % n
+        a = value // n
+        if sampled[a] + common > common * per_common + 1e-6:  # sampled[b] >= common
+            continue
+        b = value % n
         if common / (sampled[a] + sampled[b] - common) >= min_estimate:
             if m == len(a_out):
                 a_out = np.concatenate((a_out, np.empty(m, np.int64)))
