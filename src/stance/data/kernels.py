@@ -49,26 +49,6 @@ def _mix(h):
     return h
 
 
-@njit(inline="always", **_JIT)
-def _load8(data, words, at, end):
-    """data[at:at + 8] as a little-endian uint64, zeros from `end` on; `words`: data as uint64.
-
-    `at` and `end` are uint64.
-    """
-    q = at >> _U(3)
-    if q + _U(1) < _U(len(words)):
-        shift = (at & _U(7)) << _U(3)
-        # two aligned loads; two shifts, since a shift by 64 (when shift is 0) is undefined
-        word = (words[q] >> shift) | ((words[q + _U(1)] << _U(1)) << (_U(63) - shift))
-    else:
-        word = _U(0)
-        for j in range(min(_U(8), _U(len(data)) - at)):
-            word |= _U(data[at + j]) << _U(8 * j)
-    if end - at < _U(8):
-        word &= (_U(1) << ((end - at) << _U(3))) - _U(1)
-    return word
-
-
 @njit(**_JIT)
 def shingle_rows(data, offsets, rows, numbers, bits, sample, check_ascii):
     """Word-bigram shingle hashes of the given rows of a string column.
@@ -121,8 +101,23 @@ def shingle_rows(data, offsets, rows, numbers, bits, sample, check_ascii):
         h_sum = _U(0)
         first = m
         for w in range(words):
+            # the 8 bytes from the word's start, as a little-endian uint64 (written out here: as
+            # an inlined function the loop ran 1.3x slower)
             at = starts[w]
-            window = _load8(data, words_of_data, at, end)
+            q = at >> _U(3)
+            if q + one < _U(len(words_of_data)):
+                shift = (at & _U(7)) << _U(3)
+                # two aligned loads; two shifts, since a shift by 64 (when shift is 0) is undefined
+                window = (words_of_data[q] >> shift) | (
+                    (words_of_data[q + one] << one) << (_U(63) - shift)
+                )
+            else:  # the last 8-15 bytes of the column
+                window = _U(0)
+                for j in range(min(_U(8), _U(len(data)) - at)):
+                    window |= _U(data[at + j]) << _U(8 * j)
+            # zero the bytes from `end` on, without a branch; again two shifts
+            kept = min(end - at, _U(8)) << _U(3)
+            window &= ((one << (kept >> one)) << (kept - (kept >> one))) - one
             # the word's bytes: those below the first byte <= 0x20 (SWAR, lowest byte first)
             flags = (window - _BELOW) & ~window & _HIGH
             flags &= ~flags + one
