@@ -6,6 +6,7 @@ import json
 import random
 import subprocess
 import sys
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -153,6 +154,18 @@ def test_shared_pairs_link_kept_rows_of_small_buckets_only():
             expected += [a * n + b for i, a in enumerate(rows) for b in rows[i + 1 :]]
     assert sorted(pairs.tolist()) == sorted(expected)
     assert len(expected) > 10
+
+
+@pytest.mark.parametrize("cuts", [[], [1 << 61], [1 << 40, 1 << 61, 3 << 61]])
+def test_split_ranges_groups_values_by_range_keeping_their_order(cuts):
+    rng = np.random.default_rng(6)
+    values = rng.integers(0, 1 << 63, 500, dtype=np.uint64)
+    values[:3] = cuts[:1] * 3 or [0, 0, 0]  # a value equal to a cut belongs to the range above
+    grouped, starts = kernels.split_ranges(values, np.array(cuts, np.uint64))
+    edges = [0, *cuts, 1 << 64]
+    expected = [[int(v) for v in values if lo <= v < hi] for lo, hi in pairwise(edges)]
+    assert [grouped[a:b].tolist() for a, b in pairwise(starts)] == expected
+    assert len(starts) == len(cuts) + 2
 
 
 def test_common_counts_of_sorted_runs():

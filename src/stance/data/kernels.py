@@ -134,6 +134,30 @@ def shingle_rows(data, offsets, rows, numbers, bits, sample, check_ascii):
 
 
 @njit(**_JIT)
+def split_ranges(values, cuts):
+    """`values` grouped by range (below cuts[0], then up to cuts[1], ...), in order within each.
+
+    Returns the grouped values and where each range starts in them (len(cuts) + 2 entries).
+    """
+    ranges = len(cuts) + 1
+    starts = np.zeros(ranges + 1, np.int64)
+    which = np.empty(len(values), np.int64)
+    for i in range(len(values)):
+        r = 0
+        while r < len(cuts) and values[i] >= cuts[r]:
+            r += 1
+        which[i] = r
+        starts[r + 1] += 1
+    starts = np.cumsum(starts)
+    at = starts[:-1].copy()
+    out = np.empty_like(values)
+    for i in range(len(values)):
+        out[at[which[i]]] = values[i]
+        at[which[i]] += 1
+    return out, starts
+
+
+@njit(**_JIT)
 def distinct_per_row(values, count):
     """Sort each row's run of `values` (rows one after the other, `count` each) and drop repeats."""
     out = np.empty_like(values)
@@ -236,6 +260,7 @@ def warm_up() -> None:
         rows = np.arange(1)
         _, count, _, values = shingle_rows(data, offsets, rows, rows, 1, True, True)
         distinct_per_row(values, count)
+        split_ranges(values, np.zeros(1, np.uint64))
         blank_rows(data, offsets)
         hash_rows(data, offsets)
         found = near_kernels.shared_pairs(values, 1, np.ones(1, bool), 50)

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
-from stance.data.kernels import QUARTER, buffers, distinct_per_row, shingle_rows
+from stance.data.kernels import QUARTER, buffers, distinct_per_row, shingle_rows, split_ranges
 from stance.data.loaded import gather_strings
 from stance.data.parallel import run_all, workers
 
@@ -102,26 +102,31 @@ def _part(
     base: int,
     bits: int,
     sample: bool,
+    cuts: np.ndarray,
     bar: tqdm,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keys, sampled counts and (sampled, packed, unsorted) shingles of the chunks' kept rows."""
-    keys, counts, values = [np.zeros(0, _U)], [np.zeros(0, np.int64)], [np.zeros(0, _U)]
+) -> tuple[np.ndarray, np.ndarray, list[list[np.ndarray]]]:
+    """Keys, sampled counts and (sampled, packed, unsorted) shingles of the chunks' kept rows.
+
+    The shingles come as pieces per range of values (see `split_ranges`), grouped while the
+    kernel's output is still in the cache.
+    """
+    keys, counts = [np.zeros(0, _U)], [np.zeros(0, np.int64)]
+    pieces: list[list[np.ndarray]] = [[] for _ in range(len(cuts) + 1)]
     for arr, mask in zip(chunks, masks, strict=True):
         rows = np.arange(len(arr)) if mask is None else np.flatnonzero(mask)
         key, count, found = _run(arr, rows, np.arange(base, base + len(rows)), bits, sample)
         keys.append(key)
         counts.append(count)
-        values.append(found)
+        grouped, starts = split_ranges(found, cuts)
+        for r, (lo, hi) in enumerate(pairwise(starts)):
+            pieces[r].append(grouped[lo:hi])
         base += len(rows)
         bar.update(len(rows))
-    return np.concatenate(keys), np.concatenate(counts), np.concatenate(values)
+    return np.concatenate(keys), np.concatenate(counts), pieces
 
 
-def _sorted_range(parts: list[np.ndarray], low: int, high: int | None) -> np.ndarray:
-    """The values of all `parts` in [low, high) (no upper end if None), sorted."""
-    lo = _U(low)
-    picked = [p[(p >= lo) & (p < _U(high))] if high is not None else p[p >= lo] for p in parts]
-    out = np.concatenate([np.zeros(0, _U), *picked])
+def _sorted(pieces: list[np.ndarray]) -> np.ndarray:
+    out = np.concatenate([np.zeros(0, _U), *pieces])
     out.sort()
     return out
 
@@ -149,21 +154,27 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
     cuts = np.searchsorted(size, size[-1] * np.arange(1, runs) / runs) if chunks else []
     bounds = sorted({0, *(int(c) + 1 for c in cuts), len(chunks)})
     bases = np.cumsum([0, *kept_per_chunk])
+    # one range of values per core, for the sort: the sorted ranges simply follow each other
+    # (hashes are uniform; sampled ones lie below QUARTER)
+    top = int(QUARTER) if sample else 1 << 64
+    value_cuts = np.array([top * k // workers() for k in range(1, workers())], _U)
     with tqdm(total=n, desc="shingles", unit="rows", disable=n < 100_000) as bar:
         parts = run_all(
             *(
-                partial(_part, chunks[a:b], masks[a:b], int(bases[a]), bits, sample, bar)
+                partial(
+                    _part, chunks[a:b], masks[a:b], int(bases[a]), bits, sample, value_cuts, bar
+                )
                 for a, b in pairwise(bounds)
             )
         )
     keys = np.concatenate([np.zeros(0, _U)] + [k for k, _, _ in parts])
     sampled = np.concatenate([np.zeros(0, np.int64)] + [c for _, c, _ in parts])
-    # sort by ranges of values, one range per core: the sorted ranges simply follow each other
-    # (hashes are uniform; sampled ones lie below QUARTER)
-    top = int(QUARTER) if sample else 1 << 64
-    edges = [top * k // workers() for k in range(workers())] + [None if not sample else top]
-    found = [v for *_, v in parts]
-    ranges = run_all(*(partial(_sorted_range, found, lo, hi) for lo, hi in pairwise(edges)))
+    ranges = run_all(
+        *(
+            partial(_sorted, [p for *_, pieces in parts for p in pieces[r]])
+            for r in range(len(value_cuts) + 1)
+        )
+    )
     packed = np.concatenate([np.zeros(0, _U), *ranges])
     return Shingles(keys, sampled, packed, texts, None if mask is None else np.flatnonzero(mask))
 
