@@ -33,9 +33,10 @@ from stance.data.parallel import run_all
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 
-# pyarrow's own threads for the CSV parse; off: another thread scans and hashes the file meanwhile,
-# and the threaded parse made no measurable difference (benchmarks/results/bench_build.md)
-PARSE_THREADS = False
+# pyarrow's own threads for the CSV parse, while another thread scans and hashes the file: the
+# read of the 1M-row benchmark file took 0.35-0.45 s with them, 0.42-0.49 s without (10 reads each,
+# alternating; benchmarks/results/bench_build.md)
+PARSE_THREADS = True
 QUOTE_FIX = (
     'quote fields that contain the delimiter, quotes or line breaks with "...", and double every '
     'quote inside a quoted field ("")'
