@@ -179,9 +179,12 @@ def distinct_per_row(values, count):
 def copy_rows(data, offsets, rows, out_data, out_offsets, first):
     """Copy the given rows of a string column to out_data at out_offsets[first], ... (one copy)."""
     for k in range(len(rows)):
-        start, end = offsets[rows[k]], offsets[rows[k] + 1]
-        at = out_offsets[first + k]
-        out_data[at : at + end - start] = data[start:end]
+        # a byte loop on unsigned indices (compiled to vector copies): a slice assignment per
+        # row was 3x slower
+        start, end = _U(offsets[rows[k]]), _U(offsets[rows[k] + 1])
+        at = _U(out_offsets[first + k])
+        for i in range(end - start):
+            out_data[at + i] = data[start + i]
 
 
 @njit(**_JIT)
