@@ -133,27 +133,30 @@ def shingle_rows(data, offsets, rows, numbers, bits, sample, check_ascii):
     return key, count, non_ascii, values[:m]
 
 
+@njit(inline="always", **_JIT)
+def _range_of(value, cuts):
+    r = 0
+    while r < len(cuts) and value >= cuts[r]:
+        r += 1
+    return r
+
+
 @njit(**_JIT)
 def split_ranges(values, cuts):
     """`values` grouped by range (below cuts[0], then up to cuts[1], ...), in order within each.
 
     Returns the grouped values and where each range starts in them (len(cuts) + 2 entries).
     """
-    ranges = len(cuts) + 1
-    starts = np.zeros(ranges + 1, np.int64)
-    which = np.empty(len(values), np.int64)
+    starts = np.zeros(len(cuts) + 2, np.int64)
     for i in range(len(values)):
-        r = 0
-        while r < len(cuts) and values[i] >= cuts[r]:
-            r += 1
-        which[i] = r
-        starts[r + 1] += 1
+        starts[_range_of(values[i], cuts) + 1] += 1
     starts = np.cumsum(starts)
     at = starts[:-1].copy()
     out = np.empty_like(values)
-    for i in range(len(values)):
-        out[at[which[i]]] = values[i]
-        at[which[i]] += 1
+    for i in range(len(values)):  # each value's range again: cheaper than storing them all
+        r = _range_of(values[i], cuts)
+        out[at[r]] = values[i]
+        at[r] += 1
     return out, starts
 
 

@@ -125,10 +125,10 @@ def _part(
     return np.concatenate(keys), np.concatenate(counts), pieces
 
 
-def _sorted(pieces: list[np.ndarray]) -> np.ndarray:
-    out = np.concatenate([np.zeros(0, _U), *pieces])
+def _sort_into(out: np.ndarray, pieces: list[np.ndarray]) -> None:
+    """Copy the pieces one after the other into `out` (as long as all of them) and sort it."""
+    np.concatenate([np.zeros(0, _U), *pieces], out=out)
     out.sort()
-    return out
 
 
 def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles:
@@ -169,13 +169,16 @@ def shingles(texts: pa.ChunkedArray, mask: np.ndarray | None = None) -> Shingles
         )
     keys = np.concatenate([np.zeros(0, _U)] + [k for k, _, _ in parts])
     sampled = np.concatenate([np.zeros(0, np.int64)] + [c for _, c, _ in parts])
-    ranges = run_all(
+    # each range sorted in its place in the result: no copy of the sample to join them
+    per_range = [[p for *_, pieces in parts for p in pieces[r]] for r in range(len(value_cuts) + 1)]
+    edges = np.cumsum([0] + [sum(len(p) for p in ps) for ps in per_range])
+    packed = np.empty(int(edges[-1]), _U)
+    run_all(
         *(
-            partial(_sorted, [p for *_, pieces in parts for p in pieces[r]])
-            for r in range(len(value_cuts) + 1)
+            partial(_sort_into, packed[a:b], ps)
+            for ps, (a, b) in zip(per_range, pairwise(edges), strict=True)
         )
     )
-    packed = np.concatenate([np.zeros(0, _U), *ranges])
     return Shingles(keys, sampled, packed, texts, None if mask is None else np.flatnonzero(mask))
 
 
