@@ -102,8 +102,41 @@ def test_non_ascii_rows_are_flagged_and_emit_nothing():
     ],
 )
 def test_csv_scan_counts_lines_and_finds_the_first_bad_quote(csv, bad):
-    lines, found = csv_scan(np.frombuffer(csv, np.uint8), np.uint8(ord(",")))
+    lines, found = csv_scan(np.frombuffer(csv, np.uint8), ord(","))
     assert (lines, found) == (csv.count(b"\n"), bad)
+
+
+def reference_scan(data: bytes, delim: int) -> tuple[int, int]:
+    """csv_scan's quote rules, one byte at a time from the start of the file."""
+    inside, i, n = False, 0, len(data)
+    while i < n:
+        if data[i] == 0x22:
+            if inside and i + 1 < n and data[i + 1] == 0x22:
+                i += 2
+                continue
+            if inside:
+                inside = False
+                if i + 1 < n and data[i + 1] not in (delim, 0x0A, 0x0D):
+                    return data.count(b"\n"), i
+            elif i == 0 or data[i - 1] in (delim, 0x0A):
+                inside = True
+        i += 1
+    return data.count(b"\n"), n if inside else -1
+
+
+@pytest.mark.parametrize("pieces", [1, 2, 3, 7])
+def test_csv_scan_in_pieces_agrees_with_one_pass_from_the_start(pieces):
+    # quoted fields with line breaks put the cuts inside them: those pieces are scanned again
+    rng = random.Random(pieces)
+    parts = [b'"', b'""', b",", b"\n", b"\r\n", b"a", b"bc", b'"x\ny"', b'"a,b"', b"\t"]
+    found = set()
+    for _ in range(3000):
+        csv = b"".join(rng.choice(parts) for _ in range(rng.randint(0, 30)))
+        for delim in (b",", b"\t"):
+            expected = reference_scan(csv, delim[0])
+            assert csv_scan(np.frombuffer(csv, np.uint8), delim[0], pieces) == expected, csv
+            found.add("clean" if expected[1] < 0 else "end" if expected[1] == len(csv) else "bad")
+    assert found == {"clean", "end", "bad"}
 
 
 def test_blank_means_no_visible_character():

@@ -11,11 +11,15 @@ Integers are cast to uint64 explicitly: numba turns mixed uint64/int64 arithmeti
 
 from __future__ import annotations
 
+from functools import partial
+from itertools import pairwise
+
 import numpy as np
 import pyarrow as pa
 from numba import njit
 
 from stance.data import near_kernels
+from stance.data.parallel import run_all, workers
 
 _U = np.uint64
 _GOLD = _U(0x9E3779B97F4A7C15)  # token -> spread bits
@@ -221,21 +225,22 @@ def hash_rows(data, offsets):
 
 
 @njit(**_JIT)
-def csv_scan(data, delimiter):
-    """Count line feeds and find the first quote that a strict CSV reader would reject.
+def csv_scan_range(data, delimiter, start, end, inside):
+    """Count line feeds in data[start:end] and find its first quote a strict CSV reader rejects.
 
-    Returns (line feeds, byte offset of the first bad quote or -1). Bad: a quote that closes a
-    field but is followed by something other than the delimiter, a line end or another quote
-    (`"abc"x`, which lenient parsers read as `abcx`), or a quote still open at the end of the file.
+    `inside`: whether a quoted field is open at `start`. Returns (line feeds, byte offset of the
+    first bad quote or -1, whether a quoted field is still open at `end`). Bad: a quote that
+    closes a field but is followed by something other than the delimiter, a line end or another
+    quote (`"abc"x`, which lenient parsers read as `abcx`). A quote outside a quoted field opens
+    one only at a field's start; elsewhere it is a literal character.
     """
     n = _U(len(data))
     lines = _U(0)
-    for i in range(n):  # unsigned: vectorised
+    for i in range(_U(start), _U(end)):  # unsigned: vectorised
         lines += _U(data[i] == 0x0A)
     bad = -1
-    inside = False
-    i = _U(0)
-    while i < n:
+    i = _U(start)
+    while i < _U(end):
         if data[i] == 0x22:
             if inside:
                 if i + _U(1) < n and data[i + _U(1)] == 0x22:  # "" inside a quoted field
@@ -250,9 +255,41 @@ def csv_scan(data, delimiter):
             elif i == _U(0) or data[i - _U(1)] == delimiter or data[i - _U(1)] == 0x0A:
                 inside = True
         i += _U(1)
-    if inside and bad < 0:
-        bad = np.int64(n)
-    return np.int64(lines), bad
+    return np.int64(lines), bad, inside
+
+
+@njit(**_JIT)
+def _line_start(data, at):
+    """Where the line after the first line feed at or after `at` starts (len(data) if none)."""
+    for i in range(_U(at), _U(len(data))):
+        if data[i] == 0x0A:
+            return np.int64(i) + 1
+    return np.int64(len(data))
+
+
+def csv_scan(data: np.ndarray, delimiter: int, pieces: int | None = None) -> tuple[int, int]:
+    """(line feeds, byte offset of the first bad quote or -1) of a whole CSV file's bytes.
+
+    See `csv_scan_range`; a quote still open at the end of the file is bad too (offset: the
+    file's length). The file is cut at line starts into `pieces` (default: one per core), scanned
+    at the same time as if no quoted field were open at a cut; a piece whose start turns out to
+    be inside a quoted field (one with a line break across the cut) is scanned again.
+    """
+    n = len(data)
+    pieces = pieces or workers()
+    cuts = sorted({0, n, *(int(_line_start(data, n * k // pieces)) for k in range(1, pieces))})
+    delimiter = np.uint8(delimiter)
+    ranges = list(pairwise(cuts))
+    found = run_all(*(partial(csv_scan_range, data, delimiter, a, b, False) for a, b in ranges))
+    lines = sum(int(count) for count, _, _ in found)  # line feeds do not depend on quotes
+    inside = False
+    for (a, b), (_, bad, open_at_end) in zip(ranges, found, strict=True):
+        if inside:  # the guess for this piece was wrong: scan it again from the right state
+            _, bad, open_at_end = csv_scan_range(data, delimiter, a, b, True)
+        if bad >= 0:
+            return lines, int(bad)
+        inside = open_at_end
+    return lines, n if inside else -1
 
 
 def warm_up() -> None:
@@ -273,5 +310,7 @@ def warm_up() -> None:
         near_kernels.likely_pairs(found, found, 1, np.ones(1, np.int64), 0.5)
         near_kernels.common_counts(values, np.zeros(1, np.int64), count, rows, rows)
         copy_rows(data, offsets, rows, np.empty(3, np.uint8), np.zeros(2, np.int32), 0)
-    csv_scan(data, np.uint8(ord(",")))
-    csv_scan(np.memmap(__file__, np.uint8, mode="r")[:0], np.uint8(ord(",")))  # as `map_bytes`
+    for raw in (data, np.memmap(__file__, np.uint8, mode="r")):  # the second: as `map_bytes`
+        for inside in (False, True):
+            csv_scan_range(raw, np.uint8(ord(",")), 0, 0, inside)
+        _line_start(raw, 0)

@@ -120,7 +120,7 @@ def read_csv(
             return None  # the scan below says what is wrong, or the careful path finds it
 
     def scan() -> tuple[int, int, str]:
-        return *csv_scan(data, np.uint8(ord(delim))), hash_bytes(data)
+        return *csv_scan(data, ord(delim)), hash_bytes(data)
 
     # pyarrow parses (on its own threads, without the GIL) while we scan and hash the file
     (n_lines, bad_quote, content), table = run_all(scan, parse)
