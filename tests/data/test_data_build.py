@@ -176,6 +176,20 @@ def test_jsonl_numbers_become_strings_and_dates_stay_dates(tmp_path):
     assert {d for s in ds for d in ds[s]["date"]} <= {r["date"] for r in rows}
 
 
+def test_dates_keep_their_day_and_blank_doc_ids_fall_back_to_the_row_id(tmp_path):
+    rows = corpus()
+    rows[0]["date"] = f" {rows[0]['date']}T09:30:00 "  # a timestamp, padded: the day is kept
+    rows[1]["doc_id"] = "  "  # no document: the paragraph is its own
+    folder = build_dataset(user_dataset(write(tmp_path / "in.csv", rows)), tmp_path / "out")
+    ds = load_processed(folder)
+    built = {r["id"]: r for s in ds for r in ds[s]}
+    expected = {r["id"]: r for r in corpus() if r["label"] != "neutral"}
+    assert built.keys() == expected.keys() and {rows[0]["id"], rows[1]["id"]} <= built.keys()
+    assert {i: r["date"] for i, r in built.items()} == {i: r["date"] for i, r in expected.items()}
+    doc = {i: r["doc_id"] for i, r in expected.items()} | {rows[1]["id"]: rows[1]["id"]}
+    assert {i: r["doc_id"] for i, r in built.items()} == doc
+
+
 def test_ensure_dataset_refuses_a_folder_rebuilt_with_other_settings(tmp_path, monkeypatch):
     path = write(tmp_path / "in.csv", corpus())
     out = tmp_path / "out"

@@ -69,7 +69,8 @@ def _label_codes(raw: pa.ChunkedArray, cfg: DatasetConfig) -> tuple[np.ndarray, 
     """Per row: index into labels (>=0), -1 missing, -2 unknown, -3-k excluded canonical k."""
     mapping = {k.strip().lower(): v for k, v in cfg.label_map.items()}
     mapping.update({lab.lower(): lab for lab in cfg.labels})
-    uniques = pc.unique(raw).to_pylist()
+    distinct, index = _distinct(raw)
+    uniques = distinct.to_pylist()
     excluded_names: list[str] = []
     codes = []
     for u in uniques:
@@ -84,9 +85,16 @@ def _label_codes(raw: pa.ChunkedArray, cfg: DatasetConfig) -> tuple[np.ndarray, 
             if canonical not in excluded_names:
                 excluded_names.append(canonical)
             codes.append(-3 - excluded_names.index(canonical))
-    where = pc.index_in(raw, value_set=pa.array(uniques, pa.string()), skip_nulls=False)
-    idx = where.to_numpy(zero_copy_only=False).astype(np.int64)
-    return np.asarray(codes, np.int64)[idx], excluded_names
+    return np.asarray(codes, np.int64)[index], excluded_names
+
+
+def _distinct(values: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values (null among them) and per row the index of its value: one hash pass."""
+    encoded = pc.dictionary_encode(values, null_encoding="encode")
+    if not encoded.num_chunks:
+        return pa.array([], values.type), np.zeros(0, np.int64)
+    index = [c.indices.to_numpy().astype(np.int64) for c in encoded.chunks]
+    return encoded.chunks[-1].dictionary, np.concatenate(index)  # the chunks share it
 
 
 def _blank(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -153,10 +161,10 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
     # one chunk per column: later steps touch every chunk (the text column is left as it is)
     t = t.drop_columns("text").filter(pa.array(keep)).combine_chunks()
     if "doc_id" in t.column_names:
-        blank_doc = pa.array(_blank(t["doc_id"]))
-        t = t.set_column(
-            t.column_names.index("doc_id"), "doc_id", pc.if_else(blank_doc, t["id"], t["doc_id"])
-        )
+        blank_doc = _blank(t["doc_id"])
+        if blank_doc.any():
+            doc = pc.if_else(pa.array(blank_doc), t["id"], t["doc_id"])
+            t = t.set_column(t.column_names.index("doc_id"), "doc_id", doc)
     else:
         t = t.append_column("doc_id", t["id"])
     return Validated(t, codes[keep], excluded, rejects, text, keep)
@@ -165,13 +173,14 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
 def _dates(date: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray]:
     """The first 10 characters of each date, and per row: not an ISO day, blank."""
     # dates repeat a lot: check each distinct value once, then map back
-    distinct = pc.unique(date)
+    distinct, at = _distinct(date)
     day = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(distinct), 0, 10)
     parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
-    at = pc.index_in(date, value_set=distinct, skip_nulls=False)
-    invalid = pc.take(pc.is_null(parsed), at).to_numpy(zero_copy_only=False)
-    blank = pc.take(pa.array(_blank(distinct)), at).to_numpy(zero_copy_only=False)
-    return pc.take(day, at), invalid, blank
+    invalid = pc.is_null(parsed).to_numpy(zero_copy_only=False)[at]
+    blank = _blank(distinct)[at]
+    # the column as it is when no date needed trimming (the usual case): no copy of 1M dates
+    same = pc.all(pc.equal(day, distinct)).as_py() is not False
+    return date if same else pc.take(day, pa.array(at)), invalid, blank
 
 
 def _check_splits(t: pa.Table, reason: np.ndarray) -> tuple[pa.Table, np.ndarray]:
