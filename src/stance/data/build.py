@@ -32,7 +32,7 @@ from stance.data.schema import (
 )
 from stance.data.sources import input_hash, read_source
 from stance.data.splitting import assign_splits
-from stance.data.validate import validate
+from stance.data.validate import kept_table, validate
 from stance.errors import StanceError, problem
 
 OPTIONAL = ("target", "source", "date")
@@ -66,18 +66,28 @@ def _build(cfg: DatasetConfig, processed_root: str | Path) -> Path:
     loaded = read_source(cfg)
     valid = validate(loaded, cfg)
     view = Loaded(valid.table, loaded.files, loaded.unit, loaded.n_input, loaded.input_hash)
-    dedup = deduplicate(valid.text, valid.label, cfg.dedup, cfg.labels, view.where, valid.keep)
+    valid_rows = np.flatnonzero(valid.keep)
+
+    def where(i: int) -> str:
+        """The location of the i-th kept row."""
+        return view.where(int(valid_rows[i]))
+
+    # the kept rows' table is made while the duplicates are found
+    dedup, table = run_all(
+        partial(deduplicate, valid.text, valid.label, cfg.dedup, cfg.labels, where, valid.keep),
+        partial(kept_table, valid),
+    )
     kept = np.flatnonzero(dedup.keep)
     new_index = np.cumsum(dedup.keep) - 1
     edges = (new_index[dedup.edges[0]], new_index[dedup.edges[1]])
-    grouping = [c for c in ("doc_id", "date", "split") if c in valid.table.column_names]
-    meta = pick(valid.table.select(grouping), kept)
+    grouping = [c for c in ("doc_id", "date", "split") if c in table.column_names]
+    meta = pick(table.select(grouping), kept)
     doc = pc.dictionary_encode(meta["doc_id"].combine_chunks()).indices.to_numpy()
     together = edges if cfg.dedup.action == "same_split" else (edges[0][:0], edges[1][:0])
     label = valid.label[kept]
     split = assign_splits(meta, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
-    columns = ["id", "doc_id", *(c for c in OPTIONAL if c in valid.table.column_names)]
-    out = valid.table.select(columns).append_column("label", pa.array(valid.label))
+    columns = ["id", "doc_id", *(c for c in OPTIONAL if c in table.column_names)]
+    out = table.select(columns).append_column("label", pa.array(valid.label))
     # one gather per split, on threads: pyarrow's filter releases the GIL
     gathered = run_all(
         *(partial(_gather, out, dedup.text, kept[split == k]) for k in range(len(SPLITS)))

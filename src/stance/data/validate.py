@@ -55,7 +55,9 @@ REASONS = {
 class Validated:
     """Rows that passed, their label indices, and what was excluded or rejected."""
 
-    table: pa.Table  # kept rows: our fields but text (id, doc_id, ...), `_line`, maybe `_file`
+    # every row: our fields (ids generated, dates trimmed), `_line`, maybe `_file`; `kept_table`
+    # gives the kept rows
+    table: pa.Table
     label: np.ndarray  # int64 index into cfg.labels
     excluded: dict[str, int]  # canonical label not in cfg.labels -> rows
     rejects: list[dict]
@@ -157,17 +159,20 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         name: int(np.count_nonzero((reason == 0) & (codes == -3 - k)))
         for k, name in enumerate(excluded_names)
     }
-    text = t["text"]
+    return Validated(t, codes[keep], excluded, rejects, t["text"], keep)
+
+
+def kept_table(valid: Validated) -> pa.Table:
+    """The kept rows without their text, one chunk per column; a blank doc_id becomes the id."""
     # one chunk per column: later steps touch every chunk (the text column is left as it is)
-    t = t.drop_columns("text").filter(pa.array(keep)).combine_chunks()
-    if "doc_id" in t.column_names:
-        blank_doc = _blank(t["doc_id"])
-        if blank_doc.any():
-            doc = pc.if_else(pa.array(blank_doc), t["id"], t["doc_id"])
-            t = t.set_column(t.column_names.index("doc_id"), "doc_id", doc)
-    else:
-        t = t.append_column("doc_id", t["id"])
-    return Validated(t, codes[keep], excluded, rejects, text, keep)
+    t = valid.table.drop_columns("text").filter(pa.array(valid.keep)).combine_chunks()
+    if "doc_id" not in t.column_names:
+        return t.append_column("doc_id", t["id"])
+    blank_doc = _blank(t["doc_id"])
+    if blank_doc.any():
+        doc = pc.if_else(pa.array(blank_doc), t["id"], t["doc_id"])
+        t = t.set_column(t.column_names.index("doc_id"), "doc_id", doc)
+    return t
 
 
 def _dates(date: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray]:
