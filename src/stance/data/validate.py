@@ -53,16 +53,16 @@ REASONS = {
 
 @dataclass
 class Validated:
-    """Rows that passed, their label indices, and what was excluded or rejected."""
+    """Which rows passed, their label indices, and what was excluded or rejected."""
 
-    # every row: our fields (ids generated, dates trimmed), `_line`, maybe `_file`; `kept_table`
-    # gives the kept rows
+    # every input row: our fields (ids generated, dates trimmed), `_line`, maybe `_file`;
+    # `kept_table` gives the kept rows without their text
     table: pa.Table
-    label: np.ndarray  # int64 index into cfg.labels
+    label: np.ndarray  # int64 index into cfg.labels, per kept row
     excluded: dict[str, int]  # canonical label not in cfg.labels -> rows
     rejects: list[dict]
-    # the text of *every* input row and which rows `table` kept: the text is copied only once,
-    # a piece at a time while shingling (see dedup.deduplicate's mask)
+    # the text of every input row and which rows are kept: the text is copied only once, a piece
+    # at a time while shingling (see dedup.deduplicate's mask)
     text: pa.ChunkedArray
     keep: np.ndarray
 
