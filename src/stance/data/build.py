@@ -65,12 +65,11 @@ def _build(cfg: DatasetConfig, processed_root: str | Path) -> Path:
     """read -> validate -> dedup -> split -> gather -> write (with the card beside it)."""
     loaded = read_source(cfg)
     valid = validate(loaded, cfg)
-    view = Loaded(valid.table, loaded.files, loaded.unit, loaded.n_input, loaded.input_hash)
     valid_rows = np.flatnonzero(valid.keep)
 
     def where(i: int) -> str:
-        """The location of the i-th kept row."""
-        return view.where(int(valid_rows[i]))
+        """The location of the i-th kept row (validation keeps the input's rows in order)."""
+        return loaded.where(int(valid_rows[i]))
 
     # the kept rows' table is made while the duplicates are found
     dedup, table = run_all(

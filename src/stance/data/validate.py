@@ -224,7 +224,6 @@ def _rejects(
     cfg: DatasetConfig,
     raise_first: bool,
 ) -> list[dict]:
-    view = Loaded(t, loaded.files, loaded.unit, loaded.n_input, loaded.input_hash)
     raw = loaded.table
     fields = [c for c in raw.column_names if not c.startswith("_")]
     out = []
@@ -238,11 +237,11 @@ def _rejects(
             "date": record.get("date"),
             "split": record.get("split"),
             "id": record.get("id"),
-            "other": view.where(o) if o >= 0 else "",
+            "other": loaded.where(o) if o >= 0 else "",
         }
         kind, what, fix = REASONS[int(reason[i])]
         what, fix = what.format(**fill), fix.format(**fill)
         if raise_first:
-            raise StanceError(problem(view.where(int(i)), what, fix))
-        out.append(reject(view.where(int(i)), kind, what, record))
+            raise StanceError(problem(loaded.where(int(i)), what, fix))
+        out.append(reject(loaded.where(int(i)), kind, what, record))
     return out
