@@ -8,13 +8,24 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from stance.data.schema import DatasetConfig
+
 
 @dataclass
 class PathsConfig:
-    """Where built datasets are read from and runs are written to (relative to the cwd)."""
+    """Where built datasets are read from and runs are written to: configs/paths/default.yaml."""
 
-    processed_root: str = "data/processed"  # built datasets: <processed_root>/<dataset.name>/
-    runs_root: str = "runs"  # single runs: <runs_root>/<dataset>/<model>/<overrides>/
+    processed_root: str = MISSING
+    runs_root: str = MISSING
+
+
+@dataclass
+class BuildDatasetConfig:
+    """``scripts/build_dataset.py``: build one dataset into <paths.processed_root>/<name>/."""
+
+    dataset: DatasetConfig = MISSING  # configs/dataset/<name>.yaml
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    force: bool = False  # rebuild even when the stored config_fingerprint matches
 
 
 @dataclass
@@ -30,7 +41,7 @@ class EvaluationConfig:
 class TrainConfig:
     """``scripts/train.py``: build/load a dataset, fit a model, evaluate, write the run record."""
 
-    dataset: Any = MISSING  # configs/dataset/<name>.yaml
+    dataset: DatasetConfig = MISSING  # configs/dataset/<name>.yaml
     model: Any = MISSING  # configs/model/<name>.yaml (`_target_`, `name`, hyperparameters)
     logger: Any = MISSING  # configs/logger/<name>.yaml (`_target_`)
     trainer: Any = None  # optional group for model families that take trainer settings
@@ -48,7 +59,7 @@ class EvaluateConfig:
     """``scripts/evaluate.py``: re-evaluate a saved model on any dataset."""
 
     model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
-    dataset: Any = MISSING
+    dataset: DatasetConfig = MISSING
     paths: PathsConfig = field(default_factory=PathsConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     seed: int = 0
@@ -71,6 +82,7 @@ class PredictConfig:
 def register() -> None:
     """Store the schemas in Hydra's ConfigStore (configs name them in their defaults list)."""
     store = ConfigStore.instance()
+    store.store(name="build_dataset_schema", node=BuildDatasetConfig)
     store.store(name="train_schema", node=TrainConfig)
     store.store(name="evaluate_schema", node=EvaluateConfig)
     store.store(name="predict_schema", node=PredictConfig)

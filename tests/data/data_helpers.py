@@ -12,6 +12,8 @@ import pyarrow.parquet as pq
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+import stance.config_schemas  # noqa: F401  (registers the config schemas)
+
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TWEETEVAL = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "tweeteval_stance"
 FIELDS = ["id", "doc_id", "text", "label", "target", "source", "date"]

@@ -44,7 +44,7 @@ CSV_CASES = {
     "empty text": ("x1,dx,   ,pro,t,s,2020-01-01\n", "text is missing or empty"),
     "missing label": ("x1,dx,Some text,,t,s,2020-01-01\n", "label is missing"),
     "unknown label": ("x1,dx,Some text,maybe,t,s,2020-01-01\n", "unknown label 'maybe'"),
-    "bad date": ("x1,dx,Some text,pro,t,s,01/02/2020\n", "is not an ISO date"),
+    "bad date": ("x1,dx,Some text,pro,t,s,01/02/2020\n", "does not match dataset.date_format"),
     "not utf-8": (b"x1,dx,Caf\xe9 policy,pro,t,s,2020-01-01\n", "is not valid UTF-8"),
 }
 
@@ -136,7 +136,7 @@ def test_the_script_prints_one_message_and_exits_2(tmp_path):
             str(script),
             "dataset=csv_template",
             f"dataset.path={path}",
-            f"processed_root={tmp_path / 'out'}",
+            f"paths.processed_root={tmp_path / 'out'}",
             "hydra.run.dir=" + str(tmp_path / "run"),
         ],
         capture_output=True,

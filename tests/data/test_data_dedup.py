@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
 import pytest
 from data_helpers import corpus, sentence, user_dataset, write
 
-from stance.data import build_dataset, load_processed, parallel, read_card
-from stance.data import shingles as shingles_module
-from stance.data.shingles import normalize, shingles
+from stance.data import build_dataset, load_processed, read_card
+from stance.data.dedup import first_equal, near_pairs, normalized, word_bigrams
+from stance.data.schema import DedupConfig
 from stance.errors import StanceError
 
 VARIANTS = [
@@ -31,9 +32,9 @@ def _with(rows: list[dict], extra: list[tuple[str, str, str]]) -> list[dict]:
 
 
 def test_normalised_variants_share_a_key_and_a_normal_form():
-    keys = shingles(pa.chunked_array([pa.array(VARIANTS)])).key
-    assert len(set(keys.tolist())) == 1
-    assert {normalize(v) for v in VARIANTS} == {"café policy is good for the border towns."}
+    norm = normalized(pa.chunked_array([pa.array([*VARIANTS, "Café policy is bad."])]))
+    assert set(norm.to_pylist()[:-1]) == {"café policy is good for the border towns."}
+    assert first_equal(norm).tolist() == [0, 0, 0, 0, 4]
 
 
 def test_exact_duplicates_collapse_to_the_first_copy(tmp_path):
@@ -139,29 +140,75 @@ def test_a_higher_threshold_ignores_looser_copies(tmp_path):
     assert card["dedup"]["near"]["pairs"] == 0
 
 
-def test_sampled_shingles_still_find_the_copies(tmp_path, monkeypatch):
-    # large inputs only let 1 in 4 shingles propose candidates; force that path on tiny data
-    monkeypatch.setattr(shingles_module, "SAMPLE_ROWS", 0)
-    rows = _with(corpus(), _syndicated())
+def test_word_bigrams_are_pairs_of_whole_words_ignoring_case_and_punctuation():
+    texts = ["The tariff, the DEAL.", "the tariff the deal", "@tariff `tariff", "one"]
+    grams, bounds = word_bigrams(normalized(pa.array(texts)))
+    rows = [set(grams[bounds[i] : bounds[i + 1]].tolist()) for i in range(len(texts))]
+    assert len(rows[0]) == 3 and rows[0] == rows[1]  # the tariff / tariff the / the deal
+    assert len(rows[2]) == 1  # "@" and "`" are not letters: the two words are equal
+    assert rows[3] == set()  # one word has no bigram
+    assert bounds.tolist()[-1] == len(grams)
+
+
+def _brute_force(texts: list[str], threshold: float) -> set[tuple[int, int]]:
+    sets = []
+    for t in texts:
+        words = t.lower().replace(".", " ").split()
+        sets.append(set(pairwise(words)))
+    return {
+        (i, j)
+        for i in range(len(texts))
+        for j in range(i + 1, len(texts))
+        if len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= threshold
+    }
+
+
+def test_lsh_finds_the_pairs_that_the_exact_jaccard_finds():
+    # copies with 1-6 words changed out of 40 span Jaccard ~0.6-0.95 around the threshold
+    rng = random.Random(11)
+    texts = []
+    for _ in range(60):
+        words = sentence(rng, 40).rstrip(".").split()
+        texts.append(" ".join(words))
+        for _ in range(2):
+            copy = list(words)
+            for k in rng.sample(range(40), rng.randint(1, 6)):
+                copy[k] = "edited"
+            texts.append(" ".join(copy))
+    truth = _brute_force(texts, 0.7)
+    a, b, jac = near_pairs(normalized(pa.array(texts)), np.ones(len(texts), bool), DedupConfig())
+    found = set(zip(a.tolist(), b.tolist(), strict=True))
+    assert found <= truth and (jac >= 0.7).all()  # exact Jaccard decides: no false pair
+    assert len(truth) > 60 and len(found) >= 0.97 * len(truth)  # LSH misses ~1% at 0.7
+
+
+def test_the_same_text_under_two_targets_is_two_examples_kept_in_one_split(tmp_path):
+    # a claim-stance export: one claim pro one motion and anti another
+    rng = random.Random(2)
+    extra, rows = [], corpus()
+    for k in range(12):
+        text = sentence(rng)
+        extra += [(f"m{k}a", text, "pro"), (f"m{k}b", text, "anti")]
+    rows = _with(rows, extra)
+    for k, row in enumerate(rows[-len(extra) :]):
+        row["target"] = f"motion {k % 2}"
+    folder = build_dataset(user_dataset(write(tmp_path / "in.csv", rows)), tmp_path / "out")
+    card, ds = read_card(folder), load_processed(folder)
+    split_of = {d: s for s in ds for d in ds[s]["doc_id"]}
+    assert all(split_of[f"m{k}a"] == split_of[f"m{k}b"] for k in range(12))
+    assert card["rows"]["duplicates_merged"] == 0 and card["dedup"]["conflicts"]["groups"] == 0
+    assert card["dedup"]["exact"]["texts_under_several_targets"] == 12
+    assert card["leakage"]["texts_in_several_splits"] == 0
+
+
+def test_within_one_target_the_same_text_is_still_a_duplicate_or_a_conflict(tmp_path):
+    text = "The tariff deal is a win for farmers in the valley."
+    rows = _with(corpus(), [("c0", text, "pro"), ("c1", text, "pro"), ("c2", text, "anti")])
+    for row in rows[-3:]:
+        row["target"] = "motion 0"
+    rows[-1]["target"] = "motion 1"  # c2 is about another motion: no conflict with c0/c1
     card = read_card(build_dataset(user_dataset(write(tmp_path / "in.csv", rows)), tmp_path / "o"))
-    assert card["dedup"]["near"]["pairs"] == 10
-
-
-@pytest.mark.parametrize("threads", [1, 3])
-def test_shingles_of_masked_rows_match_those_of_the_rows_alone(monkeypatch, threads):
-    # the threaded path cuts the rows into pieces (also mid-chunk) and gives each thread a run
-    # of them; keys, sample and kept text must not depend on that
-    monkeypatch.setattr(shingles_module, "SAMPLE_ROWS", 0)
-    monkeypatch.setattr(shingles_module, "_PIECE", 8)  # cut chunks mid-way too
-    monkeypatch.setattr(parallel, "MAX_WORKERS", threads)
-    rng = random.Random(5)
-    rows = [sentence(rng, rng.randint(0, 12)) for _ in range(90)] + VARIANTS
-    texts = pa.chunked_array([pa.array(rows[:37]), pa.array(rows[37:60]), pa.array(rows[60:])])
-    mask = np.array([rng.random() < 0.6 for _ in rows])
-    kept = [r for r, m in zip(rows, mask, strict=True) if m]
-    alone = shingles(pa.chunked_array([pa.array(kept)]))
-    masked = shingles(texts, mask)
-    assert masked.text(np.arange(len(kept))).to_pylist() == kept
-    assert masked.key.tolist() == alone.key.tolist()
-    assert masked.sample.tolist() == alone.sample.tolist()
-    assert len(set(masked.key.tolist())) > len(kept) // 2  # the rows do differ
+    assert card["rows"]["duplicates_merged"] == 1
+    rows[-1]["target"] = "motion 0"
+    with pytest.raises(StanceError, match=r"the same text .* has different labels"):
+        build_dataset(user_dataset(write(tmp_path / "in2.csv", rows)), tmp_path / "o2")

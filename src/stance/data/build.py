@@ -1,146 +1,103 @@
-"""Build a dataset end to end (read, validate, dedup, split, save, card) and load it back."""
+"""Build a dataset end to end (read, validate, dedup, split, save, card) and load it back.
+
+A build holds a lock on its output folder (`<processed_root>/.<name>.lock`): when two processes
+build or load the same dataset, one builds and the other waits, then loads the result.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 import datasets
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from filelock import FileLock
 
 from stance.data import card as cards
 from stance.data.dedup import deduplicate
-from stance.data.loaded import Loaded, pick
-from stance.data.parallel import run_all
-from stance.data.schema import (
-    SPLITS,
-    DatasetConfig,
-    DatasetLike,
-    as_dataset_config,
-    config_dict,
-)
+from stance.data.schema import SPLITS, DatasetConfig, DatasetLike, as_dataset_config, config_dict
 from stance.data.sources import input_hash, read_source
 from stance.data.splitting import assign_splits
-from stance.data.validate import kept_table, validate
+from stance.data.validate import validate
 from stance.errors import StanceError, problem
 
 OPTIONAL = ("target", "source", "date")
 QUIET_BELOW = 100_000  # rows: smaller datasets save in well under a second, without bars
 
 
+def _lock(folder: Path) -> FileLock:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # one lock object per file in a process: a build inside a load (same process) re-enters it
+    return FileLock(str(folder.parent / f".{folder.name}.lock"), is_singleton=True)
+
+
 def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     """Build `dataset_cfg` into <processed_root>/<name>/ (atomically) and return that folder."""
-    with _without_cycle_collection():
-        return _build(as_dataset_config(dataset_cfg), processed_root)
-
-
-@contextlib.contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector (reference counting still frees everything at once).
-
-    Each of its full passes walks every object the imports created (numba, datasets, pyarrow):
-    a 1M-row build triggered 16 collections, 0.15 s, one full pass alone 0.13 s.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _build(cfg: DatasetConfig, processed_root: str | Path) -> Path:
-    """read -> validate -> dedup -> split -> gather -> write (with the card beside it)."""
-    loaded = read_source(cfg)
-    valid = validate(loaded, cfg)
-    valid_rows = np.flatnonzero(valid.keep)
-
-    def where(i: int) -> str:
-        """The location of the i-th kept row (validation keeps the input's rows in order)."""
-        return loaded.where(int(valid_rows[i]))
-
-    # the kept rows' table is made while the duplicates are found
-    dedup, table = run_all(
-        partial(deduplicate, valid.text, valid.label, cfg.dedup, cfg.labels, where, valid.keep),
-        partial(kept_table, valid),
-    )
-    kept = np.flatnonzero(dedup.keep)
-    new_index = np.cumsum(dedup.keep) - 1
-    edges = (new_index[dedup.edges[0]], new_index[dedup.edges[1]])
-    grouping = [c for c in ("doc_id", "date", "split") if c in table.column_names]
-    meta = pick(table.select(grouping), kept)
-    doc = pc.dictionary_encode(meta["doc_id"].combine_chunks()).indices.to_numpy()
-    together = edges if cfg.dedup.action == "same_split" else (edges[0][:0], edges[1][:0])
-    label = valid.label[kept]
-    split = assign_splits(meta, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
-    columns = ["id", "doc_id", *(c for c in OPTIONAL if c in table.column_names)]
-    out = table.select(columns).append_column("label", pa.array(valid.label))
-    # one gather per split, on threads: pyarrow's filter releases the GIL
-    gathered = run_all(
-        *(partial(_gather, out, dedup.text, kept[split == k]) for k in range(len(SPLITS)))
-    )
-    splits = dict(zip(SPLITS, gathered, strict=True))
-    rows = cards.accounting(loaded.n_input, len(kept), dedup.counts, valid.excluded, valid.rejects)
-    if not rows["balanced"]:
-        raise RuntimeError(f"row accounting does not add up: {rows}")
-
-    def make_card() -> dict:
-        card = _card(cfg, loaded, splits)
-        card["rows"] = rows
-        card["leakage"] = cards.leakage(split, doc, dedup.group[kept], edges)
-        card["dedup"] = dedup.report
-        return card
-
+    cfg = as_dataset_config(dataset_cfg)
     folder = Path(processed_root) / cfg.name
-    config_fp = cards.config_fingerprint(config_dict(cfg), loaded.input_hash)
-    card = _write(folder, _dataset_dict(splits, cfg, config_fp), make_card, valid.rejects, cfg)
-    if valid.rejects:
-        print(
-            f"{cfg.name}: {len(valid.rejects)} rows rejected {card['rows']['rejected_by_reason']}"
-            f", see {folder / 'rejects.jsonl'}",
-            file=sys.stderr,
-        )
+    with _lock(folder):
+        _build(cfg, folder)
     return folder
 
 
-def _gather(
-    table: pa.Table, text: Callable[[np.ndarray], pa.ChunkedArray], rows: np.ndarray
-) -> pa.Table:
-    """The given rows of `table` with their text as the second column."""
-    return pick(table, rows).add_column(1, "text", text(rows))
+def _build(cfg: DatasetConfig, folder: Path) -> None:
+    """read -> validate -> dedup -> split -> write (with the card beside it)."""
+    loaded = read_source(cfg)
+    valid = validate(loaded, cfg)
 
+    def where(i: int) -> str:
+        """The location of the i-th validated row."""
+        return loaded.where(int(valid.rows[i]))
 
-def _card(cfg: DatasetConfig, loaded: Loaded, splits: dict[str, pa.Table]) -> dict:
-    """The card's counts, config, fingerprints and provenance (build_dataset adds the reports)."""
-    config = config_dict(cfg)
-    counts, documents = cards.counts(splits, cfg.labels)
-    return {
+    dedup = deduplicate(valid.table, valid.label, cfg.dedup, cfg.labels, where)
+    kept = np.flatnonzero(dedup.keep)
+    new_index = np.cumsum(dedup.keep) - 1
+    together = (new_index[dedup.together[0]], new_index[dedup.together[1]])
+    near = (new_index[dedup.near[0]], new_index[dedup.near[1]])
+    table = valid.table.take(pa.array(kept)).combine_chunks()
+    doc = pc.dictionary_encode(table["doc_id"].combine_chunks()).indices.to_numpy()
+    label = valid.label[kept]
+    split = assign_splits(table, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
+    columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in table.column_names)]
+    out = table.select(columns).append_column("label", pa.array(label))
+    splits = {s: out.filter(pa.array(split == k)) for k, s in enumerate(SPLITS)}
+    excluded, rejects = valid.excluded, valid.rejects
+    rows = cards.accounting(loaded.n_input, len(kept), dedup.counts, excluded, rejects, valid.blank)
+    if not rows["balanced"]:
+        raise RuntimeError(f"row accounting does not add up: {rows}")
+    config_fp = cards.config_fingerprint(config_dict(cfg), loaded.input_hash)
+    card = {
         "name": cfg.name,
         "labels": list(cfg.labels),
-        "counts": counts,
-        "documents": documents,
-        "split": {**config["split"], "date_ranges": _date_ranges(splits)},
+        **dict(zip(("counts", "documents"), cards.counts(splits, cfg.labels), strict=True)),
+        "split": {**config_dict(cfg)["split"], "date_ranges": _date_ranges(splits)},
         "source": loaded.extra,
-        "config": config,
+        "config": config_dict(cfg),
         "input_hash": loaded.input_hash,
-        "config_fingerprint": cards.config_fingerprint(config, loaded.input_hash),
+        "config_fingerprint": config_fp,
         "fingerprint": cards.content_fingerprint(splits),
         "builder_version": cards.BUILDER_VERSION,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "rejects_file": "rejects.jsonl" if cfg.on_bad_rows == "skip" else None,
+        "rows": rows,
+        "leakage": cards.leakage(split, doc, dedup.text_group[kept], near),
+        "dedup": dedup.report,
     }
+    _write(folder, _dataset_dict(splits, cfg, config_fp), card, rejects, cfg)
+    if rejects:
+        print(
+            f"{cfg.name}: {len(rejects)} rows rejected {rows['rejected_by_reason']}"
+            f", see {folder / 'rejects.jsonl'}",
+            file=sys.stderr,
+        )
 
 
 def _date_ranges(splits: dict[str, pa.Table]) -> dict[str, list] | None:
@@ -169,39 +126,23 @@ def _dataset_dict(
 
 
 def _write(
-    folder: Path,
-    dsd: datasets.DatasetDict,
-    make_card: Callable[[], dict],
-    rejects: list[dict],
-    cfg: DatasetConfig,
-) -> dict:
-    """Write into a temp folder next to `folder`, then swap it in: no half dataset ever loads.
-
-    The card is computed (by `make_card`) while the splits are written, and returned.
-    """
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder: Path, dsd: datasets.DatasetDict, card: dict, rejects: list[dict], cfg: DatasetConfig
+) -> None:
+    """Write into a temp folder next to `folder`, check it loads, then swap it in."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
-        batch = datasets.config.DEFAULT_MAX_BATCH_SIZE
-        # rows per Arrow record batch: the default 1000 makes 1000 small writes per million rows
-        datasets.config.DEFAULT_MAX_BATCH_SIZE = 100_000
-        # datasets' "Saving the dataset" bars: only where a save takes a while
+        # an empty split needs its one (empty) shard, or `load_from_disk` fails on it
+        shards = {s: None if d.num_rows else 1 for s, d in dsd.items()}
         quiet = sum(d.num_rows for d in dsd.values()) < QUIET_BELOW
-        bars_were_off = datasets.are_progress_bars_disabled()
+        bars_were_on = not datasets.are_progress_bars_disabled()
         if quiet:
             datasets.disable_progress_bars()
         try:
-            # DatasetDict.save_to_disk's layout, with the splits written concurrently
-            (tmp / datasets.config.DATASETDICT_JSON_FILENAME).write_text(
-                json.dumps({"splits": list(dsd)}), encoding="utf-8"
-            )
-            saves = [partial(d.save_to_disk, str(tmp / s)) for s, d in dsd.items()]
-            # the largest split (train) first, the card beside it
-            card = run_all(saves[0], make_card, *saves[1:])[1]
+            dsd.save_to_disk(str(tmp), num_shards=shards)
         finally:
-            datasets.config.DEFAULT_MAX_BATCH_SIZE = batch
-            if quiet and not bars_were_off:
+            if quiet and bars_were_on:
                 datasets.enable_progress_bars()
+        datasets.load_from_disk(str(tmp))  # never swap in a folder that does not load
         if cfg.on_bad_rows == "skip":
             with (tmp / "rejects.jsonl").open("w", encoding="utf-8") as fh:
                 for r in rejects:
@@ -210,13 +151,10 @@ def _write(
         old = folder.parent / f".{folder.name}.old-{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             os.replace(folder, old)
-        # OSError: a concurrent build of the same dataset swapped its folder in first
-        with contextlib.suppress(OSError):
-            os.replace(tmp, folder)
+        os.replace(tmp, folder)
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return card
 
 
 def load_processed(path: str | Path) -> datasets.DatasetDict:
@@ -240,23 +178,24 @@ def is_current(dataset_cfg: DatasetLike, processed_root: str | Path) -> bool:
 
 
 def ensure_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> datasets.DatasetDict:
-    """Load the built dataset, building it first when missing or built from another config/input."""
+    """Load the built dataset, building it first when missing or built from another config/input.
+
+    Under the dataset's lock: a second process waits for the first one's build, then loads it.
+    """
     cfg = as_dataset_config(dataset_cfg)
     folder = Path(processed_root) / cfg.name
     expected = cards.config_fingerprint(config_dict(cfg), input_hash(cfg))
-    if _stored_fingerprint(folder) != expected:
-        build_dataset(cfg, processed_root)
-    try:
+    with _lock(folder):
+        if _stored_fingerprint(folder) != expected:
+            _build(cfg, folder)
         dataset = load_processed(folder)
-    except FileNotFoundError:
-        dataset = None
-    if dataset is None or _stored_fingerprint(folder) != expected:
-        # e.g. a sweep building binary and 3-way variants under one name at the same time
-        raise StanceError(
-            problem(
-                str(folder),
-                "another process rebuilt this dataset with other settings while it was loading",
-                "give each variant its own dataset.name (e.g. dataset.name=demo3 for 3-way)",
+        if _stored_fingerprint(folder) != expected:
+            # e.g. a sweep building binary and 3-way variants under one name at the same time
+            raise StanceError(
+                problem(
+                    str(folder),
+                    "another build replaced this dataset with other settings while it loaded",
+                    "give each variant its own dataset.name (e.g. dataset.name=demo3 for 3-way)",
+                )
             )
-        )
     return dataset

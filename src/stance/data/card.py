@@ -5,21 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from functools import partial
 from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import xxhash
 
-from stance.data.kernels import buffers
-from stance.data.parallel import run_all
 from stance.data.schema import SPLITS
 from stance.errors import StanceError, problem
 
-BUILDER_VERSION = 1  # bump when the build logic changes, so ensure_dataset rebuilds
+BUILDER_VERSION = 2  # bump when the build logic changes, so ensure_dataset rebuilds
 
 
 def config_fingerprint(config: dict, input_hash: str) -> str:
@@ -31,37 +27,25 @@ def config_fingerprint(config: dict, input_hash: str) -> str:
 def content_fingerprint(splits: dict[str, pa.Table]) -> str:
     """Hash of the built splits' content, independent of how Arrow chunked the columns."""
     outer = hashlib.sha256()
-    # the splits are hashed concurrently (numpy and xxhash work on whole buffers), then in order
-    digests = run_all(*(partial(_table_digests, table) for table in splits.values()))
-    for name, columns in zip(splits, digests, strict=True):
-        for column, parts in columns:
-            outer.update(f"{name}/{column}".encode())
-            for p in parts:
-                outer.update(p)
+    for name, table in splits.items():
+        for column in table.column_names:
+            values = table[column]
+            outer.update(f"{name}/{column}/{len(values)}".encode())
+            if pa.types.is_string(values.type):  # lengths, then the bytes of all values
+                lengths = pc.fill_null(pc.binary_length(values), -1).to_numpy()
+                outer.update(lengths.astype(np.int64).tobytes())
+                for chunk in pc.cast(values, pa.large_string()).chunks:
+                    outer.update(_value_bytes(chunk))
+            else:
+                outer.update(values.fill_null(-1).to_numpy().astype(np.int64).tobytes())
     return outer.hexdigest()[:32]
 
 
-def _table_digests(table: pa.Table) -> list[tuple[str, list[bytes]]]:
-    """Per column: digests of the value lengths, the value bytes and the null positions."""
-    return [(column, _column_digests(table[column])) for column in table.column_names]
-
-
-def _column_digests(column: pa.ChunkedArray) -> list[bytes]:
-    # whole-column kernels for lengths and nulls: a filtered split has hundreds of chunks
-    parts = [xxhash.xxh3_128() for _ in range(3)]  # lengths, bytes, null positions
-    if column.null_count:
-        nulls = np.flatnonzero(pc.is_null(column).to_numpy(zero_copy_only=False))
-        parts[2].update(nulls.astype(np.int64).tobytes())
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        lengths = pc.fill_null(pc.binary_length(column), 0).to_numpy()
-        parts[0].update(lengths.astype(np.int64).tobytes())
-        for chunk in column.chunks:
-            if len(chunk):
-                offsets, data = buffers(chunk)
-                parts[1].update(data[offsets[0] : offsets[-1]])
-    else:
-        parts[1].update(column.fill_null(0).to_numpy().astype(np.int64).tobytes())
-    return [p.digest() for p in parts]
+def _value_bytes(chunk: pa.LargeStringArray) -> memoryview:
+    """The bytes of a string array's values, end to end (no copy)."""
+    _, offsets, data = chunk.buffers()
+    at = np.frombuffer(offsets, np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
+    return memoryview(data or b"")[int(at[0]) : int(at[-1])] if len(chunk) else memoryview(b"")
 
 
 def leakage(split: np.ndarray, doc: np.ndarray, group: np.ndarray, edges: tuple) -> dict:
@@ -93,14 +77,20 @@ def counts(splits: dict[str, pa.Table], labels: list[str]) -> tuple[dict, dict]:
     return by_label, docs
 
 
-def accounting(n_input: int, kept: int, dedup: dict, excluded: dict, rejects: list[dict]) -> dict:
-    """Every input row as kept, merged, dropped, excluded or rejected; `balanced` checks the sum."""
+def accounting(
+    n_input: int, kept: int, dedup: dict, excluded: dict, rejects: list[dict], blank: dict
+) -> dict:
+    """Every input row as kept, merged, dropped, excluded or rejected; `balanced` checks the sum.
+
+    `blank` counts kept rows with an empty doc_id or date (the policy: stance.data.validate).
+    """
     rows = {"input": n_input, "kept": kept, **dedup}
     rows["excluded_by_label"] = dict(excluded)
     rows["rejected"] = len(rejects)
     rows["rejected_by_reason"] = dict(Counter(r["kind"] for r in rejects))
     parts = kept + sum(dedup.values()) + sum(excluded.values()) + len(rejects)
     rows["balanced"] = parts == n_input
+    rows["blank"] = dict(blank)
     return rows
 
 
@@ -151,11 +141,13 @@ def markdown(card: dict) -> str:
         f"duplicates + {rows['conflicts_dropped']} dropped label conflicts + "
         f"{rows['near_duplicates_dropped']} dropped near-duplicates + {excluded} excluded by "
         f"label {rows['excluded_by_label']} + {rows['rejected']} rejected "
-        f"{rows['rejected_by_reason']} ({'adds up' if rows['balanced'] else 'DOES NOT ADD UP'}).",
+        f"{rows['rejected_by_reason']} ({'adds up' if rows['balanced'] else 'DOES NOT ADD UP'}). "
+        f"Kept rows with an empty cell: {rows['blank']} (no doc_id: its own document).",
         "",
         f"Leakage: {leak['documents_in_several_splits']} documents and "
         f"{leak['texts_in_several_splits']} normalised texts in more than one split; "
-        f"{leak['near_duplicate_pairs_across_splits']} near-duplicate pairs across splits.",
+        f"{leak['near_duplicate_pairs_across_splits']} near-duplicate pairs across splits "
+        f"(texts compared under any target).",
         "",
         f"Dedup: {card['dedup']['exact']['groups']} exact-duplicate groups "
         f"({card['dedup']['exact']['mode']}), {card['dedup']['conflicts']['groups']} with "

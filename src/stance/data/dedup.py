@@ -1,111 +1,88 @@
-"""Exact duplicates (after NFKC, case and whitespace normalisation), label conflicts, near-dups.
+"""Exact duplicates (after NFKC, lower-casing and whitespace collapse), label conflicts, near-dups.
 
-Exact: rows whose shingle keys collide are compared by their normalised text; equal ones form a
-group headed by the first row. Near: rows sharing a (sampled) word-bigram shingle are candidates,
-their exact shingle-set Jaccard decides; shingles shared by more than `max_bucket` rows are too
-common to say anything and are skipped.
+Stance is relative to a target, so when the dataset has one, duplicates are keyed on (target, text):
+the same text under two targets is two examples, and a label conflict exists only within a target.
+Leakage is about the text alone: rows with the same text, or near-duplicate texts, under any
+targets are linked so that the split keeps them on one side.
+
+Near-duplicates: the Jaccard similarity of the rows' sets of word bigrams (words: runs of letters
+and digits of the normalised text). Candidates come from MinHash LSH (rensa), `lsh_bands` bands
+of `lsh_rows` hashes: a pair at Jaccard 0.7 becomes a candidate with probability 0.99 with the
+defaults (24 x 5), at 0.8 with 0.99998. Every candidate's exact Jaccard decides.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
-from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+from rensa import RMinHash, RMinHashLSH
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from stance.data.near_kernels import common_counts, likely_pairs, shared_pairs
-from stance.data.parallel import run_all, workers
 from stance.data.schema import DedupConfig
-from stance.data.shingles import (
-    Shingles,
-    normalize,
-    pack,
-    row_bits,
-    row_shingles,
-    shingles,
-    unpack,
-)
 from stance.errors import StanceError, problem
 
 EXAMPLES = 5
+SEED = 0  # of the MinHash permutations: the same input gives the same candidates
+Pairs = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass
 class Dedup:
-    """Which rows survive, their exact-duplicate group, near-duplicate edges, counts and report."""
+    """Which rows survive, their exact-text group, the pairs that must share a split, reports."""
 
     keep: np.ndarray  # (n,) bool
-    group: np.ndarray  # (n,) index of the first row with the same normalised text
-    edges: tuple[np.ndarray, np.ndarray]  # near-duplicate pairs (a < b) among kept rows
-    text: Callable[[np.ndarray], pa.ChunkedArray]  # the text of numbered rows (ascending)
+    text_group: np.ndarray  # (n,) the first row with the same normalised text, under any target
+    together: Pairs  # rows (a < b, kept) that must share a split: near or same-text copies
+    near: Pairs  # near-duplicate pairs among kept rows (a subset of `together`)
     counts: dict[str, int] = field(default_factory=dict)
     report: dict = field(default_factory=dict)
 
 
-def _sorted(values: np.ndarray, rows: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """(value, row) pairs sorted by value, then row (values shortened: see shingles.pack)."""
-    packed = pack(values, rows, n_rows)
-    packed.sort()
-    return unpack(packed, n_rows)
+def normalized(texts: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """NFKC, lower case, runs of white space as one space, trimmed: what exact dedup compares."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    text = pc.utf8_lower(texts)
+    # non-ASCII rows go through Python's NFKC: pyarrow 25's utf8_normalize leaves "é" decomposed
+    odd = pc.fill_null(pc.match_substring_regex(texts, r"[^\x00-\x7f]"), False)
+    if pc.any(odd).as_py():
+        rows = texts.filter(odd).to_pylist()
+        fixed = pa.array([unicodedata.normalize("NFKC", t).lower() for t in rows], pa.string())
+        text = pc.replace_with_mask(text, odd, fixed)
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
 
 
-def _repeated(values: np.ndarray) -> np.ndarray:
-    """Mask of the entries of a sorted array equal to a neighbour."""
-    same = values[1:] == values[:-1]
-    out = np.zeros(len(values), dtype=bool)
-    out[1:] |= same
-    out[:-1] |= same
-    return out
-
-
-def first_equal(hashes: np.ndarray, values: Callable[[np.ndarray], list]) -> np.ndarray:
-    """Per entry, the index of the first entry with an equal value.
-
-    Equal values must have equal `hashes`; only entries whose (shortened) hash repeats are
-    compared, by their `values(entries)` (entries ascending -> their values, in that order).
-    """
-    first = np.arange(len(hashes))
-    shortened, rows = _sorted(hashes, first, len(hashes))
-    candidates = np.sort(rows[_repeated(shortened)])
-    seen: dict = {}
-    for i, value in zip(candidates.tolist(), values(candidates), strict=True):
-        first[i] = seen.setdefault(value, i)
-    return first
-
-
-def exact_groups(key: np.ndarray, text: Callable[[np.ndarray], pa.ChunkedArray]) -> np.ndarray:
-    """Per row, the index of the first row with the same normalised text."""
-    return first_equal(key, lambda rows: [normalize(t) for t in text(rows).to_pylist()])
+def first_equal(values: pa.Array) -> np.ndarray:
+    """Per row, the index of the first row with an equal value."""
+    codes = pc.dictionary_encode(values).indices.to_numpy()
+    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    return first[inverse]
 
 
 def deduplicate(
-    texts: pa.ChunkedArray,
+    table: pa.Table,
     label: np.ndarray,
     cfg: DedupConfig,
     labels: list[str],
     where: Callable[[int], str],
-    mask: np.ndarray | None = None,
 ) -> Dedup:
-    """Collapse exact duplicates, resolve label conflicts, find (and maybe drop) near-duplicates.
-
-    With `mask`, only the rows of `texts` it selects take part (numbered 0.. among themselves).
-    """
-    sh = shingles(texts, mask)
-    group = exact_groups(sh.key, sh.text)
-    keep, counts, report = _collapse(group, label, cfg, labels, where)
-    a, b, jac = near_pairs(sh, keep, cfg.threshold, cfg.max_bucket)
-    dropped, found = 0, len(a)
-    if cfg.action == "drop" and len(a):
-        comp = components(len(keep), a, b)
-        head = np.full(comp.max() + 1, len(keep))
-        np.minimum.at(head, comp[a], a)
-        nodes = np.unique(np.concatenate([a, b]))
-        drop = nodes[head[comp[nodes]] != nodes]
+    """Collapse exact duplicates, resolve label conflicts, find (and maybe drop) near-duplicates."""
+    norm = normalized(table["text"])
+    text_group = first_equal(norm)
+    target = table["target"].combine_chunks() if "target" in table.column_names else None
+    key = norm if target is None else pc.binary_join_element_wise(target, norm, "\x1f")
+    keep, counts, report = _collapse(first_equal(key), label, cfg, labels, where)
+    a, b, jac = near_pairs(norm, keep, cfg)
+    found, dropped = len(a), 0
+    if cfg.action == "drop" and found:
+        same = np.ones(found, bool) if target is None else _equal(target, a, b)
+        drop = _all_but_first(len(keep), a[same], b[same])
         keep[drop] = False
         dropped = len(drop)
         alive = keep[a] & keep[b]
@@ -121,7 +98,31 @@ def deduplicate(
             for i, j, s in zip(a[:EXAMPLES], b[:EXAMPLES], jac[:EXAMPLES], strict=True)
         ],
     }
-    return Dedup(keep, group, (a, b), sh.text, counts, report)
+    # the same text kept under several targets: each copy linked to the group's first kept row
+    rows = np.flatnonzero(keep)
+    head = np.full(len(keep), len(keep))
+    np.minimum.at(head, text_group[rows], rows)
+    copies = rows[head[text_group[rows]] != rows]
+    report["exact"]["texts_under_several_targets"] = len(np.unique(text_group[copies]))
+    linked = (np.concatenate([a, head[text_group[copies]]]), np.concatenate([b, copies]))
+    if cfg.action == "report":
+        linked = (head[text_group[copies]], copies)
+    return Dedup(keep, text_group, linked, (a, b), counts, report)
+
+
+def _equal(values: pa.Array, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return pc.equal(values.take(pa.array(a)), values.take(pa.array(b))).to_numpy(
+        zero_copy_only=False
+    )
+
+
+def _all_but_first(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The rows of every connected component of edges (a, b) except its first (lowest) row."""
+    comp = components(n, a, b)
+    head = np.full(comp.max() + 1, n)
+    np.minimum.at(head, comp[a], a)
+    nodes = np.unique(np.concatenate([a, b]))
+    return nodes[head[comp[nodes]] != nodes]
 
 
 def _collapse(
@@ -133,7 +134,7 @@ def _collapse(
 ) -> tuple[np.ndarray, dict[str, int], dict]:
     n = len(group)
     keep = np.ones(n, dtype=bool)
-    copies = np.flatnonzero(group != np.arange(n))  # rows whose text an earlier row has
+    copies = np.flatnonzero(group != np.arange(n))  # rows whose key an earlier row has
     heads = np.unique(group[copies])
     grouped = np.concatenate([heads, copies])
     low, high = np.full(n, len(labels)), np.full(n, -1)
@@ -197,55 +198,63 @@ def _conflict_message(conflict: dict) -> str:
     )
 
 
-def near_pairs(
-    sh: Shingles, keep: np.ndarray, threshold: float, max_bucket: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs of kept rows (a < b) whose shingle-set Jaccard is at least `threshold`."""
-    n = len(keep)
-    bits = row_bits(n)
-    # one range of shingles per core, cut between runs of equal shingles
-    cuts = [0]
-    for k in range(1, workers()):
-        cut = max(len(sh.sample) * k // workers(), cuts[-1])
-        while 0 < cut < len(sh.sample) and sh.sample[cut] >> bits == sh.sample[cut - 1] >> bits:
-            cut += 1
-        cuts.append(cut)
-    cuts.append(len(sh.sample))
-    found = run_all(
-        *(
-            partial(_sorted_pairs, sh.sample[lo:hi], bits, keep, max_bucket)
-            for lo, hi in pairwise(cuts)
-        )
+def word_bigrams(norm: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Per row its word bigrams as uint64 (two word ids), flat, and each row's start (n + 1)."""
+    words = pc.split_pattern(
+        pc.utf8_trim_whitespace(pc.replace_substring_regex(norm, r"[^\p{L}\p{N}]+", " ")), " "
     )
-    first = found[0]
-    second = np.concatenate([np.zeros(0, np.int64), *found[1:]])
-    if len(found) > 2:
-        second.sort()
-    # the sampled estimate is noisy for short rows; check the exact Jaccard above a wide margin
-    a, b = likely_pairs(first, second, n, sh.sampled, threshold - 0.3)
-    if not len(a):
-        return a, b, np.zeros(0)
-    jac = jaccard(sh.text, a, b)
-    close = jac >= threshold
+    offsets = words.offsets.to_numpy().astype(np.int64)
+    offsets -= offsets[0]
+    ids = pc.dictionary_encode(words.flatten()).indices.to_numpy().astype(np.uint64)
+    if len(ids) < 2:
+        return np.zeros(0, np.uint64), np.zeros(len(norm) + 1, np.int64)
+    last = np.zeros(len(ids), bool)
+    last[offsets[1:][np.diff(offsets) > 0] - 1] = True  # a bigram never spans two rows
+    start = np.flatnonzero(~last[:-1])
+    row = np.searchsorted(offsets, start, side="right") - 1
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(norm)))])
+    return (ids[start] << np.uint64(32)) | ids[start + 1], bounds
+
+
+def near_pairs(
+    norm: pa.Array, keep: np.ndarray, cfg: DedupConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of kept rows (a < b) whose word-bigram Jaccard is at least `cfg.threshold`."""
+    grams, bounds = word_bigrams(norm)
+    size = np.diff(bounds)
+    rows = np.flatnonzero(keep & (size > 0))
+    empty = np.zeros(0, np.int64)
+    if len(rows) < 2:
+        return empty, empty, np.zeros(0)
+    mine = grams[np.repeat(keep, size)]  # the kept rows' bigrams, in row order
+    starts = np.concatenate([[0], np.cumsum(size[rows])]).astype(np.uint64)
+    num_perm = cfg.lsh_bands * cfg.lsh_rows
+    # one pass over every row flags those that share a band with another row (all in rensa)
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(mine, starts, num_perm, SEED)
+    flags = RMinHashLSH(cfg.threshold, num_perm, cfg.lsh_bands)
+    flagged = rows[np.asarray(flags.query_duplicate_flags_matrix_one_shot(matrix), bool)]
+    # the flagged few: one MinHash each, indexed and queried for their candidates
+    raw = [grams[bounds[r] : bounds[r + 1]].tobytes() for r in flagged]
+    tokens = [[t[k : k + 8] for k in range(0, len(t), 8)] for t in raw]
+    hashes = RMinHash.from_token_sets(tokens, num_perm, SEED)
+    index = RMinHashLSH(cfg.threshold, num_perm, cfg.lsh_bands)
+    index.insert_many(hashes)
+    a, b = [], []
+    for i, h in enumerate(hashes):
+        found = sorted(j for j in index.query(h) if j > i)[: cfg.max_bucket]
+        a += [i] * len(found)
+        b += found
+    a, b = flagged[np.asarray(a, np.int64)], flagged[np.asarray(b, np.int64)]
+    jac = np.array([_jaccard(grams, bounds, i, j) for i, j in zip(a, b, strict=True)])
+    close = jac >= cfg.threshold if len(jac) else np.zeros(0, bool)
     return a[close], b[close], jac[close]
 
 
-def _sorted_pairs(sample: np.ndarray, bits: int, keep: np.ndarray, max_bucket: int) -> np.ndarray:
-    pairs = shared_pairs(sample, bits, keep, max_bucket)
-    pairs.sort()
-    return pairs
-
-
-def jaccard(
-    text: Callable[[np.ndarray], pa.ChunkedArray], a: np.ndarray, b: np.ndarray
-) -> np.ndarray:
-    """Exact Jaccard similarity of the shingle sets of rows a[k] and b[k] (`text` gives rows)."""
-    involved = np.unique(np.concatenate([a, b]))
-    h, size = row_shingles(text(involved))
-    start = np.cumsum(size) - size
-    ia, ib = np.searchsorted(involved, a), np.searchsorted(involved, b)
-    common = common_counts(h, start, size, ia, ib)
-    return common / np.maximum(size[ia] + size[ib] - common, 1)
+def _jaccard(grams: np.ndarray, bounds: np.ndarray, i: int, j: int) -> float:
+    x = np.unique(grams[bounds[i] : bounds[i + 1]])
+    y = np.unique(grams[bounds[j] : bounds[j + 1]])
+    common = len(np.intersect1d(x, y, assume_unique=True))
+    return common / (len(x) + len(y) - common)
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,16 +1,15 @@
-"""Dataclass schemas: a dataset config node (configs/dataset/<name>.yaml) and build_dataset."""
+"""The dataset config schema (configs/dataset/<name>.yaml), validated with a clear message."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from stance.errors import StanceError, problem
 
-FORMATS = ("csv", "tsv", "jsonl", "parquet", "articles", "tweeteval")
+FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx", "articles", "tweeteval")
 SPLITS = ("train", "validation", "test")
 
 
@@ -24,7 +23,7 @@ class ColumnsConfig:
     doc_id: str | None = None  # null: every row is its own document
     target: str | None = None
     source: str | None = None
-    date: str | None = None  # ISO YYYY-MM-DD; needed by split.strategy=time
+    date: str | None = None  # parsed with dataset.date_format; needed by split.strategy=time
     split: str | None = None  # train|validation|test (val/dev accepted); split.strategy=predefined
     paragraph_index: str = "paragraph_index"  # `articles` label sheet only
 
@@ -39,6 +38,9 @@ class SplitConfig:
     )
     stratify: bool = True  # grouped/random: keep the label mix of every split close to the whole
     seed: int = 0
+    # predefined: carve this fraction of the train rows (grouped by document, stratified) into
+    # validation, for exports that have only train and test rows
+    validation_from_train: float | None = None
 
 
 @dataclass
@@ -47,9 +49,11 @@ class DedupConfig:
 
     exact: str = "collapse"  # collapse (keep the first copy) | report (keep all, count them)
     conflicts: str = "error"  # same text, different labels: error | drop | majority
-    threshold: float = 0.7  # Jaccard of word-bigram shingles at or above which rows are near-dups
+    threshold: float = 0.7  # Jaccard of word-bigram sets at or above which rows are near-dups
     action: str = "same_split"  # near-dups: same_split | drop (keep the first) | report
-    max_bucket: int = 50  # shingles shared by more rows than this are too common to link rows
+    max_bucket: int = 50  # a row is linked to at most this many near-duplicate candidates
+    lsh_bands: int = 24  # MinHash LSH: bands x rows hashes per text (see stance.data.dedup)
+    lsh_rows: int = 5
 
 
 @dataclass
@@ -57,8 +61,11 @@ class DatasetConfig:
     """One data source: where it is, how to read it, its labels, how to split and dedup it."""
 
     name: str = MISSING  # output folder <processed_root>/<name>/
-    format: str = MISSING  # csv | tsv | jsonl | parquet | articles | tweeteval
+    format: str = MISSING  # csv | tsv | jsonl | parquet | xlsx | articles | tweeteval
     path: str = MISSING  # a file; a folder of <doc_id>.txt for articles; the tweeteval root
+    delimiter: str | None = None  # csv/tsv: null means "," for csv and a tab for tsv
+    sheet: str | None = None  # xlsx (also .xls, .ods): the sheet's name; null: the first sheet
+    date_format: str = "%Y-%m-%d"  # strptime format of `date` cells; stored as YYYY-MM-DD
     label_sheet: str | None = None  # articles: CSV doc_id,paragraph_index,label[,target,...]
     columns: ColumnsConfig = field(default_factory=ColumnsConfig)
     labels: list[str] = MISSING  # the label set and its order, declared once
@@ -67,15 +74,6 @@ class DatasetConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     on_bad_rows: str = "error"  # error: stop at the first bad row | skip: write rejects.jsonl
-
-
-@dataclass
-class BuildDatasetConfig:
-    """``scripts/build_dataset.py``: build one dataset into <processed_root>/<dataset.name>/."""
-
-    dataset: DatasetConfig = MISSING
-    processed_root: str = "data/processed"
-    force: bool = False  # rebuild even when the stored config_fingerprint matches
 
 
 DatasetLike = DatasetConfig | DictConfig | dict  # a dataset node as configs hold it
@@ -119,6 +117,13 @@ def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
                 "e.g. split.ratios={train:0.8,validation:0.1,test:0.1}",
             )
         )
+    if out.delimiter is not None and len(out.delimiter) != 1:
+        raise StanceError(
+            problem(where, f"delimiter {out.delimiter!r} must be one character", "e.g. ';'")
+        )
+    if not 0 < (out.split.validation_from_train or 0.5) < 1:
+        fix = "e.g. dataset.split.validation_from_train=0.1"
+        raise StanceError(problem(where, "split.validation_from_train must be in (0, 1)", fix))
     if len(set(out.labels)) != len(out.labels) or len(out.labels) < 2:
         raise StanceError(
             problem(where, f"labels {out.labels} must be 2+ distinct names", "fix `labels`")
@@ -129,11 +134,3 @@ def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
 def config_dict(cfg: DatasetConfig) -> dict:
     """The config as plain JSON-able data (what the card stores and the fingerprint hashes)."""
     return asdict(cfg)
-
-
-def register() -> None:
-    """Store the build_dataset schema in Hydra's ConfigStore."""
-    ConfigStore.instance().store(name="build_dataset_schema", node=BuildDatasetConfig)
-
-
-register()

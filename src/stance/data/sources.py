@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from stance.data.loaded import Loaded, bad_utf8, hash_bytes, read_bytes, reject
 from stance.data.paragraphs import split_paragraphs
 from stance.data.readers import read_csv, read_tabular
+from stance.data.records import Loaded, bad_utf8, hash_bytes, read_bytes, reject
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 
@@ -95,7 +95,7 @@ def read_articles(cfg: DatasetConfig) -> Loaded:
     wanted.update(
         {f: getattr(cols, f) for f in ("id", "target", "source", "date") if getattr(cols, f)}
     )
-    rows = read_csv(sheet, wanted, ",", skip, "label sheet")
+    rows = read_csv(sheet, read_bytes(sheet, "label sheet"), wanted, ",", skip)
     t = rows.table.to_pydict()
     paragraphs = {p.stem: _article(p, skip) for p in sorted(folder.glob("*.txt"))}
     texts: list[str | None] = []

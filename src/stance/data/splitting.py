@@ -3,7 +3,8 @@
 Rows are gathered into *units* that must not be separated: a document (grouped, time) or a row
 (random), joined with everything it has a near-duplicate edge to. Units are then cut by the split
 ratios, counted in rows: within each stratum (the unit's majority label) for grouped and random, in
-date order for time (all units of one day land in the same split).
+date order for time (all units of one day land in the same split). Predefined splits follow the
+`split` column; `validation_from_train` carves validation out of its train rows the grouped way.
 """
 
 from __future__ import annotations
@@ -28,40 +29,72 @@ def assign_splits(
 ) -> np.ndarray:
     """Split index (0 train, 1 validation, 2 test) of every row; `doc` codes each row's doc_id."""
     n = table.num_rows
-    if cfg.strategy == "predefined":
-        split = pc.index_in(table["split"], value_set=pa.array(SPLITS))
-        return split.to_numpy(zero_copy_only=False).astype(np.int8)
-    a, b = edges
-    if cfg.strategy == "random":
-        unit = components(n, a, b)
-    else:
-        doc = doc.astype(np.int64)
-        unit = components(int(doc.max(initial=-1)) + 1, doc[a], doc[b])[doc]
-    n_units = int(unit.max(initial=-1)) + 1
-    size = np.bincount(unit, minlength=n_units)
     ratios = np.array([cfg.ratios[s] for s in SPLITS])
-    if cfg.strategy == "time":
-        unit_split = _cut(_unit_day(table["date"], unit, n_units), size, ratios)
+    if cfg.strategy == "predefined":
+        given = pc.index_in(table["split"], value_set=pa.array(SPLITS))
+        split = given.to_numpy(zero_copy_only=False).astype(np.int8)
+        if cfg.validation_from_train and not (split == 1).any():
+            train = np.flatnonzero(split == 0)
+            part = (np.array([1 - cfg.validation_from_train, cfg.validation_from_train, 0]),)
+            sub = _grouped(doc[train], label[train], _within(edges, train), cfg, n_labels, *part)
+            split[train[sub == 1]] = 1
+        ratios = np.ones(len(SPLITS))  # every split must have rows
+    elif cfg.strategy == "random" or cfg.strategy == "grouped":
+        unit_doc = np.arange(n) if cfg.strategy == "random" else doc
+        split = _grouped(unit_doc, label, edges, cfg, n_labels, ratios)
     else:
-        votes = np.bincount(unit * n_labels + label, minlength=n_units * n_labels)
-        stratum = votes.reshape(n_units, n_labels).argmax(1) if cfg.stratify else np.zeros(n_units)
-        rng = np.random.default_rng(cfg.seed)
-        order = np.lexsort((rng.random(n_units), stratum))
-        unit_split = np.empty(n_units, np.int8)
-        for s in np.unique(stratum):
-            members = order[stratum[order] == s]
-            unit_split[members] = _cut(np.arange(len(members)), size[members], ratios)
-    split = unit_split[unit]
+        unit = _units(doc, edges)
+        n_units = int(unit.max(initial=-1)) + 1
+        size = np.bincount(unit, minlength=n_units)
+        split = _cut(_unit_day(table["date"], unit, n_units), size, ratios)[unit]
     for k, s in enumerate(SPLITS):
         if ratios[k] > 0 and not (split == k).any():
-            raise StanceError(
-                problem(
-                    f"dataset '{name}'",
-                    f"split '{s}' came out empty ({n_units} units of {n} rows to share)",
-                    "add data, or change dataset.split.ratios / dataset.split.strategy",
-                )
-            )
+            fix = "add data, or change dataset.split.ratios / dataset.split.strategy"
+            if cfg.strategy == "predefined" and k == 1:
+                fix = "set dataset.split.validation_from_train=0.1 to carve it from train"
+            elif cfg.strategy == "predefined":
+                fix = f"give some rows split={s}, or use dataset.split.strategy=grouped"
+            what = f"split '{s}' came out empty ({len(np.unique(doc))} documents, {n} rows)"
+            raise StanceError(problem(f"dataset '{name}'", what, fix))
     return split
+
+
+def _units(doc: np.ndarray, edges: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Per row, its unit: its document joined with every document it has an edge to."""
+    doc = doc.astype(np.int64)
+    _, doc = np.unique(doc, return_inverse=True)
+    a, b = edges
+    return components(int(doc.max(initial=-1)) + 1, doc[a], doc[b])[doc]
+
+
+def _within(edges: tuple[np.ndarray, np.ndarray], rows: np.ndarray) -> tuple:
+    """The edges between `rows` (ascending), renumbered as positions in `rows`."""
+    a, b = edges
+    inside = np.isin(a, rows) & np.isin(b, rows)
+    return np.searchsorted(rows, a[inside]), np.searchsorted(rows, b[inside])
+
+
+def _grouped(
+    doc: np.ndarray,
+    label: np.ndarray,
+    edges: tuple[np.ndarray, np.ndarray],
+    cfg: SplitConfig,
+    n_labels: int,
+    ratios: np.ndarray,
+) -> np.ndarray:
+    """Units (documents joined by edges) cut by `ratios` within each stratum (majority label)."""
+    unit = _units(doc, edges)
+    n_units = int(unit.max(initial=-1)) + 1
+    size = np.bincount(unit, minlength=n_units)
+    votes = np.bincount(unit * n_labels + label, minlength=n_units * n_labels)
+    stratum = votes.reshape(n_units, n_labels).argmax(1) if cfg.stratify else np.zeros(n_units)
+    rng = np.random.default_rng(cfg.seed)
+    order = np.lexsort((rng.random(n_units), stratum))
+    unit_split = np.empty(n_units, np.int8)
+    for s in np.unique(stratum):
+        members = order[stratum[order] == s]
+        unit_split[members] = _cut(np.arange(len(members)), size[members], ratios)
+    return unit_split[unit]
 
 
 def _cut(position: np.ndarray, size: np.ndarray, ratios: np.ndarray) -> np.ndarray:

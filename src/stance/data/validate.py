@@ -1,19 +1,22 @@
-"""Check every row (text, label, id, date, split), map labels, and account for each rejected row."""
+"""Check every row (text, label, id, target, date, split), map labels, account for rejected rows.
+
+Policies for cells that may be empty (counted in the card under `rows.blank`):
+- `doc_id` empty: the row is its own document (its id becomes its doc_id).
+- `target` empty (when a target column is mapped): the row is rejected ("missing target"), since
+  stance is relative to a target.
+- `date` empty: kept without a date, except with split.strategy=time (rejected: "missing date");
+  a date that `date_format` does not parse is rejected ("bad date"); dates are stored as YYYY-MM-DD.
+"""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stance.data.dedup import first_equal
-from stance.data.kernels import blank_rows, buffers, hash_rows
-from stance.data.loaded import Loaded, pick, reject
-from stance.data.parallel import run_all
+from stance.data.records import Loaded, reject
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 
@@ -26,7 +29,7 @@ SPLIT_NAMES = {
     "dev": "validation",
     "test": "test",
 }
-# reason code -> (what was wrong, how to fix it); {} fields are filled per row
+# reason code -> (short name, what was wrong, how to fix it); {} fields are filled per row
 REASONS = {
     1: ("empty text", "text is missing or empty", "fill in the text or delete the row"),
     2: ("missing label", "label is missing", "give the row a label: one of {labels}"),
@@ -40,7 +43,11 @@ REASONS = {
         "id is missing",
         "give every row an id, or set dataset.columns.id=null to generate them",
     ),
-    5: ("bad date", "date {date!r} is not an ISO date YYYY-MM-DD", "write it as YYYY-MM-DD"),
+    5: (
+        "bad date",
+        "date {date!r} does not match dataset.date_format {date_format!r}",
+        "write it as in date_format, or set dataset.date_format (e.g. '%d/%m/%Y')",
+    ),
     6: ("missing date", "date is missing", "split.strategy=time needs a date on every row"),
     7: (
         "bad split",
@@ -48,32 +55,39 @@ REASONS = {
         "use train, validation (val) or test",
     ),
     8: ("duplicate id", "duplicate id {id!r}; it is also at {other}", "give every row a unique id"),
+    9: (
+        "missing target",
+        "target is missing (stance is relative to a target)",
+        "fill in the target, or set dataset.columns.target=null if there is none",
+    ),
 }
+VISIBLE = r"[^\s\p{Z}\p{Cc}\p{Cf}]"  # a character that is not space, separator or control
 
 
 @dataclass
 class Validated:
-    """Which rows passed, their label indices, and what was excluded or rejected."""
+    """The kept rows (our fields, ids generated, dates as YYYY-MM-DD) and what was left out."""
 
-    # every input row: our fields (ids generated, dates trimmed), `_line`, maybe `_file`;
-    # `kept_table` gives the kept rows without their text
-    table: pa.Table
+    table: pa.Table  # kept rows, one chunk per column, with `_line` (and `_file`)
     label: np.ndarray  # int64 index into cfg.labels, per kept row
     excluded: dict[str, int]  # canonical label not in cfg.labels -> rows
     rejects: list[dict]
-    # the text of every input row and which rows are kept: the text is copied only once, a piece
-    # at a time while shingling (see dedup.deduplicate's mask)
-    text: pa.ChunkedArray
-    keep: np.ndarray
+    blank: dict[str, int]  # kept rows whose doc_id or date was empty (see the module doc)
+    rows: np.ndarray  # per kept row, its row number in the loaded table (for `Loaded.where`)
+
+
+def _distinct(values: pa.ChunkedArray) -> tuple[list, np.ndarray]:
+    """The distinct values (None among them) and per row the index of its value."""
+    encoded = pc.dictionary_encode(values.combine_chunks(), null_encoding="encode")
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy().astype(np.int64)
 
 
 def _label_codes(raw: pa.ChunkedArray, cfg: DatasetConfig) -> tuple[np.ndarray, list[str]]:
     """Per row: index into labels (>=0), -1 missing, -2 unknown, -3-k excluded canonical k."""
     mapping = {k.strip().lower(): v for k, v in cfg.label_map.items()}
     mapping.update({lab.lower(): lab for lab in cfg.labels})
-    distinct, index = _distinct(raw)
-    uniques = distinct.to_pylist()
-    excluded_names: list[str] = []
+    uniques, index = _distinct(raw)
+    excluded: list[str] = []
     codes = []
     for u in uniques:
         canonical = None if u is None else mapping.get(u.strip().lower())
@@ -84,71 +98,68 @@ def _label_codes(raw: pa.ChunkedArray, cfg: DatasetConfig) -> tuple[np.ndarray, 
         elif canonical in cfg.labels:
             codes.append(cfg.labels.index(canonical))
         else:
-            if canonical not in excluded_names:
-                excluded_names.append(canonical)
-            codes.append(-3 - excluded_names.index(canonical))
-    return np.asarray(codes, np.int64)[index], excluded_names
+            excluded += [] if canonical in excluded else [canonical]
+            codes.append(-3 - excluded.index(canonical))
+    return np.asarray(codes, np.int64)[index], excluded
 
 
-def _distinct(values: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
-    """The distinct values (null among them) and per row the index of its value: one hash pass."""
-    encoded = pc.dictionary_encode(values, null_encoding="encode")
-    if not encoded.num_chunks:
-        return pa.array([], values.type), np.zeros(0, np.int64)
-    index = [c.indices.to_numpy().astype(np.int64) for c in encoded.chunks]
-    return encoded.chunks[-1].dictionary, np.concatenate(index)  # the chunks share it
-
-
-def _blank(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def blank(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Missing, empty, or no visible character (only white space and control characters)."""
-    out = [np.zeros(0, bool)]
-    for arr in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
-        offsets, data = buffers(arr)
-        found = blank_rows(data, offsets)
-        for i in np.flatnonzero(found == 2).tolist():  # starts with a non-ASCII character: rare
-            found[i] = not _visible(arr[i].as_py())
-        blank = found.astype(bool)
-        if arr.null_count:
-            blank |= arr.is_null().to_numpy(zero_copy_only=False)
-        out.append(blank)
-    return np.concatenate(out)
+    visible = pc.match_substring_regex(values, VISIBLE)
+    return ~pc.fill_null(visible, False).to_numpy(zero_copy_only=False)
 
 
-def _visible(text: str) -> bool:
-    return any(ch.isprintable() and not ch.isspace() for ch in unicodedata.normalize("NFKC", text))
+def _dates(date: pa.ChunkedArray, fmt: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """Each date as YYYY-MM-DD (null when blank or invalid), and per row: invalid, blank."""
+    # an ISO timestamp keeps its day: with the default format only the first 10 characters count
+    trimmed = pc.utf8_trim_whitespace(date)
+    day = pc.utf8_slice_codeunits(trimmed, 0, 10) if fmt == "%Y-%m-%d" else trimmed
+    parsed = pc.strptime(day, format=fmt, unit="s", error_is_null=True)
+    empty = blank(date)
+    invalid = pc.is_null(parsed).to_numpy(zero_copy_only=False) & ~empty
+    return pc.strftime(parsed, format="%Y-%m-%d"), invalid, empty
+
+
+def _first_of_each(values: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+    """Per row in `rows`: the first row in `rows` with an equal value."""
+    codes = pc.dictionary_encode(values.take(pa.array(rows)).combine_chunks()).indices.to_numpy()
+    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    return rows[first[inverse]]
 
 
 def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
     """Map labels, reject bad rows (or raise on the first one), generate missing ids/doc ids."""
     t = loaded.table
-    n = t.num_rows
     if "id" not in t.column_names:
         ids = pc.binary_join_element_wise(f"{cfg.name}-", pc.cast(t["_line"], pa.string()), "")
         t = t.append_column("id", ids)
-    has_date = "date" in t.column_names
-    # independent checks of different columns: pyarrow kernels release the GIL, so they overlap
-    (codes, excluded_names), blank_text, blank_id, dates, id_hashes = run_all(
-        partial(_label_codes, t["label"], cfg),
-        partial(_blank, t["text"]),
-        partial(_blank, t["id"]),
-        partial(_dates, t["date"]) if has_date else lambda: None,
-        partial(_hashes, t["id"]),
-    )
-    reason = np.zeros(n, np.int8)
+    codes, excluded_names = _label_codes(t["label"], cfg)
+    reason = np.zeros(t.num_rows, np.int8)
     reason[codes == -2] = 3
     reason[codes == -1] = 2
-    reason[blank_text] = 1
-    reason[(reason == 0) & blank_id] = 4
-    if has_date:
-        day, invalid, blank = dates
-        reason[(reason == 0) & invalid & ~blank] = 5
+    reason[blank(t["text"])] = 1
+    reason[(reason == 0) & blank(t["id"])] = 4
+    if "target" in t.column_names:
+        reason[(reason == 0) & blank(t["target"])] = 9
+    counts = {}
+    if "date" in t.column_names:
+        day, invalid, empty = _dates(t["date"], cfg.date_format)
+        reason[(reason == 0) & invalid] = 5
         if cfg.split.strategy == "time":
-            reason[(reason == 0) & blank] = 6
+            reason[(reason == 0) & empty] = 6
+        counts["date"] = int(np.count_nonzero((reason == 0) & empty))
         t = t.set_column(t.column_names.index("date"), "date", day)
     if "split" in t.column_names:
-        t, reason = _check_splits(t, reason)
-    other = _duplicate_ids(t["id"], id_hashes, reason)
-    reason[(reason == 0) & (other >= 0)] = 8
+        raw = pc.utf8_lower(pc.utf8_trim_whitespace(t["split"]))
+        keys = pa.array(list(SPLIT_NAMES))
+        names = pc.take(pa.array(list(SPLIT_NAMES.values())), pc.index_in(raw, value_set=keys))
+        reason[(reason == 0) & pc.is_null(names).to_numpy(zero_copy_only=False)] = 7
+        t = t.set_column(t.column_names.index("split"), "split", names)
+    valid = np.flatnonzero(reason == 0)
+    other = np.full(t.num_rows, -1, np.int64)
+    other[valid] = _first_of_each(t["id"], valid)
+    duplicate = (other >= 0) & (other != np.arange(t.num_rows))
+    reason[duplicate] = 8
     rejects = list(loaded.rejects)
     bad = np.flatnonzero(reason)
     if len(bad):
@@ -159,60 +170,16 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         name: int(np.count_nonzero((reason == 0) & (codes == -3 - k)))
         for k, name in enumerate(excluded_names)
     }
-    return Validated(t, codes[keep], excluded, rejects, t["text"], keep)
-
-
-def kept_table(valid: Validated) -> pa.Table:
-    """The kept rows without their text, one chunk per column; a blank doc_id becomes the id."""
-    # one chunk per column: later steps touch every chunk (the text column is left as it is)
-    t = valid.table.drop_columns("text").filter(pa.array(valid.keep)).combine_chunks()
-    if "doc_id" not in t.column_names:
-        return t.append_column("doc_id", t["id"])
-    blank_doc = _blank(t["doc_id"])
-    if blank_doc.any():
-        doc = pc.if_else(pa.array(blank_doc), t["id"], t["doc_id"])
-        t = t.set_column(t.column_names.index("doc_id"), "doc_id", doc)
-    return t
-
-
-def _dates(date: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray, np.ndarray]:
-    """The first 10 characters of each date, and per row: not an ISO day, blank."""
-    # dates repeat a lot: check each distinct value once, then map back
-    distinct, at = _distinct(date)
-    day = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(distinct), 0, 10)
-    parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
-    invalid = pc.is_null(parsed).to_numpy(zero_copy_only=False)[at]
-    blank = _blank(distinct)[at]
-    # the column as it is when no date needed trimming (the usual case): no copy of 1M dates
-    same = pc.all(pc.equal(day, distinct)).as_py() is not False
-    return date if same else pc.take(day, pa.array(at)), invalid, blank
-
-
-def _check_splits(t: pa.Table, reason: np.ndarray) -> tuple[pa.Table, np.ndarray]:
-    raw = pc.utf8_lower(pc.utf8_trim_whitespace(t["split"]))
-    keys = pa.array(list(SPLIT_NAMES))
-    names = pc.take(pa.array(list(SPLIT_NAMES.values())), pc.index_in(raw, value_set=keys))
-    reason[(reason == 0) & pc.is_null(names).to_numpy(zero_copy_only=False)] = 7
-    return t.set_column(t.column_names.index("split"), "split", names), reason
-
-
-def _hashes(ids: pa.ChunkedArray) -> np.ndarray:
-    """A 64-bit hash per id: equal ids, equal hashes."""
-    out = [np.zeros(0, np.uint64)]
-    for chunk in ids.chunks:
-        offsets, data = buffers(chunk)
-        out.append(hash_rows(data, offsets))
-    return np.concatenate(out)
-
-
-def _duplicate_ids(ids: pa.ChunkedArray, hashes: np.ndarray, reason: np.ndarray) -> np.ndarray:
-    """Per row: the index of the earlier valid row (reason 0) with the same id, or -1."""
-    other = np.full(len(reason), -1, np.int64)
-    valid = np.flatnonzero(reason == 0)
-    first = first_equal(hashes[valid], lambda rows: pick(ids, valid[rows]).to_pylist())
-    repeat = first != np.arange(len(valid))
-    other[valid[repeat]] = valid[first[repeat]]
-    return other
+    kept = t.filter(pa.array(keep)).combine_chunks()
+    if "doc_id" not in kept.column_names:
+        kept = kept.append_column("doc_id", kept["id"])
+    else:
+        no_doc = blank(kept["doc_id"])
+        counts["doc_id"] = int(np.count_nonzero(no_doc))
+        doc = pc.if_else(pa.array(no_doc), kept["id"], kept["doc_id"])
+        kept = kept.set_column(kept.column_names.index("doc_id"), "doc_id", doc)
+    rows = np.flatnonzero(keep)
+    return Validated(kept, codes[keep], excluded, rejects, counts, rows)
 
 
 def _rejects(
@@ -235,6 +202,7 @@ def _rejects(
             "labels": cfg.labels,
             "label": record.get("label"),
             "date": record.get("date"),
+            "date_format": cfg.date_format,
             "split": record.get("split"),
             "id": record.get("id"),
             "other": loaded.where(o) if o >= 0 else "",
