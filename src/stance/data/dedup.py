@@ -29,6 +29,7 @@ from stance.errors import StanceError, problem
 
 EXAMPLES = 5
 SEED = 0  # of the MinHash permutations: the same input gives the same candidates
+PUNCTUATION = "".join(chr(c) for c in range(33, 127) if not chr(c).isalnum()) + "“”‘’«»—–…"
 Pairs = tuple[np.ndarray, np.ndarray]
 
 
@@ -48,14 +49,16 @@ def normalized(texts: pa.ChunkedArray | pa.Array) -> pa.Array:
     """NFKC, lower case, runs of white space as one space, trimmed: what exact dedup compares."""
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    text = pc.utf8_lower(texts)
-    # non-ASCII rows go through Python's NFKC: pyarrow 25's utf8_normalize leaves "é" decomposed
-    odd = pc.fill_null(pc.match_substring_regex(texts, r"[^\x00-\x7f]"), False)
+    # split and joined: 3x faster than replacing a \s+ regex
+    text = pc.binary_join(pc.ascii_split_whitespace(pc.utf8_lower(texts)), " ")
+    # non-ASCII rows go through Python: pyarrow 25's utf8_normalize leaves "é" decomposed, and
+    # ascii_split_whitespace knows only ASCII spaces
+    odd = pc.invert(pc.string_is_ascii(texts))
     if pc.any(odd).as_py():
         rows = texts.filter(odd).to_pylist()
-        fixed = pa.array([unicodedata.normalize("NFKC", t).lower() for t in rows], pa.string())
-        text = pc.replace_with_mask(text, odd, fixed)
-    return pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"\s+", " "))
+        fixed = [" ".join(unicodedata.normalize("NFKC", t).lower().split()) for t in rows]
+        text = pc.replace_with_mask(text, odd, pa.array(fixed, pa.string()))
+    return text
 
 
 def first_equal(values: pa.Array) -> np.ndarray:
@@ -199,21 +202,19 @@ def _conflict_message(conflict: dict) -> str:
 
 
 def word_bigrams(norm: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Per row its word bigrams as uint64 (two word ids), flat, and each row's start (n + 1)."""
-    words = pc.split_pattern(
-        pc.utf8_trim_whitespace(pc.replace_substring_regex(norm, r"[^\p{L}\p{N}]+", " ")), " "
-    )
-    offsets = words.offsets.to_numpy().astype(np.int64)
-    offsets -= offsets[0]
-    ids = pc.dictionary_encode(words.flatten()).indices.to_numpy().astype(np.uint64)
-    if len(ids) < 2:
-        return np.zeros(0, np.uint64), np.zeros(len(norm) + 1, np.int64)
-    last = np.zeros(len(ids), bool)
-    last[offsets[1:][np.diff(offsets) > 0] - 1] = True  # a bigram never spans two rows
-    start = np.flatnonzero(~last[:-1])
-    row = np.searchsorted(offsets, start, side="right") - 1
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(norm)))])
-    return (ids[start] << np.uint64(32)) | ids[start + 1], bounds
+    """Per row its word bigrams as uint64 (two word ids), flat, and each row's start (n + 1).
+
+    Words: the normalised text split at spaces, with the punctuation around each word trimmed.
+    """
+    words = pc.split_pattern(norm, " ")
+    flat = pc.utf8_trim(words.flatten(), characters=PUNCTUATION)
+    counts = np.diff(words.offsets.to_numpy())
+    real = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
+    row = np.repeat(np.arange(len(norm)), counts)[real]
+    ids = pc.dictionary_encode(flat.filter(pa.array(real))).indices.to_numpy().astype(np.uint64)
+    start = np.flatnonzero(row[1:] == row[:-1])  # a bigram never spans two rows
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(row[start], minlength=len(norm)))])
+    return (ids[start] << np.uint64(32)) | ids[start + 1], bounds.astype(np.int64)
 
 
 def near_pairs(

@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -98,9 +97,6 @@ def read_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, skip: 
     text_head = data[:65536].decode("utf-8", "replace").removeprefix(BOM)
     header = next(csv.reader(io.StringIO(text_head), delimiter=delim), [])
     check_header(path, header, wanted, delim)
-    q, d = '"', re.escape(delim)
-    # a quote that neither opens nor closes a field nor is doubled: pyarrow would guess
-    odd_quote = re.compile(f"[^{d}\\n{q}]{q}[^{d}\\r\\n{q}]".encode())
     invalid: list[int] = []
     try:
         table = pcsv.read_csv(
@@ -117,10 +113,21 @@ def read_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, skip: 
     except (pa.ArrowException, OSError):
         table = None
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    if table is None or invalid or lines != table.num_rows + 1 or odd_quote.search(data):
+    if table is None or invalid or lines != table.num_rows + 1 or _odd_quote(data, delim):
         return _careful_csv(path, data, wanted, delim, skip)
     columns = {f: table[c] for f, c in wanted.items()}
     return _table(path, columns, np.arange(2, table.num_rows + 2), table.num_rows, data, [])
+
+
+def _odd_quote(data: bytes, delim: str) -> bool:
+    """Is there a quote that neither opens nor closes a field nor is doubled? (pyarrow guesses)"""
+    buf = np.frombuffer(data, np.uint8)
+    at = np.flatnonzero(buf == ord('"'))
+    before = buf[np.maximum(at - 1, 0)]
+    after = buf[np.minimum(at + 1, len(buf) - 1)]
+    opens = (at == 0) | np.isin(before, list(f'{delim}\n"'.encode()))
+    closes = (at == len(buf) - 1) | np.isin(after, list(f'{delim}\r\n"'.encode()))
+    return bool((~opens & ~closes).any())
 
 
 def _careful_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, skip: bool) -> Loaded:
