@@ -52,6 +52,10 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
     """read -> validate -> dedup -> split -> write (with the card beside it)."""
     loaded = read_source(cfg)
     valid = validate(loaded, cfg)
+    # from here on only the rows' locations are read: the input's text can go
+    loaded.table = loaded.table.select(
+        [c for c in ("_line", "_file") if c in loaded.table.schema.names]
+    )
 
     def where(i: int) -> str:
         """The location of the i-th validated row."""
@@ -63,6 +67,7 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
     together = (new_index[dedup.together[0]], new_index[dedup.together[1]])
     near = (new_index[dedup.near[0]], new_index[dedup.near[1]])
     table = valid.table.take(pa.array(kept)).combine_chunks()
+    del valid.table  # one copy of the text at a time
     doc = pc.dictionary_encode(table["doc_id"].combine_chunks()).indices.to_numpy()
     label = valid.label[kept]
     split = assign_splits(table, doc, label, together, cfg.split, len(cfg.labels), cfg.name)

@@ -29,7 +29,7 @@ from stance.errors import StanceError, problem
 
 EXAMPLES = 5
 SEED = 0  # of the MinHash permutations: the same input gives the same candidates
-PUNCTUATION = "".join(chr(c) for c in range(33, 127) if not chr(c).isalnum()) + "“”‘’«»—–…"
+PUNCTUATION = r"[[:punct:]“”‘’«»—–…]+"  # between words (ASCII classes: 7x faster than \p{P})
 Pairs = tuple[np.ndarray, np.ndarray]
 
 
@@ -49,8 +49,13 @@ def normalized(texts: pa.ChunkedArray | pa.Array) -> pa.Array:
     """NFKC, lower case, runs of white space as one space, trimmed: what exact dedup compares."""
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    # split and joined: 3x faster than replacing a \s+ regex
-    text = pc.binary_join(pc.ascii_split_whitespace(pc.utf8_lower(texts)), " ")
+    text = pc.utf8_lower(texts)
+    # only rows with other white space than single inner spaces are split and joined (finding
+    # them costs a quarter of splitting every row; a \s+ regex replace, 3x more)
+    spaced = pc.match_substring_regex(text, r"[\t\n\r\f\v]|  |^ | $")
+    if pc.any(spaced).as_py():
+        joined = pc.binary_join(pc.ascii_split_whitespace(text.filter(spaced)), " ")
+        text = pc.replace_with_mask(text, spaced, joined)
     # non-ASCII rows go through Python: pyarrow 25's utf8_normalize leaves "é" decomposed, and
     # ascii_split_whitespace knows only ASCII spaces
     odd = pc.invert(pc.string_is_ascii(texts))
@@ -204,17 +209,19 @@ def _conflict_message(conflict: dict) -> str:
 def word_bigrams(norm: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Per row its word bigrams as uint64 (two word ids), flat, and each row's start (n + 1).
 
-    Words: the normalised text split at spaces, with the punctuation around each word trimmed.
+    Words: the normalised text split at spaces and punctuation.
     """
-    words = pc.split_pattern(norm, " ")
-    flat = pc.utf8_trim(words.flatten(), characters=PUNCTUATION)
-    counts = np.diff(words.offsets.to_numpy())
-    real = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
-    row = np.repeat(np.arange(len(norm)), counts)[real]
-    ids = pc.dictionary_encode(flat.filter(pa.array(real))).indices.to_numpy().astype(np.uint64)
-    start = np.flatnonzero(row[1:] == row[:-1])  # a bigram never spans two rows
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(row[start], minlength=len(norm)))])
-    return (ids[start] << np.uint64(32)) | ids[start + 1], bounds.astype(np.int64)
+    spaced = pc.utf8_trim_whitespace(pc.replace_substring_regex(norm, PUNCTUATION, " "))
+    words = pc.ascii_split_whitespace(spaced)
+    offsets = words.offsets.to_numpy().astype(np.int64)
+    offsets -= offsets[0]
+    ids = pc.dictionary_encode(words.flatten()).indices.to_numpy().astype(np.uint64)
+    last = np.zeros(len(ids) + 1, bool)
+    last[offsets[1:] - 1] = True  # a bigram never spans two rows (a row of no word: no effect)
+    start = np.flatnonzero(~last[:-2]) if len(ids) > 1 else np.zeros(0, np.int64)
+    size = np.maximum(np.diff(offsets) - 1, 0)
+    bounds = np.concatenate([[0], np.cumsum(size)])
+    return (ids[start] << np.uint64(32)) | ids[start + 1], bounds
 
 
 def near_pairs(

@@ -1,15 +1,14 @@
 """Read labeled paragraphs from CSV/TSV, JSONL, Parquet or a workbook into a `Loaded` table.
 
-CSV and JSONL have a fast path (pyarrow) and a careful path (Python's csv in strict mode, json)
-that knows the line of every problem. The careful path is taken when the fast one fails or the file
-looks odd: a quote next to a character that cannot border a field (`"abc"x`, which pyarrow would
-read as `abcx`), blank lines, fields spanning lines, rows pyarrow could not parse.
+CSV has a fast path (pyarrow) and a careful path (Python's csv in strict mode) that knows the line
+of every problem, taken when the fast one fails or the file looks odd: a quote next to a character
+that cannot border a field (`"abc"x`, which pyarrow would read as `abcx`), blank lines, fields
+spanning lines, rows pyarrow could not parse. JSONL is read line by line with Python's json.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -18,11 +17,21 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from stance.data.records import FIELDS, Loaded, bad_utf8, hash_bytes, read_bytes, reject
+from stance.data.records import (
+    FIELDS,
+    Columns,
+    Loaded,
+    bad_utf8,
+    check_header,
+    hash_bytes,
+    missing_column,
+    read_bytes,
+    reject,
+)
 from stance.data.schema import DatasetConfig
+from stance.data.workbooks import as_text, read_workbook
 from stance.errors import StanceError, problem
 
 BOM = "\ufeff"
@@ -32,7 +41,6 @@ QUOTE_FIX = (
 )
 WORKBOOK_MAGIC = {b"PK\x03\x04": "an xlsx/ods workbook", b"\xd0\xcf\x11\xe0": "an xls workbook"}
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" export
-CHUNK = 100_000  # careful-path rows per Arrow chunk: Python strings are freed as it goes
 Kind = tuple[str, str, str]  # (short name counted in the card, what was wrong, how to fix it)
 
 
@@ -61,29 +69,6 @@ def read_tabular(cfg: DatasetConfig) -> Loaded:
         return _read_jsonl(path, data, wanted, skip)
     delimiter = cfg.delimiter or ("\t" if cfg.format == "tsv" else ",")
     return read_csv(path, data, wanted, delimiter, skip)
-
-
-def _missing_column(path: Path, field: str, column: str, available: list[str]) -> StanceError:
-    what = f"column {column!r} (for `{field}`) is not in the file; it has {available}"
-    fix = f"set dataset.columns.{field} to one of those columns (null if there is none)"
-    return StanceError(problem(str(path), what, fix))
-
-
-def check_header(path: Path, header: list[str], wanted: dict[str, str], delimiter: str) -> None:
-    """Every mapped column is in the header; a one-column header names the delimiter it holds."""
-    missing = [(f, c) for f, c in wanted.items() if c not in header]
-    if not missing:
-        return
-    if len(header) == 1:
-        for sep, name in (("\t", "a tab"), (";", "';'"), ("|", "'|'")):
-            if sep != delimiter and sep in header[0]:
-                quoted = f'"{sep}"'  # Hydra's grammar wants it quoted: 'dataset.delimiter=";"'
-                setting = f"delimiter: {quoted} in the dataset config ('dataset.delimiter={quoted}'"
-                setting += " on the command line)"
-                setting = "dataset.format=tsv" if sep == "\t" else setting
-                what = f"the header is one column split by {name}, not by {delimiter!r}"
-                raise StanceError(problem(f"{path}, line 1", what, f"set {setting}"))
-    raise _missing_column(path, *missing[0], header)
 
 
 def _table(path: Path, columns: dict, lines: list, n_input: int, data: bytes, rejects: list,
@@ -122,11 +107,11 @@ def read_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, skip: 
 def _odd_quote(data: bytes, delim: str) -> bool:
     """Is there a quote that neither opens nor closes a field nor is doubled? (pyarrow guesses)"""
     buf = np.frombuffer(data, np.uint8)
-    at = np.flatnonzero(buf == ord('"'))
-    before = buf[np.maximum(at - 1, 0)]
-    after = buf[np.minimum(at + 1, len(buf) - 1)]
-    opens = (at == 0) | np.isin(before, list(f'{delim}\n"'.encode()))
-    closes = (at == len(buf) - 1) | np.isin(after, list(f'{delim}\r\n"'.encode()))
+    at = np.flatnonzero(buf == 34)  # '"'
+    before, after = buf[np.maximum(at - 1, 0)], buf[np.minimum(at + 1, len(buf) - 1)]
+    sep = ord(delim)
+    opens = (at == 0) | (before == sep) | (before == 10) | (before == 34)
+    closes = (at == len(buf) - 1) | (after == sep) | (after == 10) | (after == 13) | (after == 34)
     return bool((~opens & ~closes).any())
 
 
@@ -138,7 +123,7 @@ def _careful_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, sk
             raise bad_utf8(str(path), data, err) from None
     physical = data.decode("utf-8", "surrogateescape").removeprefix(BOM).split("\n")
     rejects: list[dict] = []
-    builder = _Columns(list(wanted))
+    builder = Columns(list(wanted))
     header: list[str] | None = None
     index: list[int] = []
     start = 0
@@ -169,34 +154,6 @@ def _careful_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, sk
     return _table(path, columns, lines, len(lines) + len(rejects), data, rejects)
 
 
-class _Columns:
-    """String columns built row by row, turned into Arrow every CHUNK rows."""
-
-    def __init__(self, fields: list[str]) -> None:
-        self.fields, self.rows, self.lines = fields, [], []
-        self.chunks: list[pa.RecordBatch] = []
-
-    def add(self, values: list[str | None], line: int) -> None:
-        """Append one row (values in `fields` order) that starts at `line`."""
-        self.rows.append(values)
-        self.lines.append(line)
-        if len(self.rows) == CHUNK:
-            self._flush()
-
-    def _flush(self) -> None:
-        cols = [pa.array(list(c), pa.string()) for c in zip(*self.rows, strict=True)] or [
-            pa.array([], pa.string()) for _ in self.fields
-        ]
-        self.chunks.append(pa.record_batch(cols, names=self.fields))
-        self.rows = []
-
-    def finish(self) -> tuple[dict[str, pa.ChunkedArray], list[int]]:
-        """The columns by field, and the line of every row."""
-        self._flush()
-        table = pa.Table.from_batches(self.chunks)
-        return {f: table[f] for f in self.fields}, self.lines
-
-
 def _check_record(record: list[str], header: list[str]) -> Kind | None:
     if len(record) != len(header):
         what = f"expected {len(header)} fields (as in the header), found {len(record)}"
@@ -220,33 +177,8 @@ def _bad_row(path: Path, line: int, kind: Kind, record: object, skip: bool, reje
 
 
 def _read_jsonl(path: Path, data: bytes, wanted: dict[str, str], skip: bool) -> Loaded:
-    # as strings, so that pyarrow does not turn ids into numbers or dates into timestamps;
-    # any surprise (a number, a key missing everywhere, bad UTF-8, a BOM) goes the careful way
-    names = list(dict.fromkeys(wanted.values()))
-    options = pj.ParseOptions(
-        explicit_schema=pa.schema([(c, pa.string()) for c in names]),
-        unexpected_field_behavior="ignore",
-    )
-    try:
-        table = pj.read_json(io.BytesIO(data), parse_options=options)
-        for c in names:
-            table[c].validate(full=True)  # the JSON reader lets invalid UTF-8 through
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        table = None
-    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    if (
-        table is None
-        or table.num_rows != lines
-        or any(table[c].null_count == table.num_rows for c in names)
-    ):
-        return _careful_jsonl(path, data, wanted, skip)
-    columns = {f: table[c] for f, c in wanted.items()}
-    return _table(path, columns, np.arange(1, table.num_rows + 1), table.num_rows, data, [])
-
-
-def _careful_jsonl(path: Path, data: bytes, wanted: dict[str, str], skip: bool) -> Loaded:
     rejects: list[dict] = []
-    builder = _Columns(list(wanted))
+    builder = Columns(list(wanted))
     seen_keys: set[str] = set()
     for number, raw in enumerate(data.removeprefix(BOM.encode()).split(b"\n"), start=1):
         if not raw.strip():
@@ -267,7 +199,7 @@ def _careful_jsonl(path: Path, data: bytes, wanted: dict[str, str], skip: bool) 
     columns, lines = builder.finish()
     for f, col in wanted.items():
         if lines and col not in seen_keys:
-            raise _missing_column(path, f, col, sorted(seen_keys))
+            raise missing_column(path, f, col, sorted(seen_keys))
     return _table(path, columns, lines, len(lines) + len(rejects), data, rejects)
 
 
@@ -286,21 +218,6 @@ def _parse_json_line(text: str, wanted: dict[str, str]) -> tuple[Kind | None, di
     return None, record
 
 
-def as_text(value: object) -> str | None:
-    """A cell as text: numbers without a spurious `.0`, dates as ISO, booleans lower-case."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime) and value.time() == dt.time():
-        return value.date().isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
 def _read_parquet(path: Path, raw: bytes, wanted: dict[str, str]) -> Loaded:
     try:
         table = pq.read_table(pa.BufferReader(raw))
@@ -309,7 +226,7 @@ def _read_parquet(path: Path, raw: bytes, wanted: dict[str, str]) -> Loaded:
         raise StanceError(problem(str(path), what, "re-export it as Parquet")) from None
     for f, col in wanted.items():
         if col not in table.column_names:
-            raise _missing_column(path, f, col, table.column_names)
+            raise missing_column(path, f, col, table.column_names)
     try:
         columns = {f: pc.cast(table[c], pa.string()) for f, c in wanted.items()}
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
@@ -317,32 +234,3 @@ def _read_parquet(path: Path, raw: bytes, wanted: dict[str, str]) -> Loaded:
         raise StanceError(problem(str(path), what, "store text columns as strings")) from None
     lines = np.arange(1, table.num_rows + 1)
     return _table(path, columns, lines, table.num_rows, raw, [], unit="row")
-
-
-def read_workbook(path: Path, wanted: dict[str, str], sheet: str | None) -> Loaded:
-    """One sheet of an xlsx/xls/ods workbook (python-calamine); its first row is the header."""
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    raw = read_bytes(path)
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
-        name = sheet if sheet is not None else book.sheet_names[0]
-        if name not in book.sheet_names:
-            what = f"no sheet {name!r}; the workbook has {book.sheet_names}"
-            raise StanceError(problem(str(path), what, "set dataset.sheet to one of them"))
-        cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except (CalamineError, ValueError, OSError) as err:
-        what = f"not a readable workbook ({type(err).__name__}: {err})"
-        fix = "save it as .xlsx, or export it as CSV UTF-8 and set dataset.format=csv"
-        raise StanceError(problem(str(path), what, fix)) from None
-    header = [as_text(c) or "" for c in cells[0]] if cells else []
-    check_header(Path(f"{path} [sheet {name}]"), header, wanted, ",")
-    index = [header.index(c) for c in wanted.values()]
-    builder = _Columns(list(wanted))
-    for number, row in enumerate(cells[1:], start=2):
-        if any(c not in ("", None) for c in row):  # an empty row is not a paragraph
-            builder.add([as_text(row[i]) if i < len(row) else None for i in index], number)
-    columns, lines = builder.finish()
-    loaded = _table(path, columns, lines, len(lines), raw, [], unit="row")
-    loaded.files = [f"{path} [sheet {name}]"]
-    return loaded

@@ -14,6 +14,7 @@ from stance.errors import StanceError, problem
 
 # Our field names, in output order; `label` holds the raw label until validation maps it.
 FIELDS = ("id", "text", "label", "doc_id", "target", "source", "date", "split")
+CHUNK = 100_000  # rows per Arrow chunk of a `Columns`: Python strings are freed as it goes
 
 
 @dataclass
@@ -36,6 +37,57 @@ class Loaded:
         """Human location of table row `i`: ``file, line N``."""
         f = self.table["_file"][i].as_py() if "_file" in self.table.column_names else 0
         return f"{self.files[f]}, {self.unit} {self.table['_line'][i].as_py()}"
+
+
+class Columns:
+    """String columns built row by row, turned into Arrow every CHUNK rows."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields, self.rows, self.lines = fields, [], []
+        self.chunks: list[pa.RecordBatch] = []
+
+    def add(self, values: list[str | None], line: int) -> None:
+        """Append one row (values in `fields` order) that starts at `line`."""
+        self.rows.append(values)
+        self.lines.append(line)
+        if len(self.rows) == CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        cols = [pa.array(list(c), pa.string()) for c in zip(*self.rows, strict=True)] or [
+            pa.array([], pa.string()) for _ in self.fields
+        ]
+        self.chunks.append(pa.record_batch(cols, names=self.fields))
+        self.rows = []
+
+    def finish(self) -> tuple[dict[str, pa.ChunkedArray], list[int]]:
+        """The columns by field, and the line of every row."""
+        self._flush()
+        table = pa.Table.from_batches(self.chunks)
+        return {f: table[f] for f in self.fields}, self.lines
+
+
+def missing_column(path: Path, field: str, column: str, available: list[str]) -> StanceError:
+    what = f"column {column!r} (for `{field}`) is not in the file; it has {available}"
+    fix = f"set dataset.columns.{field} to one of those columns (null if there is none)"
+    return StanceError(problem(str(path), what, fix))
+
+
+def check_header(path: Path, header: list[str], wanted: dict[str, str], delimiter: str) -> None:
+    """Every mapped column is in the header; a one-column header names the delimiter it holds."""
+    missing = [(f, c) for f, c in wanted.items() if c not in header]
+    if not missing:
+        return
+    if len(header) == 1:
+        for sep, name in (("\t", "a tab"), (";", "';'"), ("|", "'|'")):
+            if sep != delimiter and sep in header[0]:
+                quoted = f'"{sep}"'  # Hydra's grammar wants it quoted: 'dataset.delimiter=";"'
+                setting = f"delimiter: {quoted} in the dataset config ('dataset.delimiter={quoted}'"
+                setting += " on the command line)"
+                setting = "dataset.format=tsv" if sep == "\t" else setting
+                what = f"the header is one column split by {name}, not by {delimiter!r}"
+                raise StanceError(problem(f"{path}, line 1", what, f"set {setting}"))
+    raise missing_column(path, *missing[0], header)
 
 
 def reject(where: str, kind: str, reason: str, record: object) -> dict:

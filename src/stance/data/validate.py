@@ -111,13 +111,17 @@ def blank(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def _dates(date: pa.ChunkedArray, fmt: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """Each date as YYYY-MM-DD (null when blank or invalid), and per row: invalid, blank."""
+    # dates repeat a lot: each distinct value is parsed once
+    encoded = pc.dictionary_encode(date.combine_chunks(), null_encoding="encode")
+    at = pa.array(encoded.indices.to_numpy().astype(np.int64))
     # an ISO timestamp keeps its day: with the default format only the first 10 characters count
-    trimmed = pc.utf8_trim_whitespace(date)
+    trimmed = pc.utf8_trim_whitespace(encoded.dictionary)
     day = pc.utf8_slice_codeunits(trimmed, 0, 10) if fmt == "%Y-%m-%d" else trimmed
     parsed = pc.strptime(day, format=fmt, unit="s", error_is_null=True)
-    empty = blank(date)
+    empty = blank(encoded.dictionary)
     invalid = pc.is_null(parsed).to_numpy(zero_copy_only=False) & ~empty
-    return pc.strftime(parsed, format="%Y-%m-%d"), invalid, empty
+    iso = pc.strftime(parsed, format="%Y-%m-%d").take(at)
+    return iso, invalid[at.to_numpy()], empty[at.to_numpy()]
 
 
 def _first_of_each(values: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:

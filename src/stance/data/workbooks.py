@@ -1,0 +1,56 @@
+"""Read one sheet of an xlsx/xls/ods workbook (python-calamine) into a `Loaded` table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pyarrow as pa
+
+from stance.data.records import Columns, Loaded, check_header, hash_bytes, read_bytes
+from stance.errors import StanceError, problem
+
+
+def as_text(value: object) -> str | None:
+    """A cell as text: numbers without a spurious `.0`, dates as ISO, booleans lower-case."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def read_workbook(path: Path, wanted: dict[str, str], sheet: str | None) -> Loaded:
+    """One sheet of an xlsx/xls/ods workbook (python-calamine); its first row is the header."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    raw = read_bytes(path)
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
+        name = sheet if sheet is not None else book.sheet_names[0]
+        if name not in book.sheet_names:
+            what = f"no sheet {name!r}; the workbook has {book.sheet_names}"
+            raise StanceError(problem(str(path), what, "set dataset.sheet to one of them"))
+        cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OSError) as err:
+        what = f"not a readable workbook ({type(err).__name__}: {err})"
+        fix = "save it as .xlsx, or export it as CSV UTF-8 and set dataset.format=csv"
+        raise StanceError(problem(str(path), what, fix)) from None
+    header = [as_text(c) or "" for c in cells[0]] if cells else []
+    where = f"{path} [sheet {name}]"
+    check_header(Path(where), header, wanted, ",")
+    index = [header.index(c) for c in wanted.values()]
+    builder = Columns(list(wanted))
+    for number, row in enumerate(cells[1:], start=2):
+        if any(c not in ("", None) for c in row):  # an empty row is not a paragraph
+            builder.add([as_text(row[i]) if i < len(row) else None for i in index], number)
+    columns, lines = builder.finish()
+    table = pa.table({**columns, "_line": pa.array(lines, pa.int64())})
+    return Loaded(table, [where], "row", len(lines), hash_bytes(raw), [])
