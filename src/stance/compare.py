@@ -41,7 +41,8 @@ DEFAULT = "(default)"
 class CompareConfig:
     """Schema of ``configs/compare.yaml``."""
 
-    runs: list[str] = field(default_factory=lambda: ["runs", "multirun"])
+    paths: Any = MISSING  # configs/paths/default.yaml
+    runs: list[str] = MISSING  # stated in configs/compare.yaml, from paths.runs_root
     out_dir: str = "comparison"
     metrics: list[str] = field(default_factory=lambda: ["test/f_avg", "test/f1_macro"])
     headline: str = "test/f_avg"
