@@ -212,3 +212,11 @@ def test_within_one_target_the_same_text_is_still_a_duplicate_or_a_conflict(tmp_
     rows[-1]["target"] = "motion 0"
     with pytest.raises(StanceError, match=r"the same text .* has different labels"):
         build_dataset(user_dataset(write(tmp_path / "in2.csv", rows)), tmp_path / "o2")
+
+
+def test_first_equal_points_every_row_at_the_first_row_with_its_value():
+    rng = random.Random(4)
+    values = [rng.choice("abcdefgh") for _ in range(500)]
+    first: dict[str, int] = {}
+    expected = [first.setdefault(v, i) for i, v in enumerate(values)]
+    assert first_equal(pa.array(values)).tolist() == expected

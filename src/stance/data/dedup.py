@@ -69,8 +69,10 @@ def normalized(texts: pa.ChunkedArray | pa.Array) -> pa.Array:
 def first_equal(values: pa.Array) -> np.ndarray:
     """Per row, the index of the first row with an equal value."""
     codes = pc.dictionary_encode(values).indices.to_numpy()
-    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    return first[inverse]
+    # codes are numbered in order of first appearance: code k first appears where the running
+    # maximum reaches k (no sort)
+    new = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    return new[codes]
 
 
 def deduplicate(

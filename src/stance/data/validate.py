@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from stance.data.dedup import first_equal
 from stance.data.records import Loaded, reject
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
@@ -126,9 +127,7 @@ def _dates(date: pa.ChunkedArray, fmt: str) -> tuple[pa.Array, np.ndarray, np.nd
 
 def _first_of_each(values: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
     """Per row in `rows`: the first row in `rows` with an equal value."""
-    codes = pc.dictionary_encode(values.take(pa.array(rows)).combine_chunks()).indices.to_numpy()
-    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    return rows[first[inverse]]
+    return rows[first_equal(values.take(pa.array(rows)).combine_chunks())]
 
 
 def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
