@@ -39,6 +39,7 @@ class Run:
     seed: Any = None
     metrics: dict[str, float] = field(default_factory=dict)
     config: Any = None
+    evaluated: str | None = None  # an evaluate.py run: the model folder it re-evaluated
 
 
 @dataclass
@@ -126,6 +127,7 @@ def load_run(path: Path) -> Run:
         seed=record.get("seed"),
         metrics=runs.read_metrics(path) if has_metrics else {},
         config=config,
+        evaluated=record.get("model_path") if record.get("kind") == "evaluate" else None,
     )
 
 
@@ -217,6 +219,8 @@ def group_runs(
             digest = next(iter(seen))
         configs = buckets.setdefault((r.dataset, fingerprint, digest), {})
         key_overrides = identity(r, ignore)
+        if r.evaluated:  # a re-evaluation is its own row, never a seed of its training run
+            key_overrides = {"evaluate": r.evaluated, **key_overrides}
         key = tuple(key_overrides.items())
         configs.setdefault(key, Config(key_overrides, [])).runs.append(r)
     sections = [

@@ -60,6 +60,7 @@ class EvaluateConfig:
 
     model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
     dataset: DatasetConfig = MISSING
+    allow_overlap: bool = False  # true: score only the rows the model has not trained on
     paths: PathsConfig = field(default_factory=PathsConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     seed: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -149,12 +150,58 @@ def evaluate_configured(
     )
 
 
+def unseen_only(
+    dataset: DatasetDict, splits: Sequence[str], record: dict, card: dict, allow: bool
+) -> tuple[DatasetDict, dict[str, int]]:
+    """The splits without the rows the model trained on; stops on any unless ``allow``."""
+    from stance.data import overlap
+
+    counts = {}
+    for split in [s for s in splits if s in dataset]:
+        seen = overlap.seen_rows(record, dataset[split]["text"], split)
+        counts[split] = int(seen.sum())
+        where = f"dataset {card.get('name')!r}, split {split!r}"
+        if counts[split] and not allow:
+            rows = "training rows" if split == "validation" else "training or validation rows"
+            what = (
+                f"{counts[split]} of {len(seen)} rows were in the model's {rows} "
+                f"({overlap.why_seen(record, card)}): their score would not be a test score"
+            )
+            fix = (
+                "evaluate on the dataset config the model was trained with, or add "
+                "allow_overlap=true to score only the unseen rows"
+            )
+            raise StanceError(problem(where, what, fix))
+        dataset[split] = dataset[split].select(np.flatnonzero(~seen))
+        if counts[split]:
+            left = (
+                f"{len(dataset[split])} unseen rows scored" if len(dataset[split]) else "no score"
+            )
+            print(
+                f"{where}: {counts[split]} rows seen in training left out ({left})", file=sys.stderr
+            )
+    return dataset, counts
+
+
 def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
-    """``scripts/evaluate.py``: a saved model on ``cfg.dataset``, written into ``cfg.run_dir``."""
+    """``scripts/evaluate.py``: a saved model on ``cfg.dataset``, written into ``cfg.run_dir``.
+
+    Rows the model was trained on are refused (``allow_overlap=true``: left out and counted).
+    """
+    from stance.data import overlap
     from stance.predict import load_model
+    from stance.training import _overrides
 
     predictor = load_model(cfg.model_path)
     dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
+    record = overlap.read_record(predictor.path)
+    if record is None:
+        counts: dict[str, Any] = {"unknown": f"{predictor.path} has no {overlap.RECORD_FILE}"}
+        print(f"warning: {counts['unknown']}: overlap with its training data is not checked",
+              file=sys.stderr)  # fmt: skip
+    else:
+        splits = list(cfg.evaluation.splits)
+        dataset, counts = unseen_only(dataset, splits, record, card, cfg.allow_overlap)
     run_dir = Path(cfg.run_dir)
     info = {
         "kind": "evaluate",
@@ -162,7 +209,12 @@ def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
         "dataset": cfg.dataset.name,
         "dataset_fingerprint": card.get("fingerprint"),
         "seed": cfg.seed,
+        "overrides": _overrides(),
+        "overlap": counts,
     }
     runs.write_config(run_dir, cfg)
     with runs.recording(run_dir, info):
-        return evaluate_configured(predictor.model, dataset, cfg, run_dir)
+        metrics = evaluate_configured(predictor.model, dataset, cfg, run_dir)
+        metrics.update({f"{s}/overlap_rows": float(n) for s, n in counts.items() if s in dataset})
+        runs.write_metrics(run_dir, metrics)
+        return metrics

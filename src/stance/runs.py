@@ -189,8 +189,10 @@ def read_predictions(run_dir: str | Path, split: str) -> list[dict[str, Any]]:
 
 
 # -- the model folder -------------------------------------------------------------------------
-def save_model_atomic(model: Any, dest: str | Path, card: str) -> Path:
-    """Save ``model`` and its card into a temp folder, then rename it to ``dest``.
+def save_model_atomic(
+    model: Any, dest: str | Path, card: str, extra: Mapping[str, Any] | None = None
+) -> Path:
+    """Save ``model``, its card and ``extra`` JSON files into a temp folder, then rename it.
 
     A run killed mid-save leaves only the temp folder (never a ``model/`` that loads half-written).
     """
@@ -198,6 +200,8 @@ def save_model_atomic(model: Any, dest: str | Path, card: str) -> Path:
     tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex}")
     model.save(tmp)
     (tmp / MODEL_CARD).write_text(card)
+    for name, obj in (extra or {}).items():
+        write_json(tmp / name, obj)
     if dest.exists():
         old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex}")
         os.replace(dest, old)

@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import stance.config_schemas  # noqa: F401  (registers the config schemas)
 from stance import models, runs
+from stance.data import overlap
 from stance.errors import StanceError, problem
 from stance.evaluation import evaluate_configured, prepare_dataset
 from stance.trackers import flatten
@@ -85,7 +86,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
         model.fit(dataset["train"], dataset.get("validation"))
         metrics = evaluate_configured(model, dataset, cfg, run_dir)
         card_text = runs.model_card(record, cfg, metrics)
-        runs.save_model_atomic(model, run_dir / runs.MODEL_DIR, card_text)
+        # what the model saw, so that evaluation on any other split can refuse seen rows
+        seen = {overlap.RECORD_FILE: overlap.training_record(dataset, card)}
+        runs.save_model_atomic(model, run_dir / runs.MODEL_DIR, card_text, extra=seen)
         tracker = instantiate(cfg.logger)
         params = flatten(OmegaConf.to_container(cfg, resolve=True))
         name = f"{cfg.dataset.name}/{cfg.model.get('name')}/{run_dir.name}"
