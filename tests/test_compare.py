@@ -10,8 +10,11 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from stance import metrics as metrics_module
+from stance import runs as run_files
 from stance import stats
-from stance.compare import CompareConfig, compare, register_schema
+from stance.compare import CompareConfig, _batch_metric, compare, register_schema
+from stance.compare_records import group_runs, load_run, section_predictions
 from stance.compare_report import write_report
 from stance.errors import StanceError
 
@@ -19,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 N = 400
 RNG = np.random.default_rng(7)
 GOLD = RNG.choice(["pro", "anti"], size=N)
+LABELS = ["anti", "pro"]  # the label set each run.json records (binary: no no-stance label)
 
 
 def flip(gold: np.ndarray, error_rate: float, seed: int) -> np.ndarray:
@@ -45,8 +49,8 @@ def write_run(
             for i, (g, p) in enumerate(zip(gold, pred, strict=True))
         ]
         (folder / "predictions" / "test.jsonl").write_text("\n".join(lines) + "\n")
-        metric = stats.batch_metric("f_avg", sorted(set(gold) | set(pred)))
-        index = {label: i for i, label in enumerate(sorted(set(gold) | set(pred)))}
+        metric = metrics_module.batch_metric("f_avg", LABELS, None)
+        index = {label: i for i, label in enumerate(LABELS)}
         score = metric(np.array([index[g] for g in gold]), np.array([index[p] for p in pred]))
         metrics = {"test/f_avg": float(score), "test/f1_macro": float(score)}
         (folder / "metrics.json").write_text(json.dumps(metrics))
@@ -55,6 +59,8 @@ def write_run(
         "dataset": "demo",
         "dataset_fingerprint": fingerprint,
         "model": "m",
+        "labels": LABELS,
+        "neutral_label": None,
         "seed": seed,
         "overrides": overrides,
     }
@@ -186,8 +192,9 @@ def test_f_avg_by_hand():
     gold = np.array([2, 2, 0, 1])  # pro pro anti neutral
     pred = np.array([2, 0, 0, 2])  # pro anti anti pro
     # F1(pro) = 2*1/(2*1+1+1) = 0.5; F1(anti) = 2*1/(2*1+1+0) = 2/3; neutral is not averaged.
-    assert stats.batch_metric("f_avg", labels)(gold, pred) == pytest.approx((0.5 + 2 / 3) / 2)
-    assert stats.batch_metric("accuracy", labels)(gold, pred) == pytest.approx(0.5)
+    f_avg = metrics_module.batch_metric("f_avg", labels, "neutral")
+    assert f_avg(gold, pred) == pytest.approx((0.5 + 2 / 3) / 2)
+    assert metrics_module.batch_metric("accuracy", labels, "neutral")(gold, pred) == 0.5
 
 
 def test_majority_vote_and_mcnemar():
@@ -225,3 +232,40 @@ def test_script_prints_table_and_fails_cleanly(sweep, tmp_path, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "no such folder" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("labels", "neutral", "gold", "pred"),
+    [
+        (["anti", "pro"], None, ["pro", "anti", "pro", "pro"], ["pro", "pro", "anti", "pro"]),
+        (
+            ["anti", "neutral", "pro"],
+            "neutral",
+            ["pro", "neutral", "anti", "pro", "neutral"],
+            ["pro", "anti", "anti", "neutral", "neutral"],
+        ),
+        # no gold (or predicted) neutral at all: still a 3-way model's F1 over its 3 labels
+        (["anti", "neutral", "pro"], "neutral", ["pro", "anti", "pro"], ["pro", "pro", "anti"]),
+    ],
+)
+def test_compare_scores_equal_the_runs_metrics_json(tmp_path, labels, neutral, gold, pred):
+    folder = tmp_path / "run"
+    (folder / "predictions").mkdir(parents=True)
+    index = {label: i for i, label in enumerate(labels)}
+    g = np.array([index[x] for x in gold])
+    proba = np.eye(len(labels))[[index[x] for x in pred]]
+    written = metrics_module.split_metrics(g, proba, labels, neutral, n_bootstrap=0)
+    run_files.write_metrics(folder, {f"test/{k}": v for k, v in written.items()})
+    rows_ = [
+        {"id": f"x{i}", "gold": a, "pred": b}
+        for i, (a, b) in enumerate(zip(gold, pred, strict=True))
+    ]
+    run_files.write_predictions(folder, "test", rows_)
+    record = {"status": "complete", "dataset": "d", "dataset_fingerprint": "f", "seed": 0,
+              "labels": labels, "neutral_label": neutral, "overrides": []}  # fmt: skip
+    (folder / "run.json").write_text(json.dumps(record))
+    sections, predictions = group_runs([load_run(folder)], ["seed"])
+    test_set, stacked = section_predictions(sections[0], predictions)
+    for name in metrics_module.BATCH_METRICS:
+        recomputed = _batch_metric(f"test/{name}", test_set)(test_set.gold, stacked[0][0])
+        assert recomputed == pytest.approx(written[name]), name

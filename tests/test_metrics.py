@@ -23,7 +23,7 @@ def idx(labels: list[str], classes: list[str]) -> np.ndarray:
 def test_f_avg_counts_neutral_only_through_its_errors() -> None:
     gold = idx(["pro", "pro", "anti", "anti", "neutral"], CLASSES3)
     pred = idx(["pro", "anti", "anti", "anti", "pro"], CLASSES3)
-    m = classification_metrics(gold, pred, CLASSES3)
+    m = classification_metrics(gold, pred, CLASSES3, "neutral")
     # pro: tp=1, fp=1 (the neutral one), fn=1 -> 2/4; anti: tp=2, fp=1, fn=0 -> 4/5; neutral: 0.
     assert m["f1/pro"] == pytest.approx(0.5)
     assert m["f1/anti"] == pytest.approx(0.8)
@@ -42,7 +42,7 @@ def test_binary_f_avg_is_macro_f1() -> None:
     classes = ["pro", "anti"]
     gold = idx(["pro", "pro", "anti", "anti"], classes)
     pred = idx(["pro", "anti", "anti", "anti"], classes)
-    m = classification_metrics(gold, pred, classes)
+    m = classification_metrics(gold, pred, classes, "neutral")
     # pro: 2/(2+0+1) = 2/3; anti: 4/(4+1+0) = 0.8.
     assert m["f_avg"] == pytest.approx((2 / 3 + 0.8) / 2)
     assert m["f_avg"] == pytest.approx(m["f1_macro"])
@@ -77,10 +77,10 @@ def test_split_metrics_interval_and_groups() -> None:
     pred = np.where(wrong, 1 - gold, gold)
     proba = np.eye(2)[pred] * 0.8 + 0.1
     groups = {"target": ["a"] * 100 + ["b/c"] * 100}
-    m = split_metrics(gold, proba, ["pro", "anti"], groups, n_bootstrap=300, seed=1)
+    m = split_metrics(gold, proba, ["pro", "anti"], None, groups, n_bootstrap=300, seed=1)
     assert m["f_avg_ci_low"] < m["f_avg"] < m["f_avg_ci_high"]
     assert m["f_avg_ci_high"] - m["f_avg_ci_low"] < 0.25
-    part = classification_metrics(gold[:100], pred[:100], ["pro", "anti"])
+    part = classification_metrics(gold[:100], pred[:100], ["pro", "anti"], None)
     assert m["by_target/a/f_avg"] == pytest.approx(part["f_avg"])
     assert m["by_target/b_c/n"] == 100  # a slash in a group name cannot nest the key
 
@@ -88,6 +88,17 @@ def test_split_metrics_interval_and_groups() -> None:
 def test_perfect_predictions_have_a_point_interval() -> None:
     gold = np.array([0, 1] * 20)
     proba = np.eye(2)[gold]
-    m = split_metrics(gold, proba, ["pro", "anti"], n_bootstrap=100)
+    m = split_metrics(gold, proba, ["pro", "anti"], None, n_bootstrap=100)
     assert (m["f_avg"], m["f_avg_ci_low"], m["f_avg_ci_high"]) == (1.0, 1.0, 1.0)
     assert m["ece"] == pytest.approx(0.0)
+
+
+def test_the_no_stance_label_is_the_one_the_dataset_declares() -> None:
+    # TweetEval-style names: "None" is the no-stance label, "neutral" is nowhere
+    classes = ["Against", "None", "Favor"]
+    gold = idx(["Favor", "Favor", "Against", "Against", "None"], classes)
+    pred = idx(["Favor", "Against", "Against", "Against", "Favor"], classes)
+    declared = classification_metrics(gold, pred, classes, "None")
+    assert declared["f_avg"] == pytest.approx((0.5 + 0.8) / 2)  # Favor and Against only
+    undeclared = classification_metrics(gold, pred, classes, None)
+    assert undeclared["f_avg"] == pytest.approx(undeclared["f1_macro"])

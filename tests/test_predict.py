@@ -41,12 +41,12 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_document_stance_by_hand() -> None:
     classes = ["pro", "anti", "neutral"]
     proba = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]])
-    label, mean, used = document_stance(proba, classes)
+    label, mean, used = document_stance(proba, classes, "neutral")
     # The neutral third paragraph is left out: mean of rows 0 and 1 = [0.55, 0.4, 0.05].
     assert (label, used) == ("pro", 2)
     assert np.allclose(mean, [0.55, 0.4, 0.05])
     all_neutral = np.array([[0.1, 0.3, 0.6], [0.1, 0.2, 0.7]])
-    label, _, used = document_stance(all_neutral, classes)
+    label, _, used = document_stance(all_neutral, classes, "neutral")
     assert (label, used) == ("anti", 2)  # none bear a stance: all count, best stance label
 
 

@@ -26,7 +26,9 @@ def use_dataset(monkeypatch: pytest.MonkeyPatch):
 
     def install(dataset: DatasetDict, fingerprint: str = "fp-1") -> None:
         def fake(dataset_cfg, processed_root):
-            return dataset, {"fingerprint": fingerprint}
+            names = dataset["train"].features["label"].names
+            neutral = "neutral" if "neutral" in names else None  # as a built card declares it
+            return dataset, {"fingerprint": fingerprint, "neutral_label": neutral}
 
         monkeypatch.setattr("stance.training.prepare_dataset", fake)
         monkeypatch.setattr("stance.evaluation.prepare_dataset", fake)
@@ -103,7 +105,7 @@ def test_failed_run_is_recorded_and_leaves_no_model(
 ) -> None:
     use_dataset(tiny_dataset())
 
-    def broken_fit(self, train, validation=None):
+    def broken_fit(self, train, validation=None, neutral_label=None):
         raise RuntimeError("out of memory")
 
     monkeypatch.setattr(TfidfStanceModel, "fit", broken_fit)

@@ -10,7 +10,6 @@ test sets are never pooled: each (dataset fingerprint, test set) is its own sect
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from stance import stats
+from stance import metrics, stats
 from stance.compare_records import (
     Config,
     Run,
@@ -94,9 +93,9 @@ def _varying_keys(section: Section) -> list[str]:
     return [k for k in keys if len({c.overrides.get(k) for c in section.configs}) > 1]
 
 
-def _batch_metric(headline: str, labels: Sequence[str]) -> stats.BatchMetric:
-    """The headline key (``test/f_avg``) as a function stats can bootstrap."""
-    return stats.batch_metric(headline.rsplit("/", 1)[-1], labels)
+def _batch_metric(headline: str, test_set: TestSet) -> stats.BatchMetric:
+    """The headline key (``test/f_avg``) as a function stats can bootstrap: metrics.json's own."""
+    return metrics.batch_metric(headline.rsplit("/", 1)[-1], test_set.labels, test_set.neutral)
 
 
 def _p_value(
@@ -144,7 +143,7 @@ def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig
     low, high = f"{cfg.headline} ci_low", f"{cfg.headline} ci_high"
     table[low] = table[high] = table["p_vs_best"] = np.nan
     if test_set is not None:
-        metric = _batch_metric(cfg.headline, test_set.labels)
+        metric = _batch_metric(cfg.headline, test_set)
         idx = stats.resample_indices(len(test_set.ids), cfg.n_bootstrap, cfg.seed)
         for i, preds in enumerate(stacked):
             if preds is not None:
@@ -172,12 +171,12 @@ def _check(cfg: CompareConfig) -> None:
                 "configs/compare.yaml: test", f"unknown test {cfg.test!r}", f"use one of {TESTS}"
             )
         )
-    if cfg.headline.count("/") != 1 or cfg.headline.split("/")[1] not in stats.BATCH_METRICS:
+    if cfg.headline.count("/") != 1 or cfg.headline.split("/")[1] not in metrics.BATCH_METRICS:
         raise StanceError(
             problem(
                 "configs/compare.yaml: headline",
                 f"{cfg.headline!r} cannot be recomputed from predictions",
-                f"use <split>/<metric> with metric one of {', '.join(stats.BATCH_METRICS)}",
+                f"use <split>/<metric> with metric one of {', '.join(metrics.BATCH_METRICS)}",
             )
         )
     if cfg.headline not in cfg.metrics:

@@ -40,6 +40,8 @@ class Run:
     metrics: dict[str, float] = field(default_factory=dict)
     config: Any = None
     evaluated: str | None = None  # an evaluate.py run: the model folder it re-evaluated
+    labels: list[str] | None = None  # the label set and no-stance label its run.json records
+    neutral: str | None = None
 
 
 @dataclass
@@ -49,6 +51,7 @@ class TestSet:
     ids: list[str]
     labels: list[str]
     gold: np.ndarray
+    neutral: str | None = None  # the dataset's no-stance label, as the runs recorded it
 
 
 @dataclass
@@ -128,6 +131,8 @@ def load_run(path: Path) -> Run:
         metrics=runs.read_metrics(path) if has_metrics else {},
         config=config,
         evaluated=record.get("model_path") if record.get("kind") == "evaluate" else None,
+        labels=record.get("labels"),
+        neutral=record.get("neutral_label"),
     )
 
 
@@ -243,7 +248,12 @@ def section_predictions(
     if not all_rows:
         return None, [None] * len(section.configs)
     ids = sorted(all_rows[0])
-    labels = sorted({v for rows in all_rows for pair in rows.values() for v in pair})
+    # the label set the runs were trained on (run.json), not the labels that happen to occur
+    recorded = [r for c in section.configs for r in c.complete if r.labels]
+    seen = sorted({v for rows in all_rows for pair in rows.values() for v in pair})
+    labels = list(recorded[0].labels) if recorded else seen
+    neutral = recorded[0].neutral if recorded else None
+    labels += [v for v in seen if v not in labels]
     index = {label: i for i, label in enumerate(labels)}
     gold = np.array([index[all_rows[0][i][0]] for i in ids])
     stacked: list[np.ndarray | None] = []
@@ -251,4 +261,4 @@ def section_predictions(
         rows = [rows_by_run.get(r.path, {}) for r in config.complete]
         ok = bool(rows) and all(rows)
         stacked.append(np.array([[index[rr[i][1]] for i in ids] for rr in rows]) if ok else None)
-    return TestSet(ids, labels, gold), stacked
+    return TestSet(ids, labels, gold, neutral), stacked

@@ -106,8 +106,11 @@ def evaluate(
     n_bootstrap: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    neutral: str | None = None,
 ) -> dict[str, float]:
     """Metrics of ``model`` on each split as flat ``split/metric`` keys.
+
+    ``neutral`` is the dataset's no-stance label (the card's ``neutral_label``), or None.
 
     With ``out_dir`` also writes ``predictions/<split>.jsonl``, the classification report and the
     confusion-matrix PNG of each split, and ``metrics.json``.
@@ -123,7 +126,14 @@ def evaluate(
         proba = predict_split(model, data)
         groups = {c: data[c] for c in GROUP_COLUMNS if c in data.column_names}
         scores = split_metrics(
-            gold, proba, classes, groups, n_bootstrap=n_bootstrap, confidence=confidence, seed=seed
+            gold,
+            proba,
+            classes,
+            neutral,
+            groups,
+            n_bootstrap=n_bootstrap,
+            confidence=confidence,
+            seed=seed,
         )
         metrics.update({f"{split}/{k}": v for k, v in scores.items()})
         if out_dir is not None:
@@ -136,7 +146,7 @@ def evaluate(
 
 
 def evaluate_configured(
-    model: StanceModel, dataset: DatasetDict, cfg: DictConfig, run_dir: Path
+    model: StanceModel, dataset: DatasetDict, cfg: DictConfig, run_dir: Path, neutral: str | None
 ) -> dict[str, float]:
     """``evaluate`` with the ``evaluation`` and ``seed`` settings of a top-level config."""
     return evaluate(
@@ -147,6 +157,7 @@ def evaluate_configured(
         n_bootstrap=cfg.evaluation.bootstrap,
         confidence=cfg.evaluation.confidence,
         seed=cfg.seed,
+        neutral=neutral,
     )
 
 
@@ -208,13 +219,15 @@ def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
         "model_path": str(predictor.path),
         "dataset": cfg.dataset.name,
         "dataset_fingerprint": card.get("fingerprint"),
+        "labels": list(predictor.classes),
+        "neutral_label": card.get("neutral_label"),
         "seed": cfg.seed,
         "overrides": _overrides(),
         "overlap": counts,
     }
     runs.write_config(run_dir, cfg)
     with runs.recording(run_dir, info):
-        metrics = evaluate_configured(predictor.model, dataset, cfg, run_dir)
+        metrics = evaluate_configured(predictor.model, dataset, cfg, run_dir, info["neutral_label"])
         metrics.update({f"{s}/overlap_rows": float(n) for s, n in counts.items() if s in dataset})
         runs.write_metrics(run_dir, metrics)
         return metrics

@@ -16,33 +16,61 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from stance.stats import batch_metric, bootstrap_interval, resample_indices
+from stance.stats import BatchMetric, bootstrap_interval, resample_indices
 
-NEUTRAL = "neutral"
 HEADLINE = "f_avg"
+BATCH_METRICS = ("f_avg", "f1_macro", "accuracy")
 
 
-def stance_labels(classes: Sequence[str]) -> list[str]:
-    """The stance-bearing labels: every label except ``neutral`` (SemEval-2016 F_avg)."""
-    return [c for c in classes if c != NEUTRAL]
+def stance_indices(classes: Sequence[str], neutral: str | None) -> list[int]:
+    """The stance-bearing labels' positions: every label except the dataset's no-stance label."""
+    return [i for i, c in enumerate(classes) if c != neutral]
 
 
-def classification_metrics(gold: np.ndarray, pred: np.ndarray, classes: Sequence[str]) -> dict:
+def f1_per_class(gold: np.ndarray, pred: np.ndarray, classes: Sequence[int]) -> np.ndarray:
+    """F1 of each class index for each row of (b, n) or (n,) arrays; 0 where undefined."""
+    scores = []
+    for c in classes:
+        tp = ((gold == c) & (pred == c)).sum(axis=-1)
+        fp = ((gold != c) & (pred == c)).sum(axis=-1)
+        fn = ((gold == c) & (pred != c)).sum(axis=-1)
+        denom = 2 * tp + fp + fn
+        scores.append(np.divide(2 * tp, denom, out=np.zeros(denom.shape), where=denom > 0))
+    return np.stack(scores, axis=-1)
+
+
+def batch_metric(name: str, classes: Sequence[str], neutral: str | None) -> BatchMetric:
+    """``f_avg``, ``f1_macro`` or ``accuracy`` of gold/pred index arrays, (b, n) -> (b,).
+
+    The one implementation behind metrics.json and every statistic compare computes. ``f_avg``
+    is the SemEval-2016 score: the mean F1 of the stance labels (all but ``neutral``, the
+    dataset's declared no-stance label, which counts only through its errors).
+    """
+    every = list(range(len(classes)))
+    stance = stance_indices(classes, neutral)
+    if name == "accuracy":
+        return lambda gold, pred: (gold == pred).mean(axis=-1)
+    if name == "f1_macro":
+        return lambda gold, pred: f1_per_class(gold, pred, every).mean(axis=-1)
+    if name == "f_avg":
+        return lambda gold, pred: f1_per_class(gold, pred, stance).mean(axis=-1)
+    raise KeyError(name)
+
+
+def classification_metrics(
+    gold: np.ndarray, pred: np.ndarray, classes: Sequence[str], neutral: str | None
+) -> dict:
     """Accuracy, macro-F1, F_avg, per-class precision/recall/F1/support and confusion counts.
 
     ``gold`` and ``pred`` are integer indices into ``classes``.
     """
     idx = list(range(len(classes)))
-    prec, rec, f1, support = precision_recall_fscore_support(
-        gold, pred, labels=idx, zero_division=0
-    )
-    stance = [i for i, c in enumerate(classes) if c in stance_labels(classes)]
-    out: dict[str, float] = {
-        "n": float(len(gold)),
-        "accuracy": float(np.mean(gold == pred)) if len(gold) else float("nan"),
-        "f1_macro": float(np.mean(f1)),
-        "f_avg": float(np.mean(f1[stance])),
-    }
+    prec, rec, _, support = precision_recall_fscore_support(gold, pred, labels=idx, zero_division=0)
+    f1 = f1_per_class(gold, pred, idx)
+    out: dict[str, float] = {"n": float(len(gold))}
+    for name in BATCH_METRICS:
+        value = batch_metric(name, classes, neutral)(gold, pred) if len(gold) else float("nan")
+        out[name] = float(value)
     for i, name in enumerate(classes):
         out[f"precision/{name}"] = float(prec[i])
         out[f"recall/{name}"] = float(rec[i])
@@ -90,6 +118,7 @@ def split_metrics(
     gold: np.ndarray,
     proba: np.ndarray,
     classes: Sequence[str],
+    neutral: str | None,
     groups: dict[str, Sequence[str]] | None = None,
     n_bootstrap: int = 1000,
     confidence: float = 0.95,
@@ -102,19 +131,19 @@ def split_metrics(
     """
     gold = np.asarray(gold, dtype=int)
     pred = proba.argmax(axis=1)
-    out = classification_metrics(gold, pred, classes)
+    out = classification_metrics(gold, pred, classes, neutral)
     out.update(probability_metrics(gold, proba, classes))
     if n_bootstrap > 0 and len(gold):
         idx = resample_indices(len(gold), n_bootstrap, seed)
         low, high = bootstrap_interval(
-            batch_metric(HEADLINE, classes), gold, pred, idx, confidence=confidence
+            batch_metric(HEADLINE, classes, neutral), gold, pred, idx, confidence=confidence
         )
         out[f"{HEADLINE}_ci_low"], out[f"{HEADLINE}_ci_high"] = low, high
     for column, values in (groups or {}).items():
         values = np.asarray(list(values), dtype=object)
         for value in sorted(set(values)):
             rows = values == value
-            scores = classification_metrics(gold[rows], pred[rows], classes)
+            scores = classification_metrics(gold[rows], pred[rows], classes, neutral)
             key = str(value).replace("/", "_")
             for name in ("f_avg", "f1_macro", "accuracy", "n"):
                 out[f"by_{column}/{key}/{name}"] = scores[name]

@@ -10,12 +10,13 @@ import numpy as np
 
 from stance import models, runs
 from stance.errors import StanceError, problem
-from stance.metrics import stance_labels
+from stance.metrics import stance_indices
 from stance.models.base import StanceModel
 
 DOCUMENT_RULE = (
     "mean of the paragraph probabilities over the stance-bearing paragraphs (those not predicted "
-    "neutral; all paragraphs when none is), label = the stance label with the highest mean"
+    "as the dataset's no-stance label; all paragraphs when none is), label = the stance label "
+    "with the highest mean"
 )
 
 
@@ -29,9 +30,10 @@ class Prediction(NamedTuple):
 class Predictor:
     """A loaded model behind one call: ``predict(texts, targets=None)``."""
 
-    def __init__(self, model: StanceModel, path: Path) -> None:
+    def __init__(self, model: StanceModel, path: Path, neutral_label: str | None = None) -> None:
         self.model = model
         self.path = path
+        self.neutral_label = neutral_label  # the training dataset's no-stance label, or None
 
     @property
     def classes(self) -> list[str]:
@@ -85,13 +87,18 @@ def resolve_model_folder(path: str | Path) -> Path:
 
 def load_model(path: str | Path) -> Predictor:
     """Load a run directory or a model folder; returns a ``Predictor``."""
+    from stance.data import overlap
+
     folder = resolve_model_folder(path)
-    return Predictor(models.load(folder), folder)
+    record = overlap.read_record(folder) or {}
+    return Predictor(models.load(folder), folder, record.get("neutral_label"))
 
 
-def document_stance(proba: np.ndarray, classes: Sequence[str]) -> tuple[str, np.ndarray, int]:
+def document_stance(
+    proba: np.ndarray, classes: Sequence[str], neutral: str | None
+) -> tuple[str, np.ndarray, int]:
     """Document label, mean probabilities and number of paragraphs used (``DOCUMENT_RULE``)."""
-    stance = [i for i, c in enumerate(classes) if c in stance_labels(classes)]
+    stance = stance_indices(classes, neutral)
     bearing = np.isin(proba.argmax(axis=1), stance)
     used = proba[bearing] if bearing.any() else proba
     mean = used.mean(axis=0)
@@ -133,7 +140,7 @@ def label_rows(
         if row.get("doc_id") is not None:
             docs.setdefault(str(row["doc_id"]), []).append(i)
     for doc_id, members in docs.items():
-        label, mean, used = document_stance(pred.proba[members], classes)
+        label, mean, used = document_stance(pred.proba[members], classes, predictor.neutral_label)
         out.append(
             {
                 "level": "document",

@@ -1,52 +1,21 @@
 """Statistics for comparing runs on one test set: bootstrap intervals and paired tests.
 
-Predictions are integer label indices. A config with several seeds is a matrix ``(n_seeds, n)``;
-its score on a sample of examples is the mean over seeds of the metric on that sample, so the
-bootstrap resamples test *examples* (the same indices for every seed and for both configs of a
-paired test) and keeps seed-to-seed variation inside the score.
+The metrics they resample are ``stance.metrics.batch_metric``: the same code that writes
+metrics.json. Predictions are integer label indices. A config with several seeds is a matrix
+``(n_seeds, n)``; its score on a sample of examples is the mean over seeds of the metric on that
+sample, so the bootstrap resamples test *examples* (the same indices for every seed and for both
+configs of a paired test) and keeps seed-to-seed variation inside the score.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 from scipy.stats import binomtest
 
 # Score of a batch of samples: gold (b, n), pred (b, n) -> (b,).
 BatchMetric = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def _f1_per_class(gold: np.ndarray, pred: np.ndarray, classes: Sequence[int]) -> np.ndarray:
-    """F1 of each class in ``classes`` for each row; shape (b, len(classes)); 0 when undefined."""
-    scores = []
-    for c in classes:
-        tp = ((gold == c) & (pred == c)).sum(axis=-1)
-        fp = ((gold != c) & (pred == c)).sum(axis=-1)
-        fn = ((gold == c) & (pred != c)).sum(axis=-1)
-        denom = 2 * tp + fp + fn
-        scores.append(np.divide(2 * tp, denom, out=np.zeros(denom.shape), where=denom > 0))
-    return np.stack(scores, axis=-1)
-
-
-def batch_metric(name: str, labels: Sequence[str]) -> BatchMetric:
-    """The metric ``name`` (``f_avg``, ``f1_macro``, ``accuracy``) as a batch function, in [0, 1].
-
-    ``f_avg`` is the SemEval-2016 score: the mean F1 of the stance classes, every label except
-    ``neutral``; the neutral class counts only through its errors.
-    """
-    every = list(range(len(labels)))
-    stance = [i for i, name_ in enumerate(labels) if name_ != "neutral"]
-    if name == "accuracy":
-        return lambda gold, pred: (gold == pred).mean(axis=-1)
-    if name == "f1_macro":
-        return lambda gold, pred: _f1_per_class(gold, pred, every).mean(axis=-1)
-    if name == "f_avg":
-        return lambda gold, pred: _f1_per_class(gold, pred, stance).mean(axis=-1)
-    raise KeyError(name)
-
-
-BATCH_METRICS = ("f_avg", "f1_macro", "accuracy")
 
 
 def _seed_mean(metric: BatchMetric, gold: np.ndarray, preds: np.ndarray, idx: np.ndarray):

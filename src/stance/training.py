@@ -75,6 +75,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         "dataset": cfg.dataset.name,
         "dataset_fingerprint": fingerprint,
         "labels": labels,
+        "neutral_label": card.get("neutral_label"),
         "model": cfg.model.get("name"),
         "seed": cfg.seed,
         "config_hash": digest,
@@ -83,8 +84,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     runs.write_config(run_dir, cfg)
     with runs.recording(run_dir, info) as record:
         model = models.build(cfg.model)
-        model.fit(dataset["train"], dataset.get("validation"))
-        metrics = evaluate_configured(model, dataset, cfg, run_dir)
+        neutral = card.get("neutral_label")
+        model.fit(dataset["train"], dataset.get("validation"), neutral_label=neutral)
+        metrics = evaluate_configured(model, dataset, cfg, run_dir, neutral)
         card_text = runs.model_card(record, cfg, metrics)
         # what the model saw, so that evaluation on any other split can refuse seen rows
         seen = {overlap.RECORD_FILE: overlap.training_record(dataset, card)}

@@ -211,3 +211,17 @@ def test_small_builds_save_without_progress_bars_and_restore_them(tmp_path, caps
     build_dataset(user_dataset(write(tmp_path / "in.csv", corpus())), tmp_path / "out")
     assert "Saving the dataset" not in capsys.readouterr().err
     assert not datasets.are_progress_bars_disabled()
+
+
+def test_the_no_stance_label_is_declared_once_and_stored_in_the_card(tmp_path):
+    rows = corpus()
+    names = {"pro": "Favor", "anti": "Against", "neutral": "None"}
+    for row in rows:
+        row["label"] = names[row["label"]]
+    path = write(tmp_path / "in.csv", rows)
+    labels = "dataset.labels=[Against,None,Favor]"
+    cfg = user_dataset(path, labels, "dataset.label_map={}", "dataset.neutral_label=None")
+    card = read_card(build_dataset(cfg, tmp_path / "out"))
+    assert card["neutral_label"] == "None" and card["labels"] == ["Against", "None", "Favor"]
+    with pytest.raises(StanceError, match="neutral_label 'Neutral' is neither one of labels"):
+        build_dataset(user_dataset(path, labels, "dataset.neutral_label=Neutral"), tmp_path / "o")

@@ -82,6 +82,7 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
     card = {
         "name": cfg.name,
         "labels": list(cfg.labels),
+        "neutral_label": cfg.neutral_label if cfg.neutral_label in cfg.labels else None,
         **dict(zip(("counts", "documents"), cards.counts(splits, cfg.labels), strict=True)),
         "split": {**config_dict(cfg)["split"], "date_ranges": _date_ranges(splits)},
         "source": loaded.extra,

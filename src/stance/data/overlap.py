@@ -33,6 +33,7 @@ def training_record(dataset: dict, card: dict) -> dict:
         "dataset": card.get("name"),
         "fingerprint": card.get("fingerprint"),
         "split": card.get("split"),
+        "neutral_label": card.get("neutral_label"),
         "rows": {s: text_hashes(dataset[s]["text"]) for s in SEEN_SPLITS if s in dataset},
     }
 

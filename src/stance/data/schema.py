@@ -69,6 +69,8 @@ class DatasetConfig:
     label_sheet: str | None = None  # articles: CSV doc_id,paragraph_index,label[,target,...]
     columns: ColumnsConfig = field(default_factory=ColumnsConfig)
     labels: list[str] = MISSING  # the label set and its order, declared once
+    # the no-stance label (F_avg leaves it out; articles' document stance ignores it), or null
+    neutral_label: str | None = None
     label_map: dict[str, str] = field(default_factory=dict)  # raw -> canonical (case-insensitive)
     targets: dict[str, str] = field(default_factory=dict)  # tweeteval: folder -> target phrase
     split: SplitConfig = field(default_factory=SplitConfig)
@@ -124,6 +126,10 @@ def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
     if not 0 < (out.split.validation_from_train or 0.5) < 1:
         fix = "e.g. dataset.split.validation_from_train=0.1"
         raise StanceError(problem(where, "split.validation_from_train must be in (0, 1)", fix))
+    known = {*out.labels, *out.label_map.values()}
+    if out.neutral_label is not None and out.neutral_label not in known:
+        what = f"neutral_label {out.neutral_label!r} is neither one of labels nor mapped to"
+        raise StanceError(problem(where, what, f"set it to one of {sorted(known)}, or null"))
     if len(set(out.labels)) != len(out.labels) or len(out.labels) < 2:
         raise StanceError(
             problem(where, f"labels {out.labels} must be 2+ distinct names", "fix `labels`")

@@ -29,8 +29,13 @@ class StanceModel(ABC):
     classes_: list[str]
 
     @abstractmethod
-    def fit(self, train: Dataset, validation: Dataset | None = None) -> Self:
-        """Train on ``train``; ``validation`` may drive early stopping or calibration."""
+    def fit(
+        self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
+    ) -> Self:
+        """Train on ``train``; ``validation`` may drive early stopping or calibration.
+
+        ``neutral_label``: the dataset's no-stance label (or None), which F_avg leaves out.
+        """
 
     @abstractmethod
     def predict_proba(

@@ -70,7 +70,9 @@ class EnsembleStanceModel(StanceModel):
             )
         self.models_, self.classes_, self.weights_ = models, list(classes), weights / weights.sum()
 
-    def fit(self, train: Dataset, validation: Dataset | None = None) -> Self:
+    def fit(
+        self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
+    ) -> Self:
         """Load the members (nothing is trained) and check they share the dataset's labels."""
         from stance import models as registry
         from stance.predict import resolve_model_folder

@@ -139,7 +139,9 @@ class TfidfStanceModel(StanceModel):
         folds = max(2, min(self.calibration_folds, int(np.bincount(y).min())))
         return CalibratedClassifierCV(svm, cv=folds, method="sigmoid")
 
-    def fit(self, train: Dataset, validation: Dataset | None = None) -> Self:
+    def fit(
+        self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
+    ) -> Self:
         """Fit features and classifier(s) on ``train``; ``validation`` is not used."""
         self.classes_ = list(train.features["label"].names)
         texts, y = list(train["text"]), np.asarray(train["label"])

@@ -164,7 +164,9 @@ class TransformerStanceModel(StanceModel):
         targets = split["target"] if self.uses_target else None
         return self._encode(split["text"], targets), list(split["label"])
 
-    def fit(self, train: Dataset, validation: Dataset | None = None) -> Self:
+    def fit(
+        self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
+    ) -> Self:
         """Fine-tune on ``train``; with ``validation``, early-stop and keep the best checkpoint."""
         settings = self._settings()  # checks the Trainer settings before any loading
         self.classes_ = label_names(train, "train split")
@@ -191,6 +193,7 @@ class TransformerStanceModel(StanceModel):
                 val_enc,
                 self.classes_,
                 self.checkpoint_dir or scratch,
+                neutral_label,
             )
         if self.checkpoint_dir and not self.keep_checkpoints:
             remove_checkpoints(self.checkpoint_dir)

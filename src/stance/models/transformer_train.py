@@ -138,7 +138,7 @@ def balanced_class_weights(labels: Sequence[int], n_classes: int) -> torch.Tenso
 
 
 def paragraph_metrics(
-    source: Sequence[int], gold: Sequence[int], classes: Sequence[str]
+    source: Sequence[int], gold: Sequence[int], classes: Sequence[str], neutral: str | None
 ) -> Callable[[EvalPrediction], dict[str, float]]:
     """A ``compute_metrics`` that averages window probabilities back into paragraphs first."""
     gold_array = np.asarray(gold)
@@ -148,7 +148,7 @@ def paragraph_metrics(
         logits = logits[0] if isinstance(logits, tuple) else logits
         window_proba = torch.softmax(torch.from_numpy(np.asarray(logits)).float(), -1).numpy()
         proba = mean_by_paragraph(window_proba, source, len(gold_array))
-        scores = classification_metrics(gold_array, proba.argmax(axis=1), classes)
+        scores = classification_metrics(gold_array, proba.argmax(axis=1), classes, neutral)
         return {name: scores[name] for name in BEST_MODEL_METRICS}
 
     return compute
@@ -207,6 +207,7 @@ def train_windows(
     validation: tuple[dict[str, list], Sequence[int]] | None,
     classes: Sequence[str],
     checkpoint_dir: str | Path,
+    neutral: str | None = None,
 ) -> tuple[PreTrainedModel, int | None]:
     """Fine-tune on windows, resuming from the last checkpoint in ``checkpoint_dir`` if any.
 
@@ -220,7 +221,8 @@ def train_windows(
     if validation is not None:
         val_features, val_labels = validation
         eval_dataset = as_train_dataset(val_features, val_labels)
-        compute_metrics = paragraph_metrics(val_features[WINDOW_SOURCE], val_labels, classes)
+        sources = val_features[WINDOW_SOURCE]
+        compute_metrics = paragraph_metrics(sources, val_labels, classes, neutral)
         if settings.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(settings.early_stopping_patience))
     weights = (
