@@ -269,3 +269,64 @@ def test_compare_scores_equal_the_runs_metrics_json(tmp_path, labels, neutral, g
     for name in metrics_module.BATCH_METRICS:
         recomputed = _batch_metric(f"test/{name}", test_set)(test_set.gold, stacked[0][0])
         assert recomputed == pytest.approx(written[name]), name
+
+
+def _fold_runs(root: Path, model: str, error_rate: float, seed: int = 1) -> None:
+    """A 5-fold CV of one config: each fold's run has its own test rows (with documents)."""
+    for k in range(5):
+        rows = np.arange(N)[np.arange(N) % 5 == k]
+        gold = GOLD[rows]
+        pred = flip(gold, error_rate, seed * 10 + k)
+        folder = root / f"{model}_fold{k}"
+        (folder / "predictions").mkdir(parents=True)
+        lines = [
+            json.dumps({"id": f"x{i}", "doc_id": f"d{i // 4}", "gold": g, "pred": p})
+            for i, g, p in zip(rows, gold, pred, strict=True)
+        ]
+        (folder / "predictions" / "test.jsonl").write_text("\n".join(lines) + "\n")
+        index = {label: i for i, label in enumerate(LABELS)}
+        metric = metrics_module.batch_metric("f_avg", LABELS, None)
+        score = float(
+            metric(np.array([index[g] for g in gold]), np.array([index[p] for p in pred]))
+        )
+        (folder / "metrics.json").write_text(
+            json.dumps({"test/f_avg": score, "test/f1_macro": score})
+        )
+        split = {"strategy": "kfold", "folds": 5, "fold": k, "seed": 0}
+        (folder / "config.yaml").write_text(
+            OmegaConf.to_yaml({"dataset": {"name": "demo", "split": split}})
+        )
+        record = {"status": "complete", "dataset": "demo", "dataset_fingerprint": f"fp-fold{k}",
+                  "labels": LABELS, "neutral_label": None, "seed": seed,
+                  "overrides": [f"model={model}", f"dataset.split.fold={k}"]}  # fmt: skip
+        (folder / "run.json").write_text(json.dumps(record))
+
+
+def test_cross_validation_pools_folds_and_tests_with_the_corrected_t_test(tmp_path):
+    root = tmp_path / "cv"
+    _fold_runs(root, "good", 0.10)
+    _fold_runs(root, "bad", 0.35)
+    _fold_runs(root, "twin", 0.10)  # the same predictions as good: indistinguishable
+    [section] = compare(settings(tmp_path, f"runs=[{root}]"))
+    by_config = rows(section.table)
+    assert set(by_config) == {"model=good", "model=bad", "model=twin"}
+    assert all(r["folds"] == 5 and r["pooled rows"] == N for r in by_config.values())
+    good = by_config["model=good"]
+    assert good["test/f_avg ci_low"] < good["test/f_avg pooled"] < good["test/f_avg ci_high"]
+    assert by_config["model=bad"]["p_vs_best"] < 0.01
+    other = "model=twin" if np.isnan(good["p_vs_best"]) else "model=good"
+    assert by_config[other]["p_vs_best"] == 1.0
+    write_report([section], settings(tmp_path, f"runs=[{root}]"))
+    assert "corrected resampled t-test" in (tmp_path / "cmp" / "comparison.md").read_text()
+
+
+def test_corrected_t_test_by_hand():
+    from stance.compare_cv import corrected_t_test
+
+    diffs = [0.02, 0.03, 0.01, 0.04, 0.02]
+    d = np.array(diffs)
+    t = d.mean() / np.sqrt(d.var(ddof=1) * (1 / 5 + 1 / 4))
+    from scipy.stats import t as student
+
+    assert corrected_t_test(diffs, 5) == pytest.approx(2 * student.sf(t, 4))
+    assert corrected_t_test([0.0] * 5, 5) == 1.0

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from stance import metrics, stats
+from stance import compare_cv, metrics, stats
 from stance.compare_records import (
     Config,
     Run,
@@ -114,7 +114,9 @@ def _p_value(
 
 def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig) -> SectionTable:
     """Build the table of one section."""
-    test_set, stacked = section_predictions(section, rows_by_run)
+    # a cross-validation section's folds have test sets of their own: see _cross_validated
+    cv = next((r.cv for c in section.configs for r in c.runs if r.cv), None)
+    test_set, stacked = (None, []) if cv else section_predictions(section, rows_by_run)
     keys = _varying_keys(section)
     records, seed_scores = [], {}
     shown = [{k: _value(c, k) for k in keys} for c in section.configs]
@@ -142,6 +144,8 @@ def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig
     table = pd.DataFrame.from_records(records)
     low, high = f"{cfg.headline} ci_low", f"{cfg.headline} ci_high"
     table[low] = table[high] = table["p_vs_best"] = np.nan
+    if cv is not None:
+        _cross_validated(section, table, cfg, folds=cv[0])
     if test_set is not None:
         metric = _batch_metric(cfg.headline, test_set)
         idx = stats.resample_indices(len(test_set.ids), cfg.n_bootstrap, cfg.seed)
@@ -161,6 +165,28 @@ def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig
         table = table.sort_values(sort_key, ascending=cfg.ascending, na_position="last")
     not_complete = [r for c in section.configs for r in c.runs if r.status != "complete"]
     return SectionTable(section, table.reset_index(drop=True), test_set, not_complete, seed_scores)
+
+
+def _cross_validated(section: Section, table: pd.DataFrame, cfg: CompareConfig, folds: int) -> None:
+    """A kfold section's pooled out-of-fold score, its interval, and the corrected t-test."""
+    h = cfg.headline
+    table.insert(table.columns.get_loc("seeds"), "runs", table.pop("seeds"))
+    table["folds"] = [len(compare_cv.fold_scores(c, h)) for c in section.configs]
+    per_fold = [compare_cv.fold_scores(c, h) for c in section.configs]
+    for i, config in enumerate(section.configs):
+        score, low, high, n = compare_cv.pooled_interval(
+            h, config, cfg.n_bootstrap, cfg.confidence, cfg.seed
+        )
+        table.loc[i, [f"{h} pooled", f"{h} ci_low", f"{h} ci_high", "pooled rows"]] = (
+            score, low, high, n
+        )  # fmt: skip
+    means = [np.mean(list(f.values())) if f else -np.inf for f in per_fold]
+    best = int(np.argmax(means))
+    for i, scores in enumerate(per_fold):
+        shared = sorted(set(scores) & set(per_fold[best]))
+        diffs = [per_fold[best][k] - scores[k] for k in shared]
+        p = compare_cv.corrected_t_test(diffs, folds)
+        table.loc[i, "p_vs_best"] = np.nan if i == best else p
 
 
 def _check(cfg: CompareConfig) -> None:

@@ -42,6 +42,16 @@ class Run:
     evaluated: str | None = None  # an evaluate.py run: the model folder it re-evaluated
     labels: list[str] | None = None  # the label set and no-stance label its run.json records
     neutral: str | None = None
+    cv: tuple[int, Any] | None = None  # a kfold dataset's (K, split seed): its folds are pooled
+    fold: int | None = None
+
+
+def _kfold(config: Any) -> tuple[tuple[int, Any] | None, int | None]:
+    """(K, split seed) and the test fold of a run on a kfold dataset, else (None, None)."""
+    split = OmegaConf.select(config, "dataset.split", default=None) if config else None
+    if not split or split.get("strategy") != "kfold":
+        return None, None
+    return (int(split["folds"]), split.get("seed")), int(split["fold"])
 
 
 @dataclass
@@ -133,6 +143,8 @@ def load_run(path: Path) -> Run:
         evaluated=record.get("model_path") if record.get("kind") == "evaluate" else None,
         labels=record.get("labels"),
         neutral=record.get("neutral_label"),
+        cv=_kfold(config)[0],
+        fold=_kfold(config)[1],
     )
 
 
@@ -222,6 +234,8 @@ def group_runs(
         seen = known.get((r.dataset, fingerprint), set())
         if digest is None and len(seen) == 1:
             digest = next(iter(seen))
+        if r.cv:  # every fold has its own fingerprint and test set: pool them by (K, seed)
+            fingerprint, digest = f"kfold K={r.cv[0]} split seed={r.cv[1]}", None
         configs = buckets.setdefault((r.dataset, fingerprint, digest), {})
         key_overrides = identity(r, ignore)
         if r.evaluated:  # a re-evaluation is its own row, never a seed of its training run

@@ -18,6 +18,8 @@ from stance.compare import CompareConfig, SectionTable
 def section_title(st: SectionTable) -> str:
     """Heading of a section: dataset, fingerprint, test-set digest and size."""
     s = st.section
+    if s.fingerprint.startswith("kfold"):
+        return f"{s.dataset} (cross-validation: {s.fingerprint})"
     size = f", {len(st.test_set.ids)} test examples" if st.test_set else ""
     return f"{s.dataset} (dataset {s.fingerprint[:12]}, test set {s.test_digest or '?'}{size})"
 
@@ -33,15 +35,20 @@ def markdown(sections: Sequence[SectionTable], cfg: CompareConfig) -> str:
     out = []
     for st in sections:
         t, h = st.table, cfg.headline
-        columns = ["config", "seeds", *cfg.metrics, f"{int(cfg.confidence * 100)}% CI ({h})"]
-        columns += [f"p vs best ({cfg.test})", "not complete"]
+        cv = "folds" in t.columns
+        runs = ["runs", "folds"] if cv else ["seeds"]
+        pooled = [f"{h} pooled out-of-fold"] if cv else []
+        columns = ["config", *runs, *cfg.metrics, *pooled, f"{int(cfg.confidence * 100)}% CI ({h})"]
+        test = "corrected resampled t-test" if cv else cfg.test
+        columns += [f"p vs best ({test})", "not complete"]
         lines = [f"## {section_title(st)}", "", "| " + " | ".join(columns) + " |"]
         lines.append("|" + "---|" * len(columns))
         for _, row in t.iterrows():
-            cells = [row["config"], str(row["seeds"])]
+            cells = [row["config"], *(str(int(row[c])) for c in runs)]
             for m in cfg.metrics:
                 std = "" if pd.isna(row[f"{m} std"]) else f" ± {_fmt(row[f'{m} std'], scale)}"
                 cells.append(_fmt(row[m], scale) + std)
+            cells += [_fmt(row[f"{h} pooled"], scale)] if cv else []
             low, high = row[f"{h} ci_low"], row[f"{h} ci_high"]
             cells.append("–" if pd.isna(low) else f"[{_fmt(low, scale)}, {_fmt(high, scale)}]")
             p = row["p_vs_best"]
@@ -54,7 +61,10 @@ def markdown(sections: Sequence[SectionTable], cfg: CompareConfig) -> str:
         out.append("\n".join(lines))
     note = (
         f"mean ± std over seeds (x{scale:g}); CI: bootstrap over test examples of the seed-mean "
-        f"{cfg.headline}; p: {cfg.test} against the best row, * when p < {cfg.alpha}."
+        f"{cfg.headline}; p: {cfg.test} against the best row, * when p < {cfg.alpha}. "
+        "Cross-validation sections: mean ± std over the folds' runs; pooled: the score of every "
+        "row's out-of-fold prediction, CI: bootstrap over documents; p: Nadeau & Bengio's "
+        "corrected resampled t-test on the per-fold differences."
     )
     return "\n\n".join([*out, note]) + "\n"
 

@@ -22,10 +22,10 @@ GROUP_COLUMNS = ("target", "source")
 
 def prepare_dataset(dataset_cfg: DictConfig, processed_root: str) -> tuple[DatasetDict, dict]:
     """The built dataset (built first when missing or stale) and its card."""
-    from stance.data import ensure_dataset, read_card
+    from stance.data import as_dataset_config, ensure_dataset, folder_name, read_card
 
     dataset = ensure_dataset(dataset_cfg, processed_root)
-    return dataset, read_card(Path(processed_root) / dataset_cfg.name)
+    return dataset, read_card(Path(processed_root) / folder_name(as_dataset_config(dataset_cfg)))
 
 
 def check_labels(model: StanceModel, data: Dataset, where: str) -> None:
@@ -60,7 +60,7 @@ def predict_split(model: StanceModel, data: Dataset, batch_size: int = 4096) -> 
 def prediction_rows(data: Dataset, proba: np.ndarray) -> list[dict[str, Any]]:
     """One record per example: id, text, target/source if any, gold, pred, proba by label."""
     classes = data.features["label"].names
-    extra = [c for c in GROUP_COLUMNS if c in data.column_names]
+    extra = [c for c in ("doc_id", *GROUP_COLUMNS) if c in data.column_names]
     rows = []
     for i, example in enumerate(data):
         row = {"id": example["id"], "text": example["text"]}

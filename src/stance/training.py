@@ -54,9 +54,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     """Train ``cfg.model`` on ``cfg.dataset``, evaluate it and write the run record into
     ``cfg.run_dir``; returns the flat metrics. A complete run of the same config is reused."""
     run_dir = Path(cfg.run_dir)
+    if OmegaConf.select(cfg, "dataset.split.follow_seed"):
+        cfg.dataset.split.seed = cfg.seed  # a seed sweep then measures the split's variance too
     dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
     fingerprint = card.get("fingerprint")
-    dataset_dir = Path(cfg.paths.processed_root) / cfg.dataset.name
+    dataset_dir = Path(cfg.paths.processed_root) / card.get("folder", cfg.dataset.name)
     print(f"dataset:       {dataset_dir}/  (card: card.md, fingerprint {fingerprint})")
     digest = config_hash(cfg)
     if not cfg.rerun and _reusable(run_dir, digest, fingerprint):

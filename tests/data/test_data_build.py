@@ -225,3 +225,26 @@ def test_the_no_stance_label_is_declared_once_and_stored_in_the_card(tmp_path):
     assert card["neutral_label"] == "None" and card["labels"] == ["Against", "None", "Favor"]
     with pytest.raises(StanceError, match="neutral_label 'Neutral' is neither one of labels"):
         build_dataset(user_dataset(path, labels, "dataset.neutral_label=Neutral"), tmp_path / "o")
+
+
+def test_kfold_folds_are_disjoint_by_document_and_cover_every_row_once(tmp_path):
+    path = write(tmp_path / "in.csv", corpus(n_docs=50))
+    tests, docs = [], set()
+    for k in range(5):
+        cfg = user_dataset(path, "dataset.split.strategy=kfold", f"dataset.split.fold={k}")
+        folder = build_dataset(cfg, tmp_path / "out")
+        assert folder.name == f"my_corpus-fold{k}of5"
+        ds = load_processed(folder)
+        split_docs = {s: set(ds[s]["doc_id"]) for s in ds}
+        assert not split_docs["train"] & split_docs["validation"]  # validation from train folds
+        assert not (split_docs["train"] | split_docs["validation"]) & split_docs["test"]
+        tests.append(list(ds["test"]["id"]))
+        docs |= split_docs["test"]
+        assert read_card(folder)["leakage"]["documents_in_several_splits"] == 0
+    ids = [i for fold in tests for i in fold]
+    assert len(ids) == len(set(ids)) == read_card(folder)["rows"]["kept"]  # each row once
+    assert all(len(fold) > 0 for fold in tests)
+    with pytest.raises(StanceError, match=r"split\.fold=5 is not one of the 5 folds"):
+        build_dataset(
+            user_dataset(path, "dataset.split.strategy=kfold", "dataset.split.fold=5"), tmp_path
+        )

@@ -3,13 +3,14 @@
 from stance.data.build import build_dataset, ensure_dataset, is_current, load_processed
 from stance.data.card import read_card
 from stance.data.paragraphs import split_paragraphs
-from stance.data.schema import DatasetConfig, as_dataset_config
+from stance.data.schema import DatasetConfig, as_dataset_config, folder_name
 
 __all__ = [
     "DatasetConfig",
     "as_dataset_config",
     "build_dataset",
     "ensure_dataset",
+    "folder_name",
     "is_current",
     "load_processed",
     "read_card",

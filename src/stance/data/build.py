@@ -23,7 +23,14 @@ from filelock import FileLock
 
 from stance.data import card as cards
 from stance.data.dedup import deduplicate
-from stance.data.schema import SPLITS, DatasetConfig, DatasetLike, as_dataset_config, config_dict
+from stance.data.schema import (
+    SPLITS,
+    DatasetConfig,
+    DatasetLike,
+    as_dataset_config,
+    config_dict,
+    folder_name,
+)
 from stance.data.sources import input_hash, read_source
 from stance.data.splitting import assign_splits
 from stance.data.validate import validate
@@ -42,7 +49,7 @@ def _lock(folder: Path) -> FileLock:
 def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
     """Build `dataset_cfg` into <processed_root>/<name>/ (atomically) and return that folder."""
     cfg = as_dataset_config(dataset_cfg)
-    folder = Path(processed_root) / cfg.name
+    folder = Path(processed_root) / folder_name(cfg)
     with _lock(folder):
         _build(cfg, folder)
     return folder
@@ -81,6 +88,7 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
     config_fp = cards.config_fingerprint(config_dict(cfg), loaded.input_hash)
     card = {
         "name": cfg.name,
+        "folder": folder.name,
         "labels": list(cfg.labels),
         "neutral_label": cfg.neutral_label if cfg.neutral_label in cfg.labels else None,
         **dict(zip(("counts", "documents"), cards.counts(splits, cfg.labels), strict=True)),
@@ -180,7 +188,7 @@ def is_current(dataset_cfg: DatasetLike, processed_root: str | Path) -> bool:
     """Whether <processed_root>/<name>/ was built from this config and this input."""
     cfg = as_dataset_config(dataset_cfg)
     expected = cards.config_fingerprint(config_dict(cfg), input_hash(cfg))
-    return _stored_fingerprint(Path(processed_root) / cfg.name) == expected
+    return _stored_fingerprint(Path(processed_root) / folder_name(cfg)) == expected
 
 
 def ensure_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> datasets.DatasetDict:
@@ -189,7 +197,7 @@ def ensure_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> data
     Under the dataset's lock: a second process waits for the first one's build, then loads it.
     """
     cfg = as_dataset_config(dataset_cfg)
-    folder = Path(processed_root) / cfg.name
+    folder = Path(processed_root) / folder_name(cfg)
     expected = cards.config_fingerprint(config_dict(cfg), input_hash(cfg))
     with _lock(folder):
         if _stored_fingerprint(folder) != expected:

@@ -32,15 +32,18 @@ class ColumnsConfig:
 class SplitConfig:
     """How rows are assigned to train / validation / test."""
 
-    strategy: str = "grouped"  # grouped (by doc_id) | random | time (by date) | predefined
+    strategy: str = "grouped"  # grouped (by doc_id) | random | time (by date) | predefined | kfold
     ratios: dict[str, float] = field(
         default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1}
     )
     stratify: bool = True  # grouped/random: keep the label mix of every split close to the whole
     seed: int = 0
     # predefined: carve this fraction of the train rows (grouped by document, stratified) into
-    # validation, for exports that have only train and test rows
+    # validation, for exports that have only train and test rows; kfold: of the training folds
     validation_from_train: float | None = None
+    folds: int = 5  # kfold: K folds grouped by document and stratified; `fold` is the test fold
+    fold: int = 0
+    follow_seed: bool = False  # train.py: the split seed is the run's `seed` (split variance)
 
 
 @dataclass
@@ -82,7 +85,7 @@ DatasetLike = DatasetConfig | DictConfig | dict  # a dataset node as configs hol
 
 _CHOICES = {
     "format": FORMATS,
-    "split.strategy": ("grouped", "random", "time", "predefined"),
+    "split.strategy": ("grouped", "random", "time", "predefined", "kfold"),
     "dedup.exact": ("collapse", "report"),
     "dedup.conflicts": ("error", "drop", "majority"),
     "dedup.action": ("same_split", "drop", "report"),
@@ -126,6 +129,9 @@ def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
     if not 0 < (out.split.validation_from_train or 0.5) < 1:
         fix = "e.g. dataset.split.validation_from_train=0.1"
         raise StanceError(problem(where, "split.validation_from_train must be in (0, 1)", fix))
+    if out.split.strategy == "kfold" and not 0 <= out.split.fold < out.split.folds:
+        what = f"split.fold={out.split.fold} is not one of the {out.split.folds} folds"
+        raise StanceError(problem(where, what, f"use 0..{out.split.folds - 1}"))
     known = {*out.labels, *out.label_map.values()}
     if out.neutral_label is not None and out.neutral_label not in known:
         what = f"neutral_label {out.neutral_label!r} is neither one of labels nor mapped to"
@@ -135,6 +141,16 @@ def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
             problem(where, f"labels {out.labels} must be 2+ distinct names", "fix `labels`")
         )
     return out
+
+
+def folder_name(cfg: DatasetConfig) -> str:
+    """The built dataset's folder: `name`, plus the fold (kfold) and the seed (follow_seed)."""
+    name = cfg.name
+    if cfg.split.strategy == "kfold":
+        name += f"-fold{cfg.split.fold}of{cfg.split.folds}"
+    if cfg.split.follow_seed:
+        name += f"-seed{cfg.split.seed}"
+    return name
 
 
 def config_dict(cfg: DatasetConfig) -> dict:

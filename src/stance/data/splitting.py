@@ -39,6 +39,16 @@ def assign_splits(
             sub = _grouped(doc[train], label[train], _within(edges, train), cfg, n_labels, *part)
             split[train[sub == 1]] = 1
         ratios = np.ones(len(SPLITS))  # every split must have rows
+    elif cfg.strategy == "kfold":
+        # the same fold assignment for every `fold` (it depends on the seed only)
+        fold_of = _grouped(doc, label, edges, cfg, n_labels, np.full(cfg.folds, 1 / cfg.folds))
+        split = np.where(fold_of == cfg.fold, 2, 0).astype(np.int8)
+        rest = np.flatnonzero(split == 0)
+        share = cfg.validation_from_train or 0.1
+        part = np.array([1 - share, share, 0])
+        sub = _grouped(doc[rest], label[rest], _within(edges, rest), cfg, n_labels, part)
+        split[rest[sub == 1]] = 1
+        ratios = np.ones(len(SPLITS))
     elif cfg.strategy == "random" or cfg.strategy == "grouped":
         unit_doc = np.arange(n) if cfg.strategy == "random" else doc
         split = _grouped(unit_doc, label, edges, cfg, n_labels, ratios)
