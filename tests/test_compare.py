@@ -330,3 +330,16 @@ def test_corrected_t_test_by_hand():
 
     assert corrected_t_test(diffs, 5) == pytest.approx(2 * student.sf(t, 4))
     assert corrected_t_test([0.0] * 5, 5) == 1.0
+
+
+def test_comparison_html_says_the_result_in_words_and_marks_the_best(sweep, tmp_path):
+    from test_reports import Page
+
+    cfg = settings(tmp_path, f"runs=[{sweep}]")
+    paths = write_report(compare(cfg), cfg)
+    text = paths["html"].read_text()
+    page = Page(text)
+    assert not page.external and len(page.images) == 1 and page.images[0].startswith(b"\x89PNG")
+    assert "worse than the best (p = 0.0" in text  # model=bad
+    assert "indistinguishable from the best (p = 1.00)" in text  # the copy of the best
+    assert text.count('<tr class="best">') == 1

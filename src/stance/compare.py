@@ -144,6 +144,7 @@ def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig
     table = pd.DataFrame.from_records(records)
     low, high = f"{cfg.headline} ci_low", f"{cfg.headline} ci_high"
     table[low] = table[high] = table["p_vs_best"] = np.nan
+    table["best"] = False
     if cv is not None:
         _cross_validated(section, table, cfg, folds=cv[0])
     if test_set is not None:
@@ -159,6 +160,7 @@ def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig
             for i in scored:
                 p = _p_value(cfg.test, metric, test_set.gold, stacked[best], stacked[i], idx)
                 table.loc[i, "p_vs_best"] = np.nan if i == best else p
+            table.loc[best, "best"] = True
     table["significant"] = table["p_vs_best"] < cfg.alpha
     sort_key = cfg.sort_by or cfg.headline
     if sort_key in table:
@@ -187,6 +189,7 @@ def _cross_validated(section: Section, table: pd.DataFrame, cfg: CompareConfig, 
         diffs = [per_fold[best][k] - scores[k] for k in shared]
         p = compare_cv.corrected_t_test(diffs, folds)
         table.loc[i, "p_vs_best"] = np.nan if i == best else p
+    table.loc[best, "best"] = True
 
 
 def _check(cfg: CompareConfig) -> None:

@@ -1,7 +1,9 @@
-"""Write compare's tables: Markdown (also printed), CSV, and a PNG chart of the headline metric."""
+"""Write compare's tables: Markdown (also printed), CSV, a PNG chart and a self-contained page."""
 
 from __future__ import annotations
 
+import base64
+import html
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,44 +31,97 @@ def _fmt(value: float, scale: float) -> str:
     return "–" if pd.isna(value) else f"{value * scale:.{1 if scale == 100 else 3}f}"
 
 
-def markdown(sections: Sequence[SectionTable], cfg: CompareConfig) -> str:
-    """All sections as Markdown tables, followed by the runs that are not complete."""
+def _cells(st: SectionTable, cfg: CompareConfig) -> tuple[list[str], list[list[str]]]:
+    """One section's column names and formatted rows (the Markdown and HTML tables share them)."""
     scale = 100.0 if cfg.percent else 1.0
-    out = []
-    for st in sections:
-        t, h = st.table, cfg.headline
-        cv = "folds" in t.columns
-        runs = ["runs", "folds"] if cv else ["seeds"]
-        pooled = [f"{h} pooled out-of-fold"] if cv else []
-        columns = ["config", *runs, *cfg.metrics, *pooled, f"{int(cfg.confidence * 100)}% CI ({h})"]
-        test = "corrected resampled t-test" if cv else cfg.test
-        columns += [f"p vs best ({test})", "not complete"]
-        lines = [f"## {section_title(st)}", "", "| " + " | ".join(columns) + " |"]
-        lines.append("|" + "---|" * len(columns))
-        for _, row in t.iterrows():
-            cells = [row["config"], *(str(int(row[c])) for c in runs)]
-            for m in cfg.metrics:
-                std = "" if pd.isna(row[f"{m} std"]) else f" ± {_fmt(row[f'{m} std'], scale)}"
-                cells.append(_fmt(row[m], scale) + std)
-            cells += [_fmt(row[f"{h} pooled"], scale)] if cv else []
-            low, high = row[f"{h} ci_low"], row[f"{h} ci_high"]
-            cells.append("–" if pd.isna(low) else f"[{_fmt(low, scale)}, {_fmt(high, scale)}]")
-            p = row["p_vs_best"]
-            cells.append("–" if pd.isna(p) else f"{p:.3f}{' *' if row['significant'] else ''}")
-            cells.append(row["not_complete"] or "")
-            lines.append("| " + " | ".join(cells) + " |")
-        if st.not_complete:
-            lines += ["", "Runs not complete (listed, not used):"]
-            lines += [f"- `{r.path}`: {r.status}" for r in st.not_complete]
-        out.append("\n".join(lines))
-    note = (
+    t, h = st.table, cfg.headline
+    cv = "folds" in t.columns
+    runs = ["runs", "folds"] if cv else ["seeds"]
+    pooled = [f"{h} pooled out-of-fold"] if cv else []
+    columns = ["config", *runs, *cfg.metrics, *pooled, f"{int(cfg.confidence * 100)}% CI ({h})"]
+    test = "corrected resampled t-test" if cv else cfg.test
+    columns += [f"p vs best ({test})", "verdict", "not complete"]
+    rows = []
+    for _, row in t.iterrows():
+        cells = [row["config"], *(str(int(row[c])) for c in runs)]
+        for m in cfg.metrics:
+            std = "" if pd.isna(row[f"{m} std"]) else f" ± {_fmt(row[f'{m} std'], scale)}"
+            cells.append(_fmt(row[m], scale) + std)
+        cells += [_fmt(row[f"{h} pooled"], scale)] if cv else []
+        low, high = row[f"{h} ci_low"], row[f"{h} ci_high"]
+        cells.append("–" if pd.isna(low) else f"[{_fmt(low, scale)}, {_fmt(high, scale)}]")
+        p = row["p_vs_best"]
+        cells.append("–" if pd.isna(p) else f"{p:.3f}{' *' if row['significant'] else ''}")
+        cells.append(verdict(p, cfg.alpha, bool(row["best"])))
+        cells.append(row["not_complete"] or "")
+        rows.append(cells)
+    return columns, rows
+
+
+def verdict(p: float, alpha: float, best: bool) -> str:
+    """The test result in words."""
+    if best:
+        return "best"
+    if pd.isna(p):
+        return "not tested (no shared test predictions or folds)"
+    if p < alpha:
+        return f"worse than the best (p = {p:.3f})"
+    return f"indistinguishable from the best (p = {p:.2f})"
+
+
+def _note(cfg: CompareConfig) -> str:
+    scale = 100.0 if cfg.percent else 1.0
+    return (
         f"mean ± std over seeds (x{scale:g}); CI: bootstrap over test examples of the seed-mean "
         f"{cfg.headline}; p: {cfg.test} against the best row, * when p < {cfg.alpha}. "
         "Cross-validation sections: mean ± std over the folds' runs; pooled: the score of every "
         "row's out-of-fold prediction, CI: bootstrap over documents; p: Nadeau & Bengio's "
         "corrected resampled t-test on the per-fold differences."
     )
-    return "\n\n".join([*out, note]) + "\n"
+
+
+def markdown(sections: Sequence[SectionTable], cfg: CompareConfig) -> str:
+    """All sections as Markdown tables, followed by the runs that are not complete."""
+    out = []
+    for st in sections:
+        columns, rows = _cells(st, cfg)
+        lines = [f"## {section_title(st)}", "", "| " + " | ".join(columns) + " |"]
+        lines.append("|" + "---|" * len(columns))
+        lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+        if st.not_complete:
+            lines += ["", "Runs not complete (listed, not used):"]
+            lines += [f"- `{r.path}`: {r.status}" for r in st.not_complete]
+        out.append("\n".join(lines))
+    return "\n\n".join([*out, _note(cfg)]) + "\n"
+
+
+def html_page(sections: Sequence[SectionTable], cfg: CompareConfig, png: Path) -> str:
+    """comparison.html: the tables, the test results in words and the chart, self-contained."""
+    esc = html.escape
+    parts = ["<h1>Comparison</h1>"]
+    for st in sections:
+        columns, rows = _cells(st, cfg)
+        head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+        body = "".join(
+            "<tr" + (' class="best"' if cells[-2] == "best" else "") + ">"
+            + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>"
+            for cells in rows
+        )  # fmt: skip
+        parts += [f"<h2>{esc(section_title(st))}</h2>", f"<table><tr>{head}</tr>{body}</table>"]
+        parts += [f"<p class='muted'>not complete: {esc(str(r.path))} ({esc(r.status)})</p>"
+                  for r in st.not_complete]  # fmt: skip
+    image = base64.b64encode(png.read_bytes()).decode()
+    parts += [f'<img alt="chart" src="data:image/png;base64,{image}">', f"<p>{esc(_note(cfg))}</p>"]
+    style = (
+        "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}"
+        "th{background:#f3f3f3}tr.best{font-weight:600;background:#eef6ee}.muted{color:#777}"
+        "img{max-width:100%}"
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Comparison</title>"
+        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
 def csv_table(sections: Sequence[SectionTable]) -> pd.DataFrame:
@@ -95,11 +150,21 @@ def chart(sections: Sequence[SectionTable], cfg: CompareConfig, path: Path) -> N
         mean = t[h].to_numpy(float) * scale
         low = t[f"{h} ci_low"].to_numpy(float) * scale
         high = t[f"{h} ci_high"].to_numpy(float) * scale
+        cv = f"{h} pooled" in t.columns
+        if cv:  # the interval is the pooled out-of-fold score's
+            mean = t[f"{h} pooled"].to_numpy(float) * scale
         err = np.nan_to_num(np.vstack([mean - low, high - mean]), nan=0.0)
-        ax.errorbar(mean, y, xerr=err, fmt="o", color="tab:blue", capsize=4, label="mean, CI")
-        for yi, label in zip(y, t["config"], strict=True):
+        what = (
+            "pooled out-of-fold, document-bootstrap CI" if cv else "mean over seeds, bootstrap CI"
+        )
+        ax.errorbar(mean, y, xerr=err, fmt="o", color="tab:blue", capsize=4, label=what)
+        for k, (yi, label) in enumerate(zip(y, t["config"], strict=True)):
             seeds = np.asarray(st.seed_scores.get(label, []), float) * scale
-            ax.scatter(seeds, np.full(len(seeds), yi + 0.15), s=12, color="tab:gray")
+            each = ("each fold" if cv else "each seed") if k == 0 else None
+            ax.scatter(seeds, np.full(len(seeds), yi + 0.15), s=12, color="tab:gray", label=each)
+        best = t.index[t["best"]]
+        ax.scatter(mean[best], best, marker="*", s=160, color="tab:orange", zorder=3, label="best")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7)
         ax.set_yticks(y, t["config"])
         ax.set_title(section_title(st), fontsize=9)
         ax.set_xlabel(h + (" (x100)" if cfg.percent else ""))
@@ -109,11 +174,12 @@ def chart(sections: Sequence[SectionTable], cfg: CompareConfig, path: Path) -> N
 
 
 def write_report(sections: Sequence[SectionTable], cfg: CompareConfig) -> dict[str, Path]:
-    """Write ``comparison.md``, ``comparison.csv`` and ``comparison.png`` into ``cfg.out_dir``."""
+    """Write ``comparison.{md,csv,png,html}`` into ``cfg.out_dir``."""
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {k: out / f"comparison.{k}" for k in ("md", "csv", "png")}
+    paths = {k: out / f"comparison.{k}" for k in ("md", "csv", "png", "html")}
     paths["md"].write_text(markdown(sections, cfg))
     csv_table(sections).to_csv(paths["csv"], index=False)
     chart(sections, cfg, paths["png"])
+    paths["html"].write_text(html_page(sections, cfg, paths["png"]), encoding="utf-8")
     return paths

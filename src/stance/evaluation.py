@@ -16,6 +16,7 @@ from stance import runs
 from stance.errors import StanceError, problem
 from stance.metrics import split_metrics
 from stance.models.base import StanceModel
+from stance.run_report import write_run_report
 
 GROUP_COLUMNS = ("target", "source")
 
@@ -116,6 +117,7 @@ def evaluate(
     confusion-matrix PNG of each split, and ``metrics.json``.
     """
     metrics: dict[str, float] = {}
+    reported: dict[str, tuple] = {}
     for split in splits:
         if split not in dataset or len(dataset[split]) == 0:
             continue
@@ -138,10 +140,15 @@ def evaluate(
         metrics.update({f"{split}/{k}": v for k, v in scores.items()})
         if out_dir is not None:
             out = Path(out_dir)
-            runs.write_predictions(out, split, prediction_rows(data, proba))
+            rows = prediction_rows(data, proba)
+            runs.write_predictions(out, split, rows)
             write_split_reports(out, split, gold, proba, classes)
+            reported[split] = (gold, proba, rows)
     if out_dir is not None:
         runs.write_metrics(out_dir, metrics)
+        if reported:
+            title = f"{out_dir}: a {model.family} model, labels {', '.join(classes)}"
+            write_run_report(out_dir, title, metrics, reported, classes)
     return metrics
 
 

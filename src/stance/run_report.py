@@ -1,0 +1,149 @@
+"""`report.html`: one self-contained page per run that a person reads (opens offline, no scripts).
+
+Per evaluated split: the headline metrics with their interval, per-class scores, the confusion
+matrix, a reliability (calibration) diagram, precision-recall curves, the per-target and
+per-source tables, and the most confident mistakes with their text.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MISTAKES = 25
+STYLE = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ddd;padding:3px 8px}
+th{background:#f3f3f3;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.figs{display:flex;flex-wrap:wrap;gap:1em}.figs img{max-width:340px;border:1px solid #eee}
+.muted{color:#777}
+"""
+
+
+def _png(fig: Any) -> str:
+    """A matplotlib figure as an inline <img> (base64 PNG), and close it."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            shown = "–" if np.isnan(v) else f"{v:.0f}" if v.is_integer() and v > 1 else f"{v:.3f}"
+            return f'<td class="n">{shown}</td>'
+        return f"<td>{html.escape(str(v))}</td>"
+
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(cell(v) for v in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _figures(split: str, gold: np.ndarray, proba: np.ndarray, classes: Sequence[str]) -> str:
+    """Confusion matrix, reliability diagram and precision-recall curves of one split."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay, precision_recall_curve
+
+    pred = proba.argmax(axis=1)
+    labels = list(range(len(classes)))
+    fig, ax = plt.subplots(figsize=(4, 3.6))
+    ConfusionMatrixDisplay.from_predictions(
+        gold, pred, labels=labels, display_labels=list(classes), ax=ax, colorbar=False
+    )
+    ax.set_title(f"confusion matrix ({split})")
+    out = [_png(fig)]
+    confidence, right = proba.max(axis=1), pred == gold
+    bins = np.minimum((confidence * 10).astype(int), 9)
+    used = [b for b in range(10) if (bins == b).any()]
+    fig, ax = plt.subplots(figsize=(4, 3.6))
+    ax.plot([0, 1], [0, 1], ls="--", color="gray", label="perfectly calibrated")
+    ax.plot([confidence[bins == b].mean() for b in used], [right[bins == b].mean() for b in used],
+            marker="o", label="this model")  # fmt: skip
+    ax.set(xlabel="confidence (top class)", ylabel="accuracy", title="reliability", xlim=(0, 1))
+    ax.legend(loc="upper left")
+    out.append(_png(fig))
+    fig, ax = plt.subplots(figsize=(4, 3.6))
+    for i, name in enumerate(classes):
+        if 0 < (gold == i).sum() < len(gold):
+            precision, recall, _ = precision_recall_curve(gold == i, proba[:, i])
+            ax.plot(recall, precision, label=name)
+    ax.set(xlabel="recall", ylabel="precision", title="precision-recall", xlim=(0, 1), ylim=(0, 1))
+    ax.legend(loc="lower left")
+    out.append(_png(fig))
+    return '<div class="figs">' + "".join(out) + "</div>"
+
+
+def _groups(metrics: Mapping[str, float], split: str, column: str) -> str:
+    prefix = f"{split}/by_{column}/"
+    values = sorted({k[len(prefix) :].rsplit("/", 1)[0] for k in metrics if k.startswith(prefix)})
+    if not values:
+        return ""
+    rows = [
+        [v, *(float(metrics[f"{prefix}{v}/{m}"]) for m in ("n", "f_avg", "f1_macro", "accuracy"))]
+        for v in values
+    ]
+    return f"<h3>by {column}</h3>" + _table([column, "n", "F_avg", "macro-F1", "accuracy"], rows)
+
+
+def _mistakes(rows: Sequence[Mapping[str, Any]], classes: Sequence[str]) -> str:
+    wrong = [r for r in rows if r["gold"] != r["pred"]]
+    wrong.sort(key=lambda r: -max(r["proba"].values()))
+    body = [
+        [
+            r["text"],
+            r.get("target", ""),
+            r["gold"],
+            r["pred"],
+            ", ".join(f"{c} {r['proba'][c]:.2f}" for c in classes),
+        ]
+        for r in wrong[:MISTAKES]
+    ]
+    title = f"<h3>the {min(MISTAKES, len(wrong))} most confident mistakes (of {len(wrong)})</h3>"
+    return title + _table(["text", "target", "gold", "predicted", "probabilities"], body)
+
+
+def write_run_report(
+    out_dir: str | Path,
+    title: str,
+    metrics: Mapping[str, float],
+    splits: Mapping[str, tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]],
+    classes: Sequence[str],
+) -> Path:
+    """Write `report.html`; `splits`: split -> (gold indices, probabilities, prediction rows)."""
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    for split, (gold, proba, rows) in splits.items():
+        m = {k[len(split) + 1 :]: v for k, v in metrics.items() if k.startswith(f"{split}/")}
+        ci = (m.get("f_avg_ci_low", np.nan), m.get("f_avg_ci_high", np.nan))
+        interval = "" if np.isnan(ci[0]) else f" (95% bootstrap interval {ci[0]:.3f}-{ci[1]:.3f})"
+        parts.append(f"<h2>{split}: F_avg {m.get('f_avg', np.nan):.3f}{interval}</h2>")
+        keys = ("n", "f_avg", "f1_macro", "accuracy", "roc_auc", "pr_auc", "ece")
+        parts.append(_table(list(keys), [[float(m.get(k, np.nan)) for k in keys]]))
+        per_class = [
+            [c, *(float(m[f"{s}/{c}"]) for s in ("precision", "recall", "f1", "support"))]
+            for c in classes
+        ]
+        parts.append(_table(["label", "precision", "recall", "F1", "support"], per_class))
+        parts.append(_figures(split, gold, proba, classes))
+        parts += [_groups(metrics, split, "target"), _groups(metrics, split, "source")]
+        parts.append(_mistakes(rows, classes))
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
+    )
+    path = Path(out_dir) / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path

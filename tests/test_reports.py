@@ -1,0 +1,68 @@
+"""report.html and comparison.html: self-contained pages with what a person needs (DOM checks)."""
+
+from __future__ import annotations
+
+import base64
+from html.parser import HTMLParser
+from pathlib import Path
+
+from stance import runs
+from stance.training import train
+from train_helpers import compose_cfg, tiny_dataset
+
+
+class Page(HTMLParser):
+    """The headings, images, table rows and any external references of an HTML page."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.images: list[bytes] = []
+        self.external: list[str] = []
+        self.rows = 0
+        self._in_heading = False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._in_heading = tag in ("h1", "h2", "h3")
+        self.rows += tag == "tr"
+        for key in ("src", "href"):
+            value = attrs.get(key) or ""
+            if value.startswith("data:image/png;base64,"):
+                self.images.append(base64.b64decode(value.split(",", 1)[1]))
+            elif value:
+                self.external.append(value)
+        if tag in ("script", "link"):
+            self.external.append(tag)
+
+    def handle_data(self, data):
+        if self._in_heading and data.strip():
+            self.headings.append(data.strip())
+
+    def handle_endtag(self, tag):
+        self._in_heading = False
+
+
+def test_every_run_writes_a_self_contained_report(tmp_path: Path, monkeypatch) -> None:
+    data = tiny_dataset(labels=("pro", "anti", "neutral"))
+    monkeypatch.setattr(
+        "stance.training.prepare_dataset",
+        lambda cfg, root: (data, {"fingerprint": "fp", "neutral_label": "neutral"}),
+    )
+    run_dir = tmp_path / "run"
+    cfg = ["~dataset", "+dataset={name: tiny}", "model.char_ngrams=null", f"run_dir={run_dir}"]
+    train(compose_cfg("train", cfg))
+    page = Page((run_dir / "report.html").read_text())
+    assert not page.external  # opens offline: no script, stylesheet or image from elsewhere
+    assert any(h.startswith("validation: F_avg") for h in page.headings)
+    assert any(h.startswith("test: F_avg") and "interval" in h for h in page.headings)
+    assert {"by target", "by source"} <= set(page.headings)
+    # per split: confusion matrix, reliability diagram, precision-recall curves
+    assert len(page.images) == 6 and all(i.startswith(b"\x89PNG") for i in page.images)
+    mistakes = [r for r in runs.read_predictions(run_dir, "test") if r["gold"] != r["pred"]]
+    assert any(
+        h.startswith(f"the {min(25, len(mistakes))} most confident mistakes") for h in page.headings
+    )
+    worst = max(mistakes, key=lambda r: max(r["proba"].values()))
+    assert worst["text"] in (run_dir / "report.html").read_text()
