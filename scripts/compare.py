@@ -7,7 +7,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from stance.cli import user_errors
 from stance.compare import compare, register_schema
-from stance.compare_report import write_report
+from stance.compare.report import write_report
 
 
 @hydra.main(config_path="../configs", config_name="compare", version_base="1.3")

@@ -13,9 +13,10 @@ from omegaconf import OmegaConf
 from stance import metrics as metrics_module
 from stance import runs as run_files
 from stance import stats
-from stance.compare import CompareConfig, _batch_metric, compare, register_schema
-from stance.compare_records import group_runs, load_run, section_predictions
-from stance.compare_report import write_report
+from stance.compare import CompareConfig, compare, register_schema
+from stance.compare.records import group_runs, load_run, section_predictions
+from stance.compare.report import write_report
+from stance.compare.table import _batch_metric
 from stance.errors import StanceError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -321,7 +322,7 @@ def test_cross_validation_pools_folds_and_tests_with_the_corrected_t_test(tmp_pa
 
 
 def test_corrected_t_test_by_hand():
-    from stance.compare_cv import corrected_t_test
+    from stance.compare.cv import corrected_t_test
 
     diffs = [0.02, 0.03, 0.01, 0.04, 0.02]
     d = np.array(diffs)

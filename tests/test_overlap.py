@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent / "data"))
 from data_helpers import corpus, write
 
 from stance import runs
-from stance.compare_records import group_runs, load_run
+from stance.compare.records import group_runs, load_run
 from stance.data import overlap, read_card
 from stance.errors import StanceError
 from stance.evaluation import evaluate_saved

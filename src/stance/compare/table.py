@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from stance import compare_cv, metrics, stats
-from stance.compare_records import (
+from stance import metrics, stats
+from stance.compare import cv as compare_cv
+from stance.compare.records import (
     Config,
     Run,
     Section,

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from stance import metrics, runs
-from stance.compare_records import Config
+from stance.compare.records import Config
 
 
 def corrected_t_test(diffs: Sequence[float], k: int) -> float:

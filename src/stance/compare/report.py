@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from stance.compare import CompareConfig, SectionTable
+from stance.compare.table import CompareConfig, SectionTable
 
 
 def section_title(st: SectionTable) -> str:

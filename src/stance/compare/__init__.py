@@ -1,0 +1,12 @@
+"""Many runs -> one table per test set (or per cross-validation): records, statistics, reports.
+
+- `records`: run folders as compare reads them, grouped into sections and configs;
+- `table`: one table per section (means, intervals, tests against the best);
+- `cv`: cross-validation sections (pooled out-of-fold scores, the corrected resampled t-test);
+- `report`: the Markdown, CSV, PNG and HTML files.
+The statistics they compute resample `stance.metrics.batch_metric` (`stance.stats`).
+"""
+
+from stance.compare.table import CompareConfig, SectionTable, compare, register_schema
+
+__all__ = ["CompareConfig", "SectionTable", "compare", "register_schema"]
