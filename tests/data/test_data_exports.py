@@ -256,3 +256,13 @@ def test_two_processes_building_one_dataset_build_once(tmp_path):
     assert sum(o.count("build") for o in outs) == 1  # the second waited, then loaded
     assert all("loaded" in o for o in outs)
     assert len({o.split()[-1] for o in outs}) == 1
+
+
+def test_an_empty_file_and_a_file_without_usable_rows_say_so(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"\xef\xbb\xbf\r\n")  # what an empty sheet saved as CSV UTF-8 can hold
+    with pytest.raises(StanceError, match="the file is empty"):
+        build_dataset(_dataset(empty), tmp_path / "out")
+    header_only = _excel_csv(tmp_path / "header.csv", [])
+    with pytest.raises(StanceError, match=r"no row is left to build from \(0 read, 0 rejected\)"):
+        build_dataset(_dataset(header_only), tmp_path / "out")

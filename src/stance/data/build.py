@@ -70,6 +70,12 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
 
     dedup = deduplicate(valid.table, valid.label, cfg.dedup, cfg.labels, where)
     kept = np.flatnonzero(dedup.keep)
+    if not len(kept):
+        what = (
+            f"no row is left to build from ({loaded.n_input} read, {len(valid.rejects)} rejected)"
+        )
+        fix = "check dataset.labels and label_map against the file's labels, and the rejects"
+        raise StanceError(problem(f"dataset '{cfg.name}' ({cfg.path})", what, fix))
     new_index = np.cumsum(dedup.keep) - 1
     together = (new_index[dedup.together[0]], new_index[dedup.together[1]])
     near = (new_index[dedup.near[0]], new_index[dedup.near[1]])

@@ -56,6 +56,8 @@ def read_tabular(cfg: DatasetConfig) -> Loaded:
     if cfg.format == "xlsx":
         return read_workbook(path, wanted, cfg.sheet)
     data = read_bytes(path)
+    if not data.removeprefix(BOM.encode()).strip():
+        raise StanceError(problem(str(path), "the file is empty", "export the labelled rows again"))
     if cfg.format == "parquet":
         return _read_parquet(path, data, wanted)
     for magic, what in WORKBOOK_MAGIC.items():

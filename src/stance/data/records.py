@@ -79,12 +79,13 @@ def check_header(path: Path, header: list[str], wanted: dict[str, str], delimite
     if not missing:
         return
     if len(header) == 1:
-        for sep, name in (("\t", "a tab"), (";", "';'"), ("|", "'|'")):
+        for sep, name in (("\t", "a tab"), (";", "';'"), ("|", "'|'"), (",", "','")):
             if sep != delimiter and sep in header[0]:
                 quoted = f'"{sep}"'  # Hydra's grammar wants it quoted: 'dataset.delimiter=";"'
                 setting = f"delimiter: {quoted} in the dataset config ('dataset.delimiter={quoted}'"
                 setting += " on the command line)"
-                setting = "dataset.format=tsv" if sep == "\t" else setting
+                fixed = {"\t": "dataset.format=tsv", ",": "dataset.format=csv (delimiter: null)"}
+                setting = fixed.get(sep, setting)
                 what = f"the header is one column split by {name}, not by {delimiter!r}"
                 raise StanceError(problem(f"{path}, line 1", what, f"set {setting}"))
     raise missing_column(path, *missing[0], header)
