@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
 from data_helpers import corpus, write
@@ -90,3 +91,25 @@ def test_the_training_split_itself_evaluates_and_compare_keeps_it_apart(tmp_path
     (section,) = sections
     assert len(section.configs) == 2  # a re-evaluation is never a second seed of its run
     assert [len(c.runs) for c in section.configs] == [1, 1]
+
+
+def test_evaluation_folders_follow_the_model_the_dataset_and_the_overrides() -> None:
+    def run_dir(*overrides: str) -> str:
+        args = ["model_path=runs/demo/tfidf_logreg/default", *overrides]
+        return OmegaConf.select(
+            compose_cfg("evaluate", args, return_hydra_config=True), "hydra.run.dir"
+        )
+
+    base = "runs/evaluate/demo/runs_demo_tfidf_logreg_default"
+    assert run_dir() == f"{base}/default"
+    assert run_dir("dataset.split.seed=3") == f"{base}/dataset.split.seed=3"
+    assert run_dir("paths.processed_root=/elsewhere") == f"{base}/default"  # not a result change
+
+
+def test_follow_seed_makes_the_split_follow_the_runs_seed(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    overrides = ["dataset.split.follow_seed=true", "seed=3", "model.char_ngrams=null"]
+    train(compose_cfg("train", [*_data(tmp_path), *overrides, f"run_dir={run_dir}"]))
+    card = read_card(tmp_path / "processed" / "my_corpus-seed3")
+    assert card["split"]["seed"] == 3
+    assert overlap.read_record(run_dir / "model")["split"]["seed"] == 3
