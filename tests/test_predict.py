@@ -47,7 +47,19 @@ def test_document_stance_by_hand() -> None:
     assert np.allclose(mean, [0.55, 0.4, 0.05])
     all_neutral = np.array([[0.1, 0.3, 0.6], [0.1, 0.2, 0.7]])
     label, _, used = document_stance(all_neutral, classes, "neutral")
-    assert (label, used) == ("anti", 2)  # none bear a stance: all count, best stance label
+    assert (label, used) == ("no clear stance", 0)  # reporting only: no paragraph bears a stance
+
+
+def test_a_document_abstains_when_few_paragraphs_or_a_small_margin_decide() -> None:
+    classes = ["pro", "anti", "neutral"]
+    one = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.2, 0.1, 0.7]])  # a lone pro paragraph
+    assert document_stance(one, classes, "neutral")[0] == "no clear stance"
+    assert document_stance(one, classes, "neutral", min_paragraphs=1)[0] == "pro"
+    split = np.array([[0.55, 0.45, 0.0], [0.4, 0.6, 0.0]])  # means 0.475 vs 0.525
+    assert document_stance(split, classes, "neutral")[0] == "no clear stance"
+    assert document_stance(split, classes, "neutral", min_margin=0.01)[0] == "anti"
+    binary = np.array([[0.9, 0.1], [0.8, 0.2]])  # no no-stance label: every paragraph counts
+    assert document_stance(binary, ["pro", "anti"], None) == ("pro", pytest.approx([0.85, 0.15]), 2)
 
 
 def test_predictor_labels_and_probabilities(run_dir: Path) -> None:
@@ -65,12 +77,16 @@ def test_rows_get_document_rows_per_doc_id(run_dir: Path) -> None:
         {"id": "a1", "doc_id": "A", "text": "we support and applaud this"},
         {"id": "a2", "doc_id": "A", "text": "they praise it and welcome it"},
         {"id": "b1", "doc_id": "B", "text": "we oppose and condemn it"},
+        {"id": "b2", "doc_id": "B", "text": "they reject it and denounce it"},
+        {"id": "c1", "doc_id": "C", "text": "we oppose and condemn it"},  # one paragraph alone
     ]
     out = label_rows(load_model(run_dir), rows)
     docs = {r["doc_id"]: r for r in out if r["level"] == "document"}
-    assert [r["level"] for r in out].count("paragraph") == 3
+    assert [r["level"] for r in out].count("paragraph") == 5
     assert docs["A"]["label"] == "pro" and docs["B"]["label"] == "anti"
-    assert docs["A"]["rule"] == DOCUMENT_RULE and docs["A"]["paragraphs"] == 2
+    assert docs["C"]["label"] == "no clear stance"
+    assert docs["A"]["rule"] == DOCUMENT_RULE.format(min_paragraphs=2, min_margin=0.1)
+    assert docs["A"]["paragraphs"] == 2
 
 
 def test_target_aware_model_needs_a_target_per_row(tmp_path: Path) -> None:
@@ -140,7 +156,9 @@ def test_script_labels_an_article_paragraph_by_paragraph(run_dir: Path, tmp_path
     assert len(paragraphs) == 4
     assert paragraphs[1]["label"] == "pro" and paragraphs[2]["label"] == "anti"
     (document,) = [r for r in rows if r["level"] == "document"]
-    assert document["rule"] == DOCUMENT_RULE
+    assert document["rule"] == DOCUMENT_RULE.format(
+        min_paragraphs=2, min_margin=0.1
+    )  # predict.yaml
     assert float(document["proba_pro"]) + float(document["proba_anti"]) == pytest.approx(1)
 
 
@@ -157,3 +175,27 @@ def test_script_reads_stdin_and_reports_bad_input(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
+
+
+def test_the_main_jobs_3_way_model_leaves_captions_of_a_scraped_article_neutral(
+    tmp_path: Path,
+) -> None:
+    from stance.training import train
+    from train_helpers import CONFIGS, compose_cfg
+
+    run = tmp_path / "run"
+    paths = [f"paths.processed_root={tmp_path / 'processed'}", "evaluation.bootstrap=0"]
+    train(compose_cfg("train", [*paths, f"run_dir={run}"]))  # the default: 3-way demo corpus
+    predictor = load_model(run)
+    assert predictor.classes == ["anti", "neutral", "pro"] and predictor.neutral_label == "neutral"
+    articles = CONFIGS.parent / "data" / "raw" / "articles"
+    rows = [
+        {"doc_id": path.stem, "text": text}
+        for path in sorted(articles.glob("*.txt"))
+        for text in split_paragraphs(path.read_text())
+    ]
+    out = label_rows(predictor, rows)
+    captions = [r for r in out if r["level"] == "paragraph" and r["text"].startswith("Photo:")]
+    assert len(captions) == 2 and all(r["label"] == "neutral" for r in captions)
+    documents = [r for r in out if r["level"] == "document"]
+    assert all(r["paragraphs_used"] < r["paragraphs"] for r in documents)  # neutral ones left out

@@ -68,6 +68,14 @@ class EvaluateConfig:
 
 
 @dataclass
+class DocumentConfig:
+    """When an article's document stance is "no clear stance" (see stance.predict)."""
+
+    min_paragraphs: int = MISSING  # fewer stance-bearing paragraphs than this: no clear stance
+    min_margin: float = MISSING  # top two stance labels' mean probabilities closer than this
+
+
+@dataclass
 class PredictConfig:
     """``scripts/predict.py``: label texts or an article with a saved model."""
 
@@ -78,6 +86,7 @@ class PredictConfig:
     output_format: str | None = None  # jsonl|csv; default from the extension, else jsonl
     target: str | None = None  # the policy every text speaks about, for target-aware models
     batch_size: int = 256
+    document: DocumentConfig = field(default_factory=DocumentConfig)
 
 
 def register() -> None:

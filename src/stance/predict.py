@@ -13,10 +13,13 @@ from stance.errors import StanceError, problem
 from stance.metrics import stance_indices
 from stance.models.base import StanceModel
 
+NO_CLEAR_STANCE = "no clear stance"
 DOCUMENT_RULE = (
     "mean of the paragraph probabilities over the stance-bearing paragraphs (those not predicted "
-    "as the dataset's no-stance label; all paragraphs when none is), label = the stance label "
-    "with the highest mean"
+    "as the dataset's no-stance label, so reporting, captions and page furniture stay out); label "
+    "= the stance label with the highest mean, or 'no clear stance' when fewer than "
+    "{min_paragraphs} paragraphs bear a stance or the top two stance labels' means are less than "
+    "{min_margin} apart"
 )
 
 
@@ -95,15 +98,22 @@ def load_model(path: str | Path) -> Predictor:
 
 
 def document_stance(
-    proba: np.ndarray, classes: Sequence[str], neutral: str | None
+    proba: np.ndarray,
+    classes: Sequence[str],
+    neutral: str | None,
+    min_paragraphs: int = 2,
+    min_margin: float = 0.1,
 ) -> tuple[str, np.ndarray, int]:
     """Document label, mean probabilities and number of paragraphs used (``DOCUMENT_RULE``)."""
     stance = stance_indices(classes, neutral)
     bearing = np.isin(proba.argmax(axis=1), stance)
     used = proba[bearing] if bearing.any() else proba
     mean = used.mean(axis=0)
-    label = classes[stance[int(mean[stance].argmax())]]
-    return label, mean, len(used)
+    ranked = np.sort(mean[stance])[::-1]
+    margin = ranked[0] - ranked[1] if len(ranked) > 1 else 1.0
+    if bearing.sum() < min_paragraphs or margin < min_margin:
+        return NO_CLEAR_STANCE, mean, int(bearing.sum())
+    return classes[stance[int(mean[stance].argmax())]], mean, len(used)
 
 
 def label_rows(
@@ -111,6 +121,8 @@ def label_rows(
     rows: list[dict[str, Any]],
     default_target: str | None = None,
     batch_size: int = 256,
+    min_paragraphs: int = 2,
+    min_margin: float = 0.1,
 ) -> list[dict[str, Any]]:
     """Paragraph rows with ``label`` and ``proba``, then one ``document`` row per ``doc_id``."""
     if not rows:
@@ -140,7 +152,9 @@ def label_rows(
         if row.get("doc_id") is not None:
             docs.setdefault(str(row["doc_id"]), []).append(i)
     for doc_id, members in docs.items():
-        label, mean, used = document_stance(pred.proba[members], classes, predictor.neutral_label)
+        label, mean, used = document_stance(
+            pred.proba[members], classes, predictor.neutral_label, min_paragraphs, min_margin
+        )
         out.append(
             {
                 "level": "document",
@@ -149,7 +163,7 @@ def label_rows(
                 "proba": _proba(classes, mean),
                 "paragraphs": len(members),
                 "paragraphs_used": used,
-                "rule": DOCUMENT_RULE,
+                "rule": DOCUMENT_RULE.format(min_paragraphs=min_paragraphs, min_margin=min_margin),
             }
         )
     return out
@@ -167,7 +181,10 @@ def predict_command(cfg: Any) -> int:
 
     predictor = load_model(cfg.model_path)
     rows = read_rows(cfg.input, input_format(cfg.input, cfg.input_format))
-    out_rows = label_rows(predictor, rows, cfg.target, cfg.batch_size)
+    doc = cfg.document
+    out_rows = label_rows(
+        predictor, rows, cfg.target, cfg.batch_size, doc.min_paragraphs, doc.min_margin
+    )
     fmt = output_format(cfg.output, cfg.output_format)
     if cfg.output in (None, "-"):
         write_rows(out_rows, sys.stdout, fmt, predictor.classes)

@@ -123,7 +123,7 @@ def _normal(text: str) -> str:
 
 @pytest.mark.parametrize("labels", [["anti", "pro"], ["anti", "neutral", "pro"]])
 def test_the_demo_corpus_builds_grouped_with_counts_matching_the_file(tmp_path, labels):
-    overrides = [] if len(labels) == 2 else ["dataset.labels=[anti,neutral,pro]"]
+    overrides = ["dataset.labels=[anti,pro]"] if len(labels) == 2 else []
     cfg = compose_build("demo", *overrides).dataset
     folder = build_dataset(cfg, tmp_path)
     ds = load_processed(folder)
