@@ -248,3 +248,23 @@ def test_kfold_folds_are_disjoint_by_document_and_cover_every_row_once(tmp_path)
         build_dataset(
             user_dataset(path, "dataset.split.strategy=kfold", "dataset.split.fold=5"), tmp_path
         )
+
+
+def test_by_target_holds_out_whole_targets(tmp_path):
+    rows = corpus(n_docs=60)
+    for row in rows:
+        row["target"] = f"policy {int(row['doc_id'][1:]) % 12}"
+    folder = build_dataset(
+        user_dataset(write(tmp_path / "in.csv", rows), "dataset.split.strategy=by_target"),
+        tmp_path / "out",
+    )
+    ds = load_processed(folder)
+    targets = {s: set(ds[s]["target"]) for s in ds}
+    assert all(targets[s] for s in ds)  # every split has targets of its own
+    assert not targets["train"] & targets["test"] and not targets["train"] & targets["validation"]
+    assert not targets["validation"] & targets["test"]
+    assert read_card(folder)["leakage"]["documents_in_several_splits"] == 0
+    with pytest.raises(StanceError, match="by_target needs a target column"):
+        cfg = user_dataset(tmp_path / "in.csv", "dataset.split.strategy=by_target")
+        cfg.columns.target = None
+        build_dataset(cfg, tmp_path / "o2")

@@ -32,7 +32,9 @@ class ColumnsConfig:
 class SplitConfig:
     """How rows are assigned to train / validation / test."""
 
-    strategy: str = "grouped"  # grouped (by doc_id) | random | time (by date) | predefined | kfold
+    # grouped (by doc_id) | random | time (by date) | predefined | kfold | by_target (whole
+    # targets held out for validation and test: stance on policies never seen in training)
+    strategy: str = "grouped"
     ratios: dict[str, float] = field(
         default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1}
     )
@@ -85,7 +87,7 @@ DatasetLike = DatasetConfig | DictConfig | dict  # a dataset node as configs hol
 
 _CHOICES = {
     "format": FORMATS,
-    "split.strategy": ("grouped", "random", "time", "predefined", "kfold"),
+    "split.strategy": ("grouped", "random", "time", "predefined", "kfold", "by_target"),
     "dedup.exact": ("collapse", "report"),
     "dedup.conflicts": ("error", "drop", "majority"),
     "dedup.action": ("same_split", "drop", "report"),

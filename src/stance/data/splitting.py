@@ -49,6 +49,17 @@ def assign_splits(
         sub = _grouped(doc[rest], label[rest], _within(edges, rest), cfg, n_labels, part)
         split[rest[sub == 1]] = 1
         ratios = np.ones(len(SPLITS))
+    elif cfg.strategy == "by_target":
+        if "target" not in table.column_names:
+            fix = "map dataset.columns.target, or use another dataset.split.strategy"
+            raise StanceError(problem(f"dataset '{name}'", "by_target needs a target column", fix))
+        # a target's documents form one unit (and a document spanning two targets joins them)
+        target = pc.dictionary_encode(table["target"].combine_chunks()).indices.to_numpy()
+        rows = np.arange(n)
+        one_row = np.zeros(int(target.max(initial=-1)) + 1, np.int64)
+        one_row[target] = rows  # any one row of each target: every row is linked to it
+        links = (np.concatenate([edges[0], one_row[target]]), np.concatenate([edges[1], rows]))
+        split = _grouped(doc, label, links, cfg, n_labels, ratios, stratify=False)
     elif cfg.strategy == "random" or cfg.strategy == "grouped":
         unit_doc = np.arange(n) if cfg.strategy == "random" else doc
         split = _grouped(unit_doc, label, edges, cfg, n_labels, ratios)
@@ -91,13 +102,15 @@ def _grouped(
     cfg: SplitConfig,
     n_labels: int,
     ratios: np.ndarray,
+    stratify: bool = True,
 ) -> np.ndarray:
     """Units (documents joined by edges) cut by `ratios` within each stratum (majority label)."""
     unit = _units(doc, edges)
     n_units = int(unit.max(initial=-1)) + 1
     size = np.bincount(unit, minlength=n_units)
     votes = np.bincount(unit * n_labels + label, minlength=n_units * n_labels)
-    stratum = votes.reshape(n_units, n_labels).argmax(1) if cfg.stratify else np.zeros(n_units)
+    by_label = cfg.stratify and stratify
+    stratum = votes.reshape(n_units, n_labels).argmax(1) if by_label else np.zeros(n_units)
     rng = np.random.default_rng(cfg.seed)
     order = np.lexsort((rng.random(n_units), stratum))
     unit_split = np.empty(n_units, np.int8)
