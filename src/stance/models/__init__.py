@@ -18,6 +18,7 @@ REGISTRY: dict[str, str] = {
     "tfidf": "stance.models.sklearn_models:TfidfStanceModel",
     "transformer": "stance.models.transformer:TransformerStanceModel",
     "ensemble": "stance.models.ensemble:EnsembleStanceModel",
+    "hybrid": "stance.models.hybrid:HybridStanceModel",
 }
 
 __all__ = ["MODEL_META_FILE", "REGISTRY", "StanceModel", "build", "is_model_folder", "load"]

@@ -148,8 +148,8 @@ class TfidfStanceModel(StanceModel):
         use_target = self.target_mode != "none" and "target" in train.column_names
         self.targets_ = sorted(set(train["target"])) if use_target else []
         self.vectorizer_ = self.build_features()
-        x = self.vectorizer_.fit_transform(texts)
         targets = list(train["target"]) if use_target else None
+        x = self.transform(texts, targets if "target" in train.column_names else None, fit=True)
         self.classifier_ = self.build_classifier(y).fit(self._features(x, targets), y)
         self.per_target_ = {}
         if self.target_mode == "per_target" and targets is not None:
@@ -162,6 +162,13 @@ class TfidfStanceModel(StanceModel):
                     self.per_target_[target] = self.build_classifier(y[rows]).fit(x[rows], y[rows])
             self.targets_ = sorted(self.per_target_)
         return self
+
+    def transform(
+        self, texts: Sequence[str], targets: Sequence[str] | None, fit: bool = False
+    ) -> sp.csr_matrix:
+        """The texts' feature rows (fitting the vectorizer first with ``fit``)."""
+        vectorize = self.vectorizer_.fit_transform if fit else self.vectorizer_.transform
+        return sp.csr_matrix(vectorize(list(texts)))
 
     def _features(self, x: sp.csr_matrix, targets: Sequence[str] | None) -> sp.csr_matrix:
         """Shared n-grams plus, in ``features`` mode, one target-specific copy per known target."""
@@ -196,7 +203,7 @@ class TfidfStanceModel(StanceModel):
                     "pass targets (a `target` column, or target=... on the command line)",
                 )
             )
-        x = self.vectorizer_.transform(list(texts))
+        x = self.transform(texts, targets)
         proba = self._columns(
             self.classifier_, self.classifier_.predict_proba(self._features(x, targets))
         )

@@ -1,0 +1,129 @@
+"""Hybrid: frozen sentence embeddings next to the TF-IDF n-grams, in one linear model.
+
+The encoder (MiniLM by default, any Hugging Face folder or hub id) is never trained: each text, as
+a (target, text) pair when the data has targets, is mean-pooled over its tokens and L2-normalised,
+then scaled by `embedding_weight` and appended to the TF-IDF features. Embeddings are cached on
+disk by content (`cache_dir`), so a sweep over C or the n-grams encodes each dataset once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from stance.models.base import read_meta, write_meta
+from stance.models.sklearn_models import TfidfStanceModel
+from stance.models.transformer import PACKAGED_MINILM, resolve_pretrained
+
+
+class HybridStanceModel(TfidfStanceModel):
+    """TF-IDF n-grams + frozen mean-pooled sentence embeddings into a logistic regression."""
+
+    family = "hybrid"
+
+    def __init__(
+        self,
+        encoder: str = PACKAGED_MINILM,
+        embedding_weight: float = 1.0,
+        embed_max_length: int = 256,
+        embed_batch_size: int = 64,
+        cache_dir: str | None = None,
+        classifier: str = "logreg",
+        C: float = 4.0,
+        word_ngrams: Sequence[int] = (1, 2),
+        char_ngrams: Sequence[int] | None = (2, 5),
+        min_df: int = 1,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+        class_weight: str | None = "balanced",
+        target_mode: str = "per_target",
+        min_target_examples: int = 100,
+        calibration_folds: int = 3,
+        max_iter: int = 2000,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            classifier, C, word_ngrams, char_ngrams, min_df, max_features, sublinear_tf,
+            class_weight, target_mode, min_target_examples, calibration_folds, max_iter, seed,
+        )  # fmt: skip
+        self.encoder = encoder
+        self.embedding_weight = embedding_weight
+        self.embed_max_length = embed_max_length
+        self.embed_batch_size = embed_batch_size
+        self.cache_dir = cache_dir
+
+    @property
+    def uses_target(self) -> bool:
+        """True when targets get weights of their own or go into the encoder's input pairs."""
+        return bool(self.targets_) or getattr(self, "pairs_", False)
+
+    def transform(
+        self, texts: Sequence[str], targets: Sequence[str] | None, fit: bool = False
+    ) -> sp.csr_matrix:
+        """TF-IDF rows with the weighted embedding of each (target, text) appended."""
+        if fit:
+            self.pairs_ = targets is not None
+        grams = super().transform(texts, targets, fit)
+        embedded = self.embed(texts, targets if self.pairs_ else None)
+        return sp.hstack([grams, sp.csr_matrix(embedded * self.embedding_weight)], format="csr")
+
+    def embed(self, texts: Sequence[str], targets: Sequence[str] | None) -> np.ndarray:
+        """Mean-pooled, L2-normalised embeddings (n, width), from the cache when there."""
+        texts = list(texts)
+        key = hashlib.blake2b(digest_size=16)
+        for part in (self.encoder, str(self.embed_max_length), *(targets or []), "\x00", *texts):
+            key.update(part.encode() + b"\x1f")
+        file = Path(self.cache_dir) / f"{key.hexdigest()}.npy" if self.cache_dir else None
+        if file is not None and file.is_file():
+            return np.load(file, allow_pickle=False)
+        out = self._encode(texts, targets)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = file.with_suffix(".tmp.npy")
+            np.save(tmp, out, allow_pickle=False)
+            tmp.replace(file)
+        return out
+
+    def _encode(self, texts: list[str], targets: Sequence[str] | None) -> np.ndarray:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        source = resolve_pretrained(self.encoder)
+        local = Path(source).is_dir()
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+        model = AutoModel.from_pretrained(source, local_files_only=local).eval()
+        parts = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.embed_batch_size):
+                batch = texts[start : start + self.embed_batch_size]
+                pair = list(targets[start : start + len(batch)]) if targets is not None else None
+                enc = tokenizer(
+                    *([pair, batch] if pair is not None else [batch]),
+                    truncation=True,
+                    max_length=self.embed_max_length,
+                    padding=True,
+                    return_tensors="pt",
+                )
+                hidden = model(**enc).last_hidden_state  # (batch, tokens, width)
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                parts.append(torch.nn.functional.normalize(mean, dim=-1).numpy())
+        width = model.config.hidden_size
+        return np.concatenate(parts) if parts else np.zeros((0, width), np.float32)
+
+    def save(self, path: str | Path) -> None:
+        """The TF-IDF model's files, plus whether the encoder read (target, text) pairs."""
+        super().save(path)
+        meta = read_meta(path)
+        write_meta(path, **{**meta, "pairs": self.pairs_})
+
+    @classmethod
+    def load(cls, path: str | Path) -> HybridStanceModel:
+        """Read a folder written by ``save`` (the encoder is loaded again when first used)."""
+        model = super().load(path)
+        model.pairs_ = bool(read_meta(path).get("pairs", False))
+        return model

@@ -1,0 +1,37 @@
+"""The hybrid family: TF-IDF + frozen embeddings, behind the same contract, cached, round-trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from stance import models
+from stance.models.hybrid import HybridStanceModel
+
+
+def test_hybrid_fits_predicts_saves_and_loads(tiny_bert: Path, toy_split, tmp_path: Path) -> None:
+    train, test = toy_split(48, 0), toy_split(12, 1)
+    cache = tmp_path / "cache"
+    model = HybridStanceModel(encoder=str(tiny_bert), char_ngrams=None, cache_dir=str(cache))
+    model.fit(train, test)
+    assert model.uses_target  # the encoder read (target, text) pairs
+    proba = model.predict_proba(test["text"], test["target"])
+    assert proba.shape == (12, len(model.classes_)) and np.allclose(proba.sum(axis=1), 1)
+    width = model.transform(test["text"], test["target"]).shape[1]
+    assert width == len(model.vectorizer_.get_feature_names_out()) + 32  # tiny BERT: 32 wide
+    assert len(list(cache.glob("*.npy"))) == 2  # train and test, once each
+    model.save(tmp_path / "model")
+    again = models.load(tmp_path / "model")
+    assert isinstance(again, HybridStanceModel) and again.uses_target
+    assert np.allclose(again.predict_proba(test["text"], test["target"]), proba)
+
+
+def test_embeddings_are_normalised_and_cached_by_content(tiny_bert: Path, tmp_path: Path) -> None:
+    model = HybridStanceModel(encoder=str(tiny_bert), cache_dir=str(tmp_path))
+    first = model.embed(["a text", "another text"], None)
+    assert np.allclose(np.linalg.norm(first, axis=1), 1)
+    assert np.array_equal(model.embed(["a text", "another text"], None), first)  # from the cache
+    paired = model.embed(["a text", "another text"], ["t1", "t2"])
+    assert not np.allclose(paired, first)  # the target is part of the input
+    assert len(list(tmp_path.glob("*.npy"))) == 2
