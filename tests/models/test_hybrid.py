@@ -35,3 +35,21 @@ def test_embeddings_are_normalised_and_cached_by_content(tiny_bert: Path, tmp_pa
     paired = model.embed(["a text", "another text"], ["t1", "t2"])
     assert not np.allclose(paired, first)  # the target is part of the input
     assert len(list(tmp_path.glob("*.npy"))) == 2
+
+
+def test_roberta_style_encoders_without_token_type_ids(
+    tiny_roberta: Path, toy_split, tmp_path: Path
+) -> None:
+    from transformers import AutoTokenizer
+
+    from stance.models.transformer import TransformerStanceModel
+
+    assert "token_type_ids" not in AutoTokenizer.from_pretrained(tiny_roberta)("a", "b")
+    train, test = toy_split(16, 0), toy_split(6, 1)  # (target, text) pairs
+    tuned = TransformerStanceModel(pretrained=str(tiny_roberta), max_steps=2, batch_size=4)
+    tuned.fit(train).save(tmp_path / "tuned")
+    again = models.load(tmp_path / "tuned")
+    proba = tuned.predict_proba(test["text"], test["target"])
+    assert np.allclose(again.predict_proba(test["text"], test["target"]), proba, atol=1e-5)
+    hybrid = HybridStanceModel(encoder=str(tiny_roberta), char_ngrams=None).fit(train)
+    assert hybrid.predict_proba(test["text"], test["target"]).shape == (6, len(hybrid.classes_))
