@@ -14,7 +14,7 @@ from sklearn.metrics import classification_report
 
 from stance import runs
 from stance.errors import StanceError, problem
-from stance.metrics import split_metrics
+from stance.metrics import expected_calibration_error, split_metrics
 from stance.models.base import StanceModel
 from stance.run_report import write_run_report
 
@@ -43,7 +43,9 @@ def check_labels(model: StanceModel, data: Dataset, where: str) -> None:
         )
 
 
-def predict_split(model: StanceModel, data: Dataset, batch_size: int = 4096) -> np.ndarray:
+def predict_split(
+    model: StanceModel, data: Dataset, batch_size: int = 4096, **options: Any
+) -> np.ndarray:
     """Probabilities for every row of ``data``, columns reordered to the dataset's label order."""
     use_target = "target" in data.column_names and model.uses_target
     targets = list(data["target"]) if use_target else None
@@ -52,7 +54,7 @@ def predict_split(model: StanceModel, data: Dataset, batch_size: int = 4096) -> 
     for start in range(0, len(texts), batch_size):
         stop = start + batch_size
         batch_targets = targets[start:stop] if targets is not None else None
-        parts.append(model.predict_proba(texts[start:stop], batch_targets))
+        parts.append(model.predict_proba(texts[start:stop], batch_targets, **options))
     proba = np.concatenate(parts) if parts else np.zeros((0, len(model.classes_)))
     order = [model.classes_.index(name) for name in data.features["label"].names]
     return proba[:, order]
@@ -138,6 +140,11 @@ def evaluate(
             seed=seed,
         )
         metrics.update({f"{split}/{k}": v for k, v in scores.items()})
+        temperature = getattr(model, "temperature_", 1.0)
+        if temperature != 1.0:  # ECE before the fitted temperature, next to `ece` after it
+            raw = predict_split(model, data, calibrated=False)
+            metrics[f"{split}/ece_uncalibrated"] = expected_calibration_error(gold, raw)
+            metrics[f"{split}/temperature"] = float(temperature)
         if out_dir is not None:
             out = Path(out_dir)
             rows = prediction_rows(data, proba)

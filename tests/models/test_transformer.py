@@ -11,6 +11,7 @@ import pytest
 import torch
 from datasets import Dataset, DatasetDict
 
+from stance import models
 from stance.errors import StanceError
 from stance.models.transformer import TransformerStanceModel
 from stance.models.transformer_data import encode_windows, mean_by_paragraph
@@ -70,7 +71,8 @@ def test_long_paragraphs_average_their_windows_and_keep_input_order(fitted: tupl
             torch.softmax(
                 model.model_(
                     input_ids=torch.tensor([ids]), token_type_ids=torch.tensor([types])
-                ).logits,
+                ).logits
+                / model.temperature_,  # the softmax temperature fitted on validation
                 -1,
             )[0].numpy()
             for ids, types in zip(windows["input_ids"], windows["token_type_ids"], strict=True)
@@ -254,3 +256,20 @@ def test_packaged_minilm_fine_tunes_offline_and_pipeline_reads_it(
     classify = pipeline("text-classification", model=str(tmp_path / "model"))
     theirs = classify([{"text": t, "text_pair": x} for t, x in zip(targets, texts, strict=True)])
     assert [row["label"] for row in theirs] == list(model.predict(texts, targets))
+
+
+def test_temperature_is_fitted_on_validation_and_kept_on_save(tiny_bert, toy_split, tmp_path):
+    from stance.metrics import expected_calibration_error
+
+    train, validation = toy_split(32, 0), toy_split(16, 1)
+    model = tiny_model(tiny_bert, epochs=1).fit(train, validation)
+    assert model.temperature_ != 1.0
+    texts, targets, gold = validation["text"], validation["target"], np.asarray(validation["label"])
+    calibrated = model.predict_proba(texts, targets)
+    raw = model.predict_proba(texts, targets, calibrated=False)
+    assert (calibrated.argmax(1) == raw.argmax(1)).mean() > 0.9  # a temperature keeps rankings
+    nll = [-np.log(p[np.arange(len(gold)), gold]).mean() for p in (calibrated, raw)]
+    assert nll[0] <= nll[1] + 1e-6  # fitted to lower the validation NLL
+    assert expected_calibration_error(gold, calibrated) >= 0
+    model.save(tmp_path / "m")
+    assert models.load(tmp_path / "m").temperature_ == pytest.approx(model.temperature_)

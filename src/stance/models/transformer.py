@@ -111,6 +111,7 @@ class TransformerStanceModel(StanceModel):
         seed: int = 0,
         checkpoint_dir: str | None = None,
         keep_checkpoints: bool = False,
+        calibrate: bool = True,
     ) -> None:
         self.pretrained = pretrained
         self.max_length = max_length
@@ -132,6 +133,8 @@ class TransformerStanceModel(StanceModel):
         self.logging_steps = logging_steps
         self.progress_bar = progress_bar
         self.predict_batch_size = predict_batch_size
+        self.calibrate = calibrate  # fit a softmax temperature on validation (Guo et al., 2017)
+        self.temperature_ = 1.0
         self.seed = seed
         self.checkpoint_dir = checkpoint_dir
         self.keep_checkpoints = keep_checkpoints
@@ -195,27 +198,58 @@ class TransformerStanceModel(StanceModel):
         if self.checkpoint_dir and not self.keep_checkpoints:
             remove_checkpoints(self.checkpoint_dir)
         self.model_ = model.eval()
+        self.temperature_ = 1.0
+        if self.calibrate and validation is not None and len(validation):
+            self.temperature_ = self._fit_temperature(validation)
         return self
 
-    def predict_proba(
-        self, texts: Sequence[str], targets: Sequence[str] | None = None
-    ) -> np.ndarray:
-        """Window probabilities averaged per paragraph; batches sorted by length, order restored."""
-        texts = list(texts)
-        proba = np.zeros((0, len(self.classes_)))
-        if not texts:
-            return proba
+    def _fit_temperature(self, validation: Dataset) -> float:
+        """The softmax temperature that minimises the validation paragraphs' negative log-lik."""
+        from scipy.optimize import minimize_scalar
+
+        targets = validation["target"] if self.uses_target else None
+        logits, source = self._window_logits(list(validation["text"]), targets)
+        gold = np.asarray(validation["label"])
+
+        def nll(log_t: float) -> float:
+            proba = self._paragraphs(logits, source, len(gold), float(np.exp(log_t)))
+            return -float(np.log(np.maximum(proba[np.arange(len(gold)), gold], 1e-12)).mean())
+
+        return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x))
+
+    def _window_logits(
+        self, texts: list[str], targets: Sequence[str] | None
+    ) -> tuple[np.ndarray, list[int]]:
+        """Logits of every window (batches sorted by length, order restored) and its paragraph."""
         features = self._encode(texts, None if targets is None else list(targets))
         lengths = [len(ids) for ids in features["input_ids"]]
-        window_proba = np.empty((len(lengths), len(self.classes_)), dtype=np.float32)
+        logits = np.empty((len(lengths), len(self.classes_)), dtype=np.float32)
         device = self.model_.device
         pad_id = self.tokenizer_.pad_token_id or 0
         with torch.inference_mode():
             for rows in length_sorted_batches(lengths, self.predict_batch_size):
                 batch = pad_batch(features, rows, pad_id)
-                logits = self.model_(**{k: v.to(device) for k, v in batch.items()}).logits
-                window_proba[rows] = torch.softmax(logits.float(), -1).cpu().numpy()
-        return mean_by_paragraph(window_proba, features[WINDOW_SOURCE], len(texts))
+                out = self.model_(**{k: v.to(device) for k, v in batch.items()}).logits
+                logits[rows] = out.float().cpu().numpy()
+        return logits, features[WINDOW_SOURCE]
+
+    def _paragraphs(
+        self, logits: np.ndarray, source: Sequence[int], n: int, temperature: float
+    ) -> np.ndarray:
+        window_proba = torch.softmax(torch.from_numpy(logits) / temperature, -1).numpy()
+        return mean_by_paragraph(window_proba, source, n)
+
+    def predict_proba(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None, calibrated: bool = True
+    ) -> np.ndarray:
+        """Window probabilities (at the fitted temperature) averaged per paragraph."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        logits, source = self._window_logits(texts, targets)
+        return self._paragraphs(
+            logits, source, len(texts), self.temperature_ if calibrated else 1.0
+        )
 
     def save(self, path: str | Path) -> None:
         """``save_pretrained`` model and tokenizer (safetensors) plus ``stance_model.json``."""
@@ -232,6 +266,7 @@ class TransformerStanceModel(StanceModel):
             max_length=self.max_length,
             stride=self.stride,
             predict_batch_size=self.predict_batch_size,
+            temperature=self.temperature_,
         )
 
     @classmethod
@@ -246,6 +281,7 @@ class TransformerStanceModel(StanceModel):
         )
         model.classes_ = list(meta["classes"])
         model.uses_target_ = bool(meta["uses_target"])
+        model.temperature_ = float(meta.get("temperature", 1.0))
         model.tokenizer_, encoder = load_encoder(str(path), model.classes_, str(path))
         model.model_ = encoder.eval()
         return model
