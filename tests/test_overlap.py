@@ -102,7 +102,7 @@ def test_evaluation_folders_follow_the_model_the_dataset_and_the_overrides() -> 
 
     base = "runs/evaluate/demo/runs_demo_tfidf_logreg_default"
     assert run_dir() == f"{base}/default"
-    assert run_dir("dataset.split.seed=3") == f"{base}/dataset.split.seed=3"
+    assert run_dir("dataset.split.seed=3") == f"{base}/dataset.split.seed-3"
     assert run_dir("paths.processed_root=/elsewhere") == f"{base}/default"  # not a result change
 
 

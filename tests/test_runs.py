@@ -84,9 +84,27 @@ def test_run_dir_resolver_is_deterministic() -> None:
         }
     )
     assert cfg.a == "default"
-    assert cfg.b == "model.C=2,seed=1"
-    assert cfg.c == "dataset.path=_tmp_x.csv"  # one folder, never nested by a slash
+    assert cfg.b == "model.C-2+seed-1"
+    assert cfg.c == "dataset.path-_tmp_x.csv"  # one folder, never nested by a slash
     assert runs.slug("runs/demo/x y") == "runs_demo_x_y"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        "dataset.labels=[anti,neutral,pro]",
+        "model.C=0.5,seed=1",
+        "dataset.path=/data/my file.csv,model=hybrid",
+        "+experiment=demo_cv,dataset.split.fold=0",
+        "model.encoder=packaged:all-mpnet-base-v2,model.name='x y'",
+    ],
+)
+def test_every_run_folder_can_be_pasted_back_into_model(overrides: str) -> None:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    folder = f"runs/demo/tfidf_logreg/{runs.slug(overrides)}"
+    parsed = OverridesParser.create().parse_override(f"model={folder}")
+    assert parsed.value() == folder
 
 
 def test_model_card_has_what_a_reader_needs(tmp_path: Path) -> None:

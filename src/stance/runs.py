@@ -30,8 +30,13 @@ LIBRARIES = ("stance", "scikit-learn", "skops", "datasets", "transformers", "tor
 
 
 def slug(text: str) -> str:
-    """A path made into one safe folder name (``runs/a/b`` -> ``runs_a_b``), or ``default``."""
-    return re.sub(r"[^A-Za-z0-9._=,-]+", "_", str(text)).strip("_") or "default"
+    """One folder name from overrides or a path, that can be pasted back into ``model=PATH``.
+
+    ``seed=3,model.C=0.5`` -> ``seed-3+model.C-0.5``; ``runs/a/b`` -> ``runs_a_b``; anything
+    Hydra's override grammar rejects (``=``, ``,``, brackets, quotes, spaces) is replaced.
+    """
+    text = str(text).replace("=", "-").replace(",", "+")
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", text).strip("_") or "default"
 
 
 # Resolvers used by hydra.run.dir / hydra.sweep.subdir in configs/*.yaml; importing stance.runs
