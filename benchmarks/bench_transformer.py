@@ -149,7 +149,7 @@ def main() -> None:
         classify(pairs[:8])
         times: dict[str, list[float]] = {"ours": [], "pipeline": [], "pipeline64": []}
         for _ in range(args.repeats):
-            ours = timed(lambda: predictor.predict(texts, targets).labels, times["ours"])
+            ours = timed(lambda: list(predictor.predict(texts, targets)), times["ours"])
             theirs = timed(lambda: classify(pairs), times["pipeline"])
             batched = timed(lambda: classify(pairs, batch_size=64), times["pipeline64"])
 

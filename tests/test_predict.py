@@ -64,12 +64,16 @@ def test_a_document_abstains_when_few_paragraphs_or_a_small_margin_decide() -> N
 
 def test_predictor_labels_and_probabilities(run_dir: Path) -> None:
     predictor = load_model(run_dir)
-    pred = predictor.predict(["we applaud and support it", "we condemn and oppose it"])
-    assert pred.labels == ["pro", "anti"]
-    assert pred.proba.shape == (2, 2) and np.allclose(pred.proba.sum(axis=1), 1)
-    assert predictor.classes == ["pro", "anti"]
+    texts = ["we applaud and support it", "we condemn and oppose it"]
+    assert list(predictor.predict(texts)) == ["pro", "anti"]
+    proba = predictor.predict_proba(texts, batch_size=1)  # batched: the same either way
+    assert proba.shape == (2, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert np.allclose(proba, predictor.predict_proba(texts))
+    assert predictor.classes_ == ["pro", "anti"]
     with pytest.raises(StanceError, match="no texts"):
         predictor.predict([])
+    with pytest.raises(StanceError, match=r"one string, which would be read as 9 characters"):
+        predictor.predict("we oppose")
 
 
 def test_rows_get_document_rows_per_doc_id(run_dir: Path) -> None:
@@ -187,7 +191,7 @@ def test_the_main_jobs_3_way_model_leaves_captions_of_a_scraped_article_neutral(
     paths = [f"paths.processed_root={tmp_path / 'processed'}", "evaluation.bootstrap=0"]
     train(compose_cfg("train", [*paths, f"run_dir={run}"]))  # the default: 3-way demo corpus
     predictor = load_model(run)
-    assert predictor.classes == ["anti", "neutral", "pro"] and predictor.neutral_label == "neutral"
+    assert predictor.classes_ == ["anti", "neutral", "pro"] and predictor.neutral_label == "neutral"
     articles = CONFIGS.parent / "data" / "raw" / "articles"
     rows = [
         {"doc_id": path.stem, "text": text}

@@ -73,11 +73,11 @@ def test_loaded_model_reproduces_the_predictions_file(tmp_path: Path, use_datase
     train(compose_cfg("train", [*TINY, f"run_dir={tmp_path}"]))
     stored = runs.read_predictions(tmp_path, "test")
     predictor = load_model(tmp_path)
-    pred = predictor.predict(data["test"]["text"], list(data["test"]["target"]))
-    assert pred.labels == [row["pred"] for row in stored]
-    stored_proba = np.array([[row["proba"][c] for c in predictor.classes] for row in stored])
-    assert np.allclose(pred.proba, stored_proba, atol=1e-6)
-    assert load_model(tmp_path / "model").classes == predictor.classes
+    texts, targets = data["test"]["text"], list(data["test"]["target"])
+    assert list(predictor.predict(texts, targets)) == [row["pred"] for row in stored]
+    stored_proba = np.array([[row["proba"][c] for c in predictor.classes_] for row in stored])
+    assert np.allclose(predictor.predict_proba(texts, targets), stored_proba, atol=1e-6)
+    assert load_model(tmp_path / "model").classes_ == predictor.classes_
 
 
 def test_complete_run_is_reused_unless_rerun_or_data_changed(

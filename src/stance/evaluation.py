@@ -233,7 +233,7 @@ def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
         "model_path": str(predictor.path),
         "dataset": cfg.dataset.name,
         "dataset_fingerprint": card.get("fingerprint"),
-        "labels": list(predictor.classes),
+        "labels": list(predictor.classes_),
         "neutral_label": card.get("neutral_label"),
         "seed": cfg.seed,
         "overrides": _overrides(),

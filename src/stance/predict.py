@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -23,15 +23,12 @@ DOCUMENT_RULE = (
 )
 
 
-class Prediction(NamedTuple):
-    """Label names and probabilities (columns in ``Predictor.classes`` order)."""
-
-    labels: list[str]
-    proba: np.ndarray
-
-
 class Predictor:
-    """A loaded model behind one call: ``predict(texts, targets=None)``."""
+    """A loaded model behind the StanceModel contract: ``classes_``, ``predict``, ``predict_proba``.
+
+    Both take a list of texts (and one target per text for target-aware models) and work in
+    batches; a bare string is refused, since it would be read as a list of characters.
+    """
 
     def __init__(self, model: StanceModel, path: Path, neutral_label: str | None = None) -> None:
         self.model = model
@@ -39,7 +36,7 @@ class Predictor:
         self.neutral_label = neutral_label  # the training dataset's no-stance label, or None
 
     @property
-    def classes(self) -> list[str]:
+    def classes_(self) -> list[str]:
         """The label names, in the order of the probability columns."""
         return list(self.model.classes_)
 
@@ -50,8 +47,19 @@ class Predictor:
 
     def predict(
         self, texts: Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 256
-    ) -> Prediction:
-        """Label each text; ``targets`` is one policy name per text for target-aware models."""
+    ) -> np.ndarray:
+        """The label name of each text (``targets``: one policy per text, for target-aware ones)."""
+        proba = self.predict_proba(texts, targets, batch_size)
+        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
+
+    def predict_proba(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 256
+    ) -> np.ndarray:
+        """Probabilities, shape (n_texts, len(classes_)), ``batch_size`` texts at a time."""
+        for name, given in (("texts", texts), ("targets", targets)):
+            if isinstance(given, str):
+                what = f"{name} is one string, which would be read as {len(given)} characters"
+                raise StanceError(problem("predict", what, f"pass a list: {name}=[{given[:30]!r}]"))
         texts = list(texts)
         if not texts:
             raise StanceError(problem("input", "no texts to label", "give at least one paragraph"))
@@ -63,9 +71,7 @@ class Predictor:
         for start in range(0, len(texts), batch_size):
             batch_targets = None if targets is None else list(targets[start : start + batch_size])
             parts.append(self.model.predict_proba(texts[start : start + batch_size], batch_targets))
-        proba = np.concatenate(parts)
-        labels = [self.classes[i] for i in proba.argmax(axis=1)]
-        return Prediction(labels, proba)
+        return np.concatenate(parts)
 
 
 def resolve_model_folder(path: str | Path) -> Path:
@@ -137,12 +143,13 @@ def label_rows(
                 "add a `target` column or pass target='<policy>' on the command line",
             )
         )
-    pred = predictor.predict(
+    proba = predictor.predict_proba(
         [row["text"] for row in rows], targets if predictor.uses_target else None, batch_size
     )
-    classes = predictor.classes
+    classes = predictor.classes_
+    labels = [classes[i] for i in proba.argmax(axis=1)]
     out = []
-    for row, target, label, p in zip(rows, targets, pred.labels, pred.proba, strict=True):
+    for row, target, label, p in zip(rows, targets, labels, proba, strict=True):
         given = {"target": target} if target is not None else {}
         out.append(
             {"level": "paragraph", **row, **given, "label": label, "proba": _proba(classes, p)}
@@ -153,7 +160,7 @@ def label_rows(
             docs.setdefault(str(row["doc_id"]), []).append(i)
     for doc_id, members in docs.items():
         label, mean, used = document_stance(
-            pred.proba[members], classes, predictor.neutral_label, min_paragraphs, min_margin
+            proba[members], classes, predictor.neutral_label, min_paragraphs, min_margin
         )
         out.append(
             {
@@ -187,12 +194,12 @@ def predict_command(cfg: Any) -> int:
     )
     fmt = output_format(cfg.output, cfg.output_format)
     if cfg.output in (None, "-"):
-        write_rows(out_rows, sys.stdout, fmt, predictor.classes)
+        write_rows(out_rows, sys.stdout, fmt, predictor.classes_)
     else:
         path = Path(cfg.output)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8", newline="") as fh:
-            write_rows(out_rows, fh, fmt, predictor.classes)
+            write_rows(out_rows, fh, fmt, predictor.classes_)
         print(f"wrote {len(out_rows)} rows to {path}", file=sys.stderr)
     return len(out_rows)
 

@@ -65,7 +65,7 @@ def test_weights_and_round_trip(members, tmp_path):
     np.testing.assert_allclose(again.predict_proba(texts), a)
     # The folder also loads through the family registry, as scripts/predict.py does.
     loaded = stance.load_model(tmp_path / "ensemble")
-    np.testing.assert_allclose(loaded.predict(texts).proba, a)
+    np.testing.assert_allclose(loaded.predict_proba(texts), a)
 
 
 def test_bad_members_are_clear_errors(members, tmp_path):

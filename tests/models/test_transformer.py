@@ -199,7 +199,7 @@ def test_train_config_writes_a_run_that_load_model_and_pipeline_read(straight_ru
 
     stored = runs.read_predictions(straight_run, "test")
     texts, targets = [r["text"] for r in stored], [r["target"] for r in stored]
-    ours = load_model(straight_run).predict(texts, targets).labels
+    ours = list(load_model(straight_run).predict(texts, targets))
     assert ours == [row["pred"] for row in stored]
     assert set(ours) == set(CLASSES)
     classify = pipeline("text-classification", model=str(straight_run / "model"))
