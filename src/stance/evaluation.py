@@ -215,7 +215,6 @@ def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
     """
     from stance.data import overlap
     from stance.predict import load_model
-    from stance.training import _overrides
 
     predictor = load_model(cfg.model_path)
     dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
@@ -236,7 +235,7 @@ def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
         "labels": list(predictor.classes_),
         "neutral_label": card.get("neutral_label"),
         "seed": cfg.seed,
-        "overrides": _overrides(),
+        "overrides": runs.hydra_overrides(),
         "overlap": counts,
     }
     runs.write_config(run_dir, cfg)

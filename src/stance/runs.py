@@ -120,6 +120,15 @@ def is_complete(run_dir: str | Path) -> bool:
     return bool(info) and info.get("status") == "complete"
 
 
+def hydra_overrides() -> list[str]:
+    """The command-line overrides of this Hydra job (empty outside Hydra)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    return list(HydraConfig.get().overrides.task)
+
+
 def start_run(run_dir: str | Path, info: Mapping[str, Any]) -> dict[str, Any]:
     """Write ``run.json`` with ``status: running``; returns the record for ``end_run``."""
     record = {

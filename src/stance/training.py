@@ -81,7 +81,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         "model": cfg.model.get("name"),
         "seed": cfg.seed,
         "config_hash": digest,
-        "overrides": _overrides(),
+        "overrides": runs.hydra_overrides(),
     }
     runs.write_config(run_dir, cfg)
     with runs.recording(run_dir, info) as record:
@@ -99,15 +99,6 @@ def train(cfg: DictConfig) -> dict[str, float]:
         record["tracker_run_id"] = tracker.log_run(name, params, metrics, run_dir)
     print_summary(run_dir, metrics)
     return metrics
-
-
-def _overrides() -> list[str]:
-    """The command-line overrides of this Hydra job (empty outside Hydra)."""
-    from hydra.core.hydra_config import HydraConfig
-
-    if not HydraConfig.initialized():
-        return []
-    return list(HydraConfig.get().overrides.task)
 
 
 def print_summary(run_dir: str | Path, metrics: dict[str, Any], with_model: bool = True) -> None:

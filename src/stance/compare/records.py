@@ -131,6 +131,7 @@ def load_run(path: Path) -> Run:
         seed = overrides.get("seed")
         return Run(path, NO_RECORD, dataset, UNKNOWN, overrides, seed, config=config)
     has_metrics = (path / runs.METRICS_FILE).is_file()
+    cv, fold = _kfold(config)
     return Run(
         path=path,
         status=record.get("status", NO_RECORD),
@@ -143,8 +144,8 @@ def load_run(path: Path) -> Run:
         evaluated=record.get("model_path") if record.get("kind") == "evaluate" else None,
         labels=record.get("labels"),
         neutral=record.get("neutral_label"),
-        cv=_kfold(config)[0],
-        fold=_kfold(config)[1],
+        cv=cv,
+        fold=fold,
     )
 
 

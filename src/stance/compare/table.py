@@ -174,8 +174,8 @@ def _cross_validated(section: Section, table: pd.DataFrame, cfg: CompareConfig, 
     """A kfold section's pooled out-of-fold score, its interval, and the corrected t-test."""
     h = cfg.headline
     table.insert(table.columns.get_loc("seeds"), "runs", table.pop("seeds"))
-    table["folds"] = [len(compare_cv.fold_scores(c, h)) for c in section.configs]
     per_fold = [compare_cv.fold_scores(c, h) for c in section.configs]
+    table["folds"] = [len(scores) for scores in per_fold]
     for i, config in enumerate(section.configs):
         score, low, high, n = compare_cv.pooled_interval(
             h, config, cfg.n_bootstrap, cfg.confidence, cfg.seed

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,24 +33,11 @@ class HybridStanceModel(TfidfStanceModel):
         embed_max_length: int = 256,
         embed_batch_size: int = 64,
         cache_dir: str | None = None,
-        classifier: str = "logreg",
         C: float = 4.0,
-        word_ngrams: Sequence[int] = (1, 2),
-        char_ngrams: Sequence[int] | None = (2, 5),
-        min_df: int = 1,
-        max_features: int | None = None,
-        sublinear_tf: bool = True,
-        class_weight: str | None = "balanced",
-        target_mode: str = "per_target",
-        min_target_examples: int = 100,
-        calibration_folds: int = 3,
-        max_iter: int = 2000,
-        seed: int = 0,
+        **tfidf: Any,
     ) -> None:
-        super().__init__(
-            classifier, C, word_ngrams, char_ngrams, min_df, max_features, sublinear_tf,
-            class_weight, target_mode, min_target_examples, calibration_folds, max_iter, seed,
-        )  # fmt: skip
+        """``tfidf``: any other `TfidfStanceModel` argument (n-grams, classifier, target mode)."""
+        super().__init__(C=C, **tfidf)
         self.encoder = encoder
         self.embedding_weight = embedding_weight
         self.embed_max_length = embed_max_length

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -85,7 +86,13 @@ class TfidfStanceModel(StanceModel):
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments, JSON-ready; written to ``stance_model.json``."""
-        names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
+        names = {
+            name: None
+            for cls in type(self).__mro__
+            if issubclass(cls, TfidfStanceModel)
+            for name, param in inspect.signature(cls.__init__).parameters.items()
+            if name != "self" and param.kind is not param.VAR_KEYWORD
+        }  # a subclass's own arguments, then the TF-IDF ones it passes on
         return {name: _plain(getattr(self, name)) for name in names}
 
     @property
