@@ -266,3 +266,12 @@ def test_an_empty_file_and_a_file_without_usable_rows_say_so(tmp_path):
     header_only = _excel_csv(tmp_path / "header.csv", [])
     with pytest.raises(StanceError, match=r"no row is left to build from \(0 read, 0 rejected\)"):
         build_dataset(_dataset(header_only), tmp_path / "out")
+
+
+def test_a_comma_file_given_as_tsv_names_the_fix(tmp_path):
+    path = tmp_path / "export.tsv"
+    _excel_csv(path, corpus())  # commas, though the name and the config say tsv
+    with pytest.raises(StanceError) as err:
+        build_dataset(_dataset(path), tmp_path / "out")
+    assert str(err.value).startswith(f"{path}, line 1: the header is one column split by ','")
+    assert "set dataset.format=csv" in str(err.value)
