@@ -104,6 +104,7 @@ class TransformerModelConfig(TrainSettings):
     checkpoint_dir: str | None = None  # where a killed run resumes from
     keep_checkpoints: bool = MISSING
     calibrate: bool = MISSING  # fit a softmax temperature on validation
+    use_target: bool = MISSING  # (target, text) pairs when the data has a target; false: text
 
 
 def register() -> None:

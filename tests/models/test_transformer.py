@@ -111,6 +111,16 @@ def test_text_only_dataset_trains_on_text_alone(tiny_bert: Path, toy_split: Call
     assert model.predict_proba(["the tax policy is good"], ["ignored"]).shape == (1, 2)
 
 
+def test_use_target_false_trains_on_text_alone_despite_a_target_column(
+    tiny_bert: Path, toy_split: Callable
+) -> None:
+    split = toy_split(16, 0)
+    assert "target" in split.column_names
+    model = tiny_model(tiny_bert, epochs=1, use_target=False).fit(split)
+    assert not model.uses_target
+    assert model.predict_proba(["the tax policy is good"]).shape == (1, 2)
+
+
 def test_model_trained_on_pairs_needs_targets(fitted: tuple) -> None:
     model, _ = fitted
     with pytest.raises(StanceError, match="targets"):
@@ -132,6 +142,13 @@ def test_bad_trainer_settings_are_user_errors(
 ) -> None:
     with pytest.raises(StanceError, match=f"model.{setting}"):
         tiny_model(tiny_bert, **{setting: value}).fit(toy_split(8, 0), toy_split(4, 1))
+
+
+def test_class_weight_none_is_accepted_as_null_for_sweeps() -> None:
+    from stance.models.transformer_settings import TrainSettings
+
+    assert TrainSettings(class_weight="none").class_weight is None
+    assert TrainSettings().class_weight == "balanced"
 
 
 def test_balanced_class_weights() -> None:

@@ -96,6 +96,7 @@ class TransformerStanceModel(StanceModel):
         checkpoint_dir: str | None = None,
         keep_checkpoints: bool = False,
         calibrate: bool = True,
+        use_target: bool = True,
         **training: Any,
     ) -> None:
         """``training``: the fields of ``TrainSettings`` (their defaults are stated there)."""
@@ -106,6 +107,7 @@ class TransformerStanceModel(StanceModel):
         self.checkpoint_dir = checkpoint_dir
         self.keep_checkpoints = keep_checkpoints
         self.calibrate = calibrate  # fit a softmax temperature on validation (Guo et al., 2017)
+        self.use_target = use_target  # False: the text alone even when the data has a target
         self.temperature_ = 1.0
         fields = TrainSettings.__dataclass_fields__
         unknown = sorted(set(training) - set(fields))
@@ -154,7 +156,7 @@ class TransformerStanceModel(StanceModel):
                     "build both splits from one dataset config",
                 )
             )
-        self.uses_target_ = "target" in train.column_names
+        self.uses_target_ = self.use_target and "target" in train.column_names
         set_seed(self.seed)  # before loading: the new classification head is drawn at random
         source = resolve_pretrained(self.pretrained)
         self.tokenizer_, model = load_encoder(source, self.classes_, "model.pretrained")

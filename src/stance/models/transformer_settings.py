@@ -26,7 +26,7 @@ class TrainSettings:
     gradient_accumulation_steps: int = 1  # batches per optimizer step
     warmup_ratio: float = 0.1  # share of the steps with a rising learning rate, in [0, 1)
     weight_decay: float = 0.01  # AdamW decoupled weight decay
-    class_weight: str | None = "balanced"  # balanced (inverse class frequency) | None
+    class_weight: str | None = "balanced"  # balanced (inverse class frequency) | none (null)
     early_stopping_patience: int | None = 3  # evaluations without improvement; None: off
     metric_for_best_model: str = "f_avg"  # on validation paragraphs: f_avg | f1_macro | accuracy
     eval_steps: int = 20  # optimizer steps between validation passes
@@ -38,12 +38,14 @@ class TrainSettings:
 
     def __post_init__(self) -> None:
         # Checked when the model's fit starts, before a pretrained model is loaded or downloaded.
+        if self.class_weight == "none":  # Hydra's sweep choice() cannot hold a null
+            self.class_weight = None
         if self.class_weight not in (None, "balanced"):
             raise StanceError(
                 problem(
                     "model.class_weight",
                     f"unknown value {self.class_weight!r}",
-                    "use `balanced` or null",
+                    "use `balanced` or `none`",
                 )
             )
         if self.metric_for_best_model not in BEST_MODEL_METRICS:
