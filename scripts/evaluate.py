@@ -9,9 +9,8 @@ from omegaconf import DictConfig
 
 import stance.config_schemas
 import stance.runs  # noqa: F401  (registers the resolvers used in hydra.run.dir)
-from stance.cli import user_errors
+from stance.cli import model_path_argv, user_errors
 from stance.evaluation import evaluate_saved
-from stance.predict import model_path_argv
 from stance.training import print_summary
 
 

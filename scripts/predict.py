@@ -8,8 +8,8 @@ import hydra
 from omegaconf import DictConfig
 
 import stance.config_schemas  # noqa: F401  (registers the config schemas)
-from stance.cli import user_errors
-from stance.predict import model_path_argv, predict_command
+from stance.cli import model_path_argv, user_errors
+from stance.predict.command import predict_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="predict")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -26,3 +26,14 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
             sys.exit(EXIT_USER_ERROR)
 
     return wrapper
+
+
+def model_path_argv(argv: Sequence[str]) -> list[str]:
+    """Command-line ``model=PATH`` -> ``model_path=PATH``.
+
+    ``configs/model/`` is a config group, so Hydra would read ``model=PATH`` as picking a model
+    config; evaluate, predict, export and serve take a saved model's path instead.
+    """
+    return [
+        f"model_path={arg[len('model=') :]}" if arg.startswith("model=") else arg for arg in argv
+    ]

@@ -70,23 +70,36 @@ class EvaluateConfig:
 
 @dataclass
 class DocumentConfig:
-    """When an article's document stance is "no clear stance" (see stance.predict)."""
+    """When an article's document stance is "no clear stance" (stance.predict.documents).
 
-    min_paragraphs: int = MISSING  # fewer stance-bearing paragraphs than this: no clear stance
-    min_margin: float = MISSING  # top two stance labels' mean probabilities closer than this
+    The thresholds are stated here once: `document.<field>=` on the command line, the service and
+    `label_rows` all take this object.
+    """
+
+    min_paragraphs: int = 2  # fewer stance-bearing paragraphs than this: no clear stance
+    min_margin: float = 0.1  # top two stance labels' mean probabilities closer than this
 
 
 @dataclass
 class PredictConfig:
-    """``scripts/predict.py``: label texts or an article with a saved model."""
+    """``scripts/predict.py``: label articles or tables with a saved model."""
 
     model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
-    input: str | None = None  # .txt (one article), .jsonl, .csv; null or '-' reads stdin
-    input_format: str | None = None  # txt|jsonl|csv; needed for stdin, else from the extension
-    output: str | None = None  # .jsonl or .csv; null writes JSONL to stdout
-    output_format: str | None = None  # jsonl|csv; default from the extension, else jsonl
-    target: str | None = None  # the policy every text speaks about, for target-aware models
-    batch_size: int = 256
+    input: str | None = None  # a file, a folder (read recursively) or a glob; null or '-': stdin
+    input_format: str | None = None  # txt|csv|tsv|jsonl|parquet|xlsx; null: each file's extension
+    # tables: our field -> your column, as in a dataset config; a field mapped to its own name
+    # (the default) is read when the table has such a column; null: not read
+    columns: dict[str, Any] = field(
+        default_factory=lambda: {"text": "text", "id": "id", "doc_id": "doc_id", "target": "target"}
+    )
+    delimiter: str | None = None  # csv/tsv: null means "," for csv and a tab for tsv
+    sheet: str | None = None  # xlsx: the sheet's name; null: the first sheet
+    target: str | None = None  # the policy of every text without a target column or sidecar
+    output: str | None = None  # .jsonl, .csv or .parquet; null or '-': JSONL on stdout
+    output_format: str | None = None  # jsonl|csv|parquet; default from the extension
+    resume: bool = True  # an existing output: skip the documents it holds, append the rest
+    progress: bool = True  # a progress bar on stderr (files done, rows written)
+    batch_size: int = 256  # paragraphs per model call
     document: DocumentConfig = field(default_factory=DocumentConfig)
 
 

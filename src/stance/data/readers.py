@@ -29,6 +29,7 @@ from stance.data.records import (
     missing_column,
     read_bytes,
     reject,
+    setting,
 )
 from stance.data.schema import DatasetConfig
 from stance.data.workbooks import as_text, read_workbook
@@ -50,9 +51,36 @@ def wanted_columns(cfg: DatasetConfig) -> dict[str, str]:
     return {f: getattr(cols, f) for f in FIELDS if getattr(cols, f) is not None}
 
 
-def read_tabular(cfg: DatasetConfig) -> Loaded:
-    """Read the csv/tsv/jsonl/parquet/xlsx file named by `cfg.path`."""
-    path, wanted, skip = Path(cfg.path), wanted_columns(cfg), cfg.on_bad_rows == "skip"
+def header_of(path: Path, fmt: str, delimiter: str | None = None, sheet: str | None = None
+              ) -> list[str]:  # fmt: skip
+    """The column names of a csv/tsv/jsonl/parquet/xlsx file (jsonl: the first object's keys)."""
+    if fmt == "xlsx":
+        from stance.data.workbooks import sheet_header
+
+        return sheet_header(path, sheet)
+    if fmt == "parquet":
+        try:
+            return pq.read_schema(path).names
+        except (pa.ArrowException, OSError):
+            return []  # read_tabular names the problem
+    with path.open("rb") as fh:
+        head = fh.read(65536).decode("utf-8", "replace").removeprefix(BOM)
+    if fmt == "jsonl":
+        first = next((ln for ln in head.splitlines() if ln.strip()), "")
+        try:
+            record = json.loads(first)
+        except json.JSONDecodeError:
+            return []
+        return list(record) if isinstance(record, dict) else []
+    delim = delimiter or ("\t" if fmt == "tsv" else ",")
+    return next(csv.reader(io.StringIO(head), delimiter=delim), [])
+
+
+def read_tabular(cfg: DatasetConfig, wanted: dict[str, str] | None = None) -> Loaded:
+    """Read the csv/tsv/jsonl/parquet/xlsx file named by `cfg.path`; `wanted`: our field ->
+    column, by default the config's mapping."""
+    path, skip = Path(cfg.path), cfg.on_bad_rows == "skip"
+    wanted = wanted_columns(cfg) if wanted is None else wanted
     if cfg.format == "xlsx":
         return read_workbook(path, wanted, cfg.sheet)
     data = read_bytes(path)
@@ -62,7 +90,7 @@ def read_tabular(cfg: DatasetConfig) -> Loaded:
         return _read_parquet(path, data, wanted)
     for magic, what in WORKBOOK_MAGIC.items():
         if data.startswith(magic):
-            fix = "set dataset.format=xlsx (and dataset.sheet=<name> for another sheet)"
+            fix = f"set {setting('format')}=xlsx (and {setting('sheet')}=<name> for another sheet)"
             raise StanceError(problem(str(path), f"this is {what}, not {cfg.format}", fix))
     if data.startswith(UTF16_BOMS):
         fix = "save it as 'CSV UTF-8' (or `iconv -f utf-16 -t utf-8`); for tabs set format=tsv"

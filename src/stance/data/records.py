@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,9 +68,30 @@ class Columns:
         return {f: table[f] for f in self.fields}, self.lines
 
 
+# How the user writes a reading setting in the error messages: the dataset config's keys, or
+# predict.py's own (`setting_names`) when it reads a table with these readers.
+SETTINGS: ContextVar[dict[str, str] | None] = ContextVar("settings", default=None)
+
+
+def setting(name: str) -> str:
+    """``dataset.<name>``, or the name the current caller gives that setting."""
+    names = SETTINGS.get()
+    return names[name] if names else f"dataset.{name}"
+
+
+@contextmanager
+def setting_names(names: dict[str, str]) -> Iterator[None]:
+    """Name the reading settings ``names`` in the error messages raised inside the block."""
+    token = SETTINGS.set(names)
+    try:
+        yield
+    finally:
+        SETTINGS.reset(token)
+
+
 def missing_column(path: Path, field: str, column: str, available: list[str]) -> StanceError:
     what = f"column {column!r} (for `{field}`) is not in the file; it has {available}"
-    fix = f"set dataset.columns.{field} to one of those columns (null if there is none)"
+    fix = f"set {setting('columns')}.{field} to one of those columns (null if there is none)"
     return StanceError(problem(str(path), what, fix))
 
 
@@ -82,12 +104,13 @@ def check_header(path: Path, header: list[str], wanted: dict[str, str], delimite
         for sep, name in (("\t", "a tab"), (";", "';'"), ("|", "'|'"), (",", "','")):
             if sep != delimiter and sep in header[0]:
                 quoted = f'"{sep}"'  # Hydra's grammar wants it quoted: 'dataset.delimiter=";"'
-                setting = f"delimiter: {quoted} in the dataset config ('dataset.delimiter={quoted}'"
-                setting += " on the command line)"
-                fixed = {"\t": "dataset.format=tsv", ",": "dataset.format=csv (delimiter: null)"}
-                setting = fixed.get(sep, setting)
+                key = setting("delimiter")
+                fix = f"delimiter: {quoted} in the config ('{key}={quoted}' on the command line)"
+                fmt = setting("format")
+                fixed = {"\t": f"{fmt}=tsv", ",": f"{fmt}=csv (delimiter: null)"}
+                fix = fixed.get(sep, fix)
                 what = f"the header is one column split by {name}, not by {delimiter!r}"
-                raise StanceError(problem(f"{path}, line 1", what, f"set {setting}"))
+                raise StanceError(problem(f"{path}, line 1", what, f"set {fix}"))
     raise missing_column(path, *missing[0], header)
 
 

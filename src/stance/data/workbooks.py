@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from stance.data.records import Columns, Loaded, check_header, hash_bytes, read_bytes
+from stance.data.records import Columns, Loaded, check_header, hash_bytes, read_bytes, setting
 from stance.errors import StanceError, problem
 
 
@@ -27,22 +27,37 @@ def as_text(value: object) -> str | None:
     return str(value)
 
 
-def read_workbook(path: Path, wanted: dict[str, str], sheet: str | None) -> Loaded:
-    """One sheet of an xlsx/xls/ods workbook (python-calamine); its first row is the header."""
+def _cells(path: Path, raw: bytes, sheet: str | None, rows: int | None = None
+           ) -> tuple[str, list[list]]:  # fmt: skip
+    """The sheet's name and its cells (the first ``rows`` rows only, when given)."""
     from python_calamine import CalamineError, CalamineWorkbook
 
-    raw = read_bytes(path)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         name = sheet if sheet is not None else book.sheet_names[0]
         if name not in book.sheet_names:
             what = f"no sheet {name!r}; the workbook has {book.sheet_names}"
-            raise StanceError(problem(str(path), what, "set dataset.sheet to one of them"))
-        cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            raise StanceError(problem(str(path), what, f"set {setting('sheet')} to one of them"))
+        found = book.get_sheet_by_name(name)
+        if rows is not None:
+            return name, [row for row, _ in zip(found.iter_rows(), range(rows), strict=False)]
+        return name, found.to_python(skip_empty_area=False)
     except (CalamineError, ValueError, OSError) as err:
         what = f"not a readable workbook ({type(err).__name__}: {err})"
-        fix = "save it as .xlsx, or export it as CSV UTF-8 and set dataset.format=csv"
+        fix = f"save it as .xlsx, or export it as CSV UTF-8 and set {setting('format')}=csv"
         raise StanceError(problem(str(path), what, fix)) from None
+
+
+def sheet_header(path: Path, sheet: str | None) -> list[str]:
+    """The first row of a workbook's sheet, as text."""
+    _, cells = _cells(path, read_bytes(path), sheet, rows=1)
+    return [as_text(c) or "" for c in cells[0]] if cells else []
+
+
+def read_workbook(path: Path, wanted: dict[str, str], sheet: str | None) -> Loaded:
+    """One sheet of an xlsx/xls/ods workbook (python-calamine); its first row is the header."""
+    raw = read_bytes(path)
+    name, cells = _cells(path, raw, sheet)
     header = [as_text(c) or "" for c in cells[0]] if cells else []
     where = f"{path} [sheet {name}]"
     check_header(Path(where), header, wanted, ",")

@@ -9,6 +9,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from stance import runs
 from stance.errors import StanceError, problem
 from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
 
@@ -21,7 +22,15 @@ REGISTRY: dict[str, str] = {
     "hybrid": "stance.models.hybrid:HybridStanceModel",
 }
 
-__all__ = ["MODEL_META_FILE", "REGISTRY", "StanceModel", "build", "is_model_folder", "load"]
+__all__ = [
+    "MODEL_META_FILE",
+    "REGISTRY",
+    "StanceModel",
+    "build",
+    "is_model_folder",
+    "load",
+    "resolve_model_folder",
+]
 
 
 def model_class(family: str) -> type[StanceModel]:
@@ -75,3 +84,23 @@ def load(path: str | Path) -> StanceModel:
             problem(str(folder / MODEL_META_FILE), f"unreadable: {err}", "retrain the model")
         ) from err
     return model_class(meta.get("family", "")).load(folder)
+
+
+def resolve_model_folder(path: str | Path) -> Path:
+    """A model folder itself, or the ``model/`` folder of a run directory."""
+    path = Path(path)
+    if not path.exists():
+        raise StanceError(problem(str(path), "no such file or folder", "give a run directory"))
+    if is_model_folder(path):
+        return path
+    if is_model_folder(path / runs.MODEL_DIR):
+        return path / runs.MODEL_DIR
+    info = runs.read_run(path) if path.is_dir() else None
+    why = f" (its run.json says {info.get('status')!r})" if info else ""
+    raise StanceError(
+        problem(
+            str(path),
+            f"not a model folder nor a run directory holding a finished model{why}",
+            "pass a run directory written by scripts/train.py (runs/...) or its model/ folder",
+        )
+    )

@@ -75,11 +75,10 @@ class EnsembleStanceModel(StanceModel):
     ) -> Self:
         """Load the members (nothing is trained) and check they share the dataset's labels."""
         from stance import models as registry
-        from stance.predict import resolve_model_folder
 
         folders = expand_members(self.members)
         self.members = [str(f) for f in folders]
-        loaded = [registry.load(resolve_model_folder(f)) for f in folders]
+        loaded = [registry.load(registry.resolve_model_folder(f)) for f in folders]
         self._set_members(loaded, list(train.features["label"].names))
         return self
 

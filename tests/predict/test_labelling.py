@@ -1,4 +1,4 @@
-"""Inference: load_model, paragraph and document labels, input/output formats, bad input."""
+"""Inference: load_model, paragraph and document labels, the predict script on one article."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from stance import load_model, runs
+from stance.cli import model_path_argv
+from stance.config_schemas import DocumentConfig
 from stance.data import split_paragraphs
 from stance.errors import StanceError
 from stance.models.sklearn_models import TfidfStanceModel
-from stance.predict import DOCUMENT_RULE, document_stance, label_rows, model_path_argv
-from stance.predict_io import input_format, read_rows
+from stance.predict import DOCUMENT_RULE, document_stance, label_rows
 from train_helpers import run_script_in_process, tiny_dataset
 
 ARTICLE = """Senators spar over tariffs
@@ -26,16 +27,6 @@ Critics oppose the plan and condemn it; they say it will harm farmers in Ohio.
 
 The vote is expected on Tuesday.
 """
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A finished run folder holding a text-only model trained on the tiny corpus."""
-    folder = tmp_path_factory.mktemp("run")
-    model = TfidfStanceModel(target_mode="none").fit(tiny_dataset()["train"])
-    runs.save_model_atomic(model, folder / runs.MODEL_DIR, "# card\n")
-    runs.end_run(folder, runs.start_run(folder, {}), "complete")
-    return folder
 
 
 def test_document_stance_by_hand() -> None:
@@ -54,10 +45,10 @@ def test_a_document_abstains_when_few_paragraphs_or_a_small_margin_decide() -> N
     classes = ["pro", "anti", "neutral"]
     one = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.2, 0.1, 0.7]])  # a lone pro paragraph
     assert document_stance(one, classes, "neutral")[0] == "no clear stance"
-    assert document_stance(one, classes, "neutral", min_paragraphs=1)[0] == "pro"
+    assert document_stance(one, classes, "neutral", DocumentConfig(min_paragraphs=1))[0] == "pro"
     split = np.array([[0.55, 0.45, 0.0], [0.4, 0.6, 0.0]])  # means 0.475 vs 0.525
     assert document_stance(split, classes, "neutral")[0] == "no clear stance"
-    assert document_stance(split, classes, "neutral", min_margin=0.01)[0] == "anti"
+    assert document_stance(split, classes, "neutral", DocumentConfig(min_margin=0.01))[0] == "anti"
     binary = np.array([[0.9, 0.1], [0.8, 0.2]])  # no no-stance label: every paragraph counts
     assert document_stance(binary, ["pro", "anti"], None) == ("pro", pytest.approx([0.85, 0.15]), 2)
 
@@ -91,6 +82,8 @@ def test_rows_get_document_rows_per_doc_id(run_dir: Path) -> None:
     assert docs["C"]["label"] == "no clear stance"
     assert docs["A"]["rule"] == DOCUMENT_RULE.format(min_paragraphs=2, min_margin=0.1)
     assert docs["A"]["paragraphs"] == 2
+    # each document's paragraph rows come right before its document row (units, streamable)
+    assert [r["level"] for r in out][:3] == ["paragraph", "paragraph", "document"]
 
 
 def test_target_aware_model_needs_a_target_per_row(tmp_path: Path) -> None:
@@ -115,32 +108,6 @@ def test_model_path_errors(tmp_path: Path) -> None:
         load_model(tmp_path)
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "message"),
-    [
-        ("in.docx", "x", "unknown input format '.docx'"),
-        ("in.jsonl", '{"text": "ok"}\n{"text": broken}\n', r"in.jsonl:2: not valid JSON"),
-        ("in.jsonl", '{"text": "ok"}\n{"body": "no text"}\n', r"in.jsonl:2: no `text`"),
-        ("in.csv", "body,target\nhello,tax\n", r"in.csv:1: no `text` column"),
-        ("in.csv", 'text\nfine\n""\n', r"in.csv:3: empty `text`"),
-        ("in.jsonl", "\n\n", "empty input"),
-        ("in.txt", "  \n\n \n", "empty input"),
-    ],
-)
-def test_bad_input_files(tmp_path: Path, name: str, content: str, message: str) -> None:
-    path = tmp_path / name
-    path.write_text(content)
-    with pytest.raises(StanceError, match=message):
-        read_rows(str(path), input_format(str(path), None))
-
-
-def test_csv_and_jsonl_rows_keep_ids_and_targets(tmp_path: Path) -> None:
-    (tmp_path / "in.csv").write_text("id,text,target\nx1,hello there,tax\n")
-    assert read_rows(str(tmp_path / "in.csv"), "csv") == [
-        {"id": "x1", "target": "tax", "text": "hello there"}
-    ]
-
-
 def test_model_equals_path_is_passed_as_model_path() -> None:
     assert model_path_argv(["p.py", "model=runs/x", "input=a.txt"]) == [
         "p.py",
@@ -162,7 +129,7 @@ def test_script_labels_an_article_paragraph_by_paragraph(run_dir: Path, tmp_path
     (document,) = [r for r in rows if r["level"] == "document"]
     assert document["rule"] == DOCUMENT_RULE.format(
         min_paragraphs=2, min_margin=0.1
-    )  # predict.yaml
+    )  # DocumentConfig's defaults
     assert float(document["proba_pro"]) + float(document["proba_anti"]) == pytest.approx(1)
 
 

@@ -1,0 +1,67 @@
+"""``scripts/predict.py``: label a file, a folder or a glob of inputs into one output, resumably."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from omegaconf import OmegaConf
+from tqdm.auto import tqdm
+
+from stance.config_schemas import DocumentConfig
+from stance.predict.documents import label_units, unit_key
+from stance.predict.inputs import InputSpec, Source, sources, units
+from stance.predict.loading import load_model
+from stance.predict.outputs import Writer, output_format
+
+
+def input_spec(cfg: Any) -> InputSpec:
+    """The ``input`` keys of a predict-like config as an ``InputSpec``."""
+    columns = OmegaConf.to_container(cfg.columns) if cfg.columns is not None else {}
+    return InputSpec(cfg.input, cfg.input_format, columns, cfg.delimiter, cfg.sheet)
+
+
+def predict_command(cfg: Any) -> int:
+    """Label ``cfg.input`` with ``cfg.model_path`` into ``cfg.output``; returns the rows written."""
+    predictor = load_model(cfg.model_path)
+    spec = input_spec(cfg)
+    found = sources(spec)
+    rule = DocumentConfig(**OmegaConf.to_container(cfg.document))
+    fmt = output_format(cfg.output, cfg.output_format)
+    meta = {"model": str(predictor.path.resolve()), "classes": predictor.classes_,
+            "document": OmegaConf.to_container(cfg.document)}  # fmt: skip
+    writer = Writer(cfg.output, fmt, predictor.classes_, meta, cfg.resume)
+    bar = tqdm(total=len(found), unit="file", disable=not cfg.progress, file=sys.stderr)
+    skipped = 0
+
+    def todo() -> Iterator[list[dict[str, Any]]]:
+        nonlocal skipped
+        for source in found:
+            if source.format == "txt" and source.name in writer.done:
+                skipped += 1  # known without reading the file
+            else:
+                for unit in units(source, spec):
+                    if unit_key(unit) in writer.done:
+                        skipped += 1
+                    else:
+                        yield unit
+            bar.update(1)
+            bar.set_postfix(skipped=skipped, rows=writer.rows, refresh=False)
+
+    try:
+        for out in label_units(predictor, todo(), cfg.target, cfg.batch_size, rule):
+            writer.write(out)
+    finally:
+        bar.close()
+    writer.close()
+    _report(writer, found, skipped)
+    return writer.rows
+
+
+def _report(writer: Writer, found: list[Source], skipped: int) -> None:
+    if writer.path is None:
+        return
+    kept = f"; {skipped} documents were already there (resumed)" if skipped else ""
+    print(f"wrote {writer.rows} rows from {len(found)} files to {writer.path}{kept}",
+          file=sys.stderr)  # fmt: skip

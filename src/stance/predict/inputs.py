@@ -1,0 +1,226 @@
+"""Texts to label: ``.txt`` articles and csv/tsv/jsonl/parquet/xlsx tables, from a file, a
+folder, a glob or stdin, as a stream of units (the paragraphs of one document, or a lone row)."""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stance.data.readers import header_of, read_tabular
+from stance.data.records import setting_names
+from stance.data.schema import DatasetConfig
+from stance.errors import StanceError, problem
+from stance.predict.documents import WHERE
+
+EXTENSIONS = {
+    ".txt": "txt", ".md": "txt", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
+    ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx",
+    ".xls": "xlsx", ".ods": "xlsx",
+}  # fmt: skip
+INPUT_FORMATS = tuple(dict.fromkeys(EXTENSIONS.values()))
+FIELDS = ("text", "id", "doc_id", "target")  # what a table may give; the rest is not read
+TARGET_SIDECAR = ".target"  # <file>.target next to an input: the policy its texts speak about
+ROWS_PER_SLICE = 10_000  # table rows turned into Python objects at a time
+# predict.yaml's names for the reading settings, used in the readers' error messages
+PREDICT_SETTINGS = {"format": "input_format", "sheet": "sheet", "columns": "columns",
+                    "delimiter": "delimiter"}  # fmt: skip
+
+
+@dataclass
+class InputSpec:
+    """How to read the input (the ``predict.yaml`` keys of the same names)."""
+
+    path: str | None  # a file, a folder, a glob; None or "-" for stdin
+    format: str | None = None  # from each file's extension when None
+    columns: dict[str, str | None] = field(default_factory=lambda: {f: f for f in FIELDS})
+    delimiter: str | None = None
+    sheet: str | None = None
+
+
+@dataclass
+class Source:
+    """One input file, the doc_id of its article (txt) and its format."""
+
+    path: Path
+    format: str
+    name: str  # doc_id of a .txt article; the id prefix of a table's rows
+
+
+def sources(spec: InputSpec) -> list[Source]:
+    """The files ``spec.path`` names, in a stable order; stdin is copied to a temporary file."""
+    if spec.path in (None, "-"):
+        return [_stdin(spec.format or "txt")]
+    given = Path(spec.path)
+    if given.is_dir():
+        files = sorted(p for p in given.rglob("*") if _wanted(p, spec.format))
+        base = given
+    elif glob.has_magic(spec.path):
+        files = sorted(Path(p) for p in glob.glob(spec.path, recursive=True) if Path(p).is_file())
+        base = Path(os.path.commonpath([str(f.parent) for f in files])) if files else given
+    elif given.is_file():
+        files, base = [given], given.parent
+    else:
+        raise StanceError(problem(spec.path, "no such file, folder or glob", "check input="))
+    if not files:
+        fix = f"give .txt articles or tables ({', '.join(sorted(EXTENSIONS))})"
+        raise StanceError(problem(spec.path, "matches no input file", fix))
+    found = [Source(f, _format(f, spec.format), _name(f, base)) for f in files]
+    _unique_names(found)
+    return found
+
+
+def _wanted(path: Path, declared: str | None) -> bool:
+    hidden = any(part.startswith(".") for part in path.parts[-1:])
+    return path.is_file() and not hidden and (declared or path.suffix.lower() in EXTENSIONS)
+
+
+def _format(path: Path, declared: str | None) -> str:
+    fmt = declared or EXTENSIONS.get(path.suffix.lower(), "")
+    if fmt not in INPUT_FORMATS:
+        raise StanceError(
+            problem(
+                str(path),
+                f"unknown input format {fmt or path.suffix or '(no extension)'!r}",
+                f"use .txt (one article per file) or a table ({', '.join(INPUT_FORMATS[1:])}), "
+                "or set input_format",
+            )
+        )
+    return fmt
+
+
+def _name(path: Path, base: Path) -> str:
+    """The file's path under ``base`` without its extension: ``2024/cuba-01``."""
+    try:
+        relative = path.relative_to(base)
+    except ValueError:
+        relative = Path(path.name)
+    return relative.with_suffix("").as_posix()
+
+
+def _unique_names(found: list[Source]) -> None:
+    seen: dict[str, Path] = {}
+    for source in found:
+        if source.name in seen:
+            what = f"this and {seen[source.name]} both give the document name {source.name!r}"
+            raise StanceError(problem(str(source.path), what, "rename one, or label them apart"))
+        seen[source.name] = source.path
+
+
+def _stdin(fmt: str) -> Source:
+    _format(Path("stdin"), fmt)
+    data = sys.stdin.read().encode("utf-8")
+    suffix = next(ext for ext, f in EXTENSIONS.items() if f == fmt)
+    with tempfile.NamedTemporaryFile("wb", suffix=suffix, delete=False) as fh:
+        fh.write(data)
+    atexit.register(os.unlink, fh.name)
+    return Source(Path(fh.name), fmt, "stdin")
+
+
+def sidecar_target(path: Path) -> str | None:
+    """The policy in ``<file>.target`` next to ``path``, if there is one."""
+    sidecar = path.with_suffix(TARGET_SIDECAR)
+    if not sidecar.is_file():
+        return None
+    target = sidecar.read_text(encoding="utf-8").strip()
+    if not target:
+        raise StanceError(problem(str(sidecar), "empty target file", "write the policy in it"))
+    return target
+
+
+def article_units(source: Source) -> Iterator[list[dict[str, Any]]]:
+    """One unit: the paragraphs of a ``.txt`` article (doc_id = its name)."""
+    from stance.data import split_paragraphs
+
+    try:
+        content = source.path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        what = f"not UTF-8 text (byte {err.start})"
+        raise StanceError(problem(str(source.path), what, "save it as UTF-8")) from err
+    target = sidecar_target(source.path)
+    rows = [
+        {"id": f"{source.name}-p{i:02d}", "doc_id": source.name, "paragraph": i, "text": text}
+        | ({"target": target} if target else {})
+        for i, text in enumerate(split_paragraphs(content))
+    ]
+    if not rows:
+        fix = "remove the file or fill it in"
+        raise StanceError(problem(str(source.path), "no paragraph of text in this article", fix))
+    yield rows
+
+
+def table_units(source: Source, spec: InputSpec) -> Iterator[list[dict[str, Any]]]:
+    """Units of a table: consecutive rows of one ``doc_id``, or each row alone without one."""
+    cfg = DatasetConfig(name="input", format=source.format, path=str(source.path), labels=[])
+    cfg.delimiter, cfg.sheet = spec.delimiter, spec.sheet
+    with setting_names(PREDICT_SETTINGS):
+        wanted = _columns(source, spec)
+        loaded = read_tabular(cfg, wanted)
+    table, sidecar = loaded.table, sidecar_target(source.path)
+    if not table.num_rows:
+        raise StanceError(problem(str(source.path), "no rows to label", "give some text"))
+    closed: set[str] = set()
+    unit: list[dict[str, Any]] = []
+    for start in range(0, table.num_rows, ROWS_PER_SLICE):
+        part = table.slice(start, ROWS_PER_SLICE).to_pylist()
+        for offset, record in enumerate(part):
+            row = _table_row(record, loaded.where(start + offset), source, sidecar)
+            doc = row.get("doc_id")
+            if unit and (doc is None or doc != unit[0].get("doc_id")):
+                closed.add(str(unit[0].get("doc_id")))
+                yield unit
+                unit = []
+            if doc is not None and doc in closed:
+                what = f"doc_id {doc!r} again, after rows of other documents"
+                fix = "sort the table by doc_id, so that each document's rows are together"
+                raise StanceError(problem(row[WHERE], what, fix))
+            unit.append(row)
+    if unit:
+        yield unit
+
+
+def _columns(source: Source, spec: InputSpec) -> dict[str, str]:
+    """Our field -> the table's column. A field mapped to its own name is optional: read when
+    the table has that column. Any other name must be there (the readers say so if not)."""
+    unknown = sorted(set(spec.columns) - set(FIELDS))
+    if unknown:
+        fix = f"map only {', '.join(FIELDS)} (columns.<field>=<your column>)"
+        raise StanceError(problem("columns", f"unknown fields {unknown}", fix))
+    header = header_of(source.path, source.format, spec.delimiter, spec.sheet)
+    wanted = {
+        f: c
+        for f, c in spec.columns.items()
+        if c is not None and (c != f or f == "text" or c in header)
+    }
+    if "text" not in wanted:
+        fix = "set columns.text=<the column holding the paragraphs>"
+        raise StanceError(problem(str(source.path), "no text column is mapped", fix))
+    return wanted
+
+
+def _table_row(record: dict, where: str, source: Source, sidecar: str | None) -> dict[str, Any]:
+    text = record.get("text")
+    if text is None or not text.strip():
+        raise StanceError(problem(where, "empty text", "remove the row or fill in its text"))
+    row: dict[str, Any] = {WHERE: where}
+    row["id"] = record.get("id") or f"{source.name}-{record['_line']}"  # as the builder's ids
+    if record.get("doc_id"):
+        row["doc_id"] = record["doc_id"]
+    target = record.get("target") or sidecar
+    if target:
+        row["target"] = target
+    row["text"] = text
+    return row
+
+
+def units(source: Source, spec: InputSpec) -> Iterator[list[dict[str, Any]]]:
+    """The units of one source, by its format."""
+    if source.format == "txt":
+        return article_units(source)
+    return table_units(source, spec)

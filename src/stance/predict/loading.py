@@ -1,0 +1,72 @@
+"""Loading a saved model for inference: ``load_model`` and the ``Predictor`` it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from stance import models
+from stance.errors import StanceError, problem
+from stance.models.base import StanceModel
+
+
+class Predictor:
+    """A loaded model behind the StanceModel contract: ``classes_``, ``predict``, ``predict_proba``.
+
+    Both take a list of texts (and one target per text for target-aware models) and work in
+    batches; a bare string is refused, since it would be read as a list of characters.
+    """
+
+    def __init__(self, model: StanceModel, path: Path, neutral_label: str | None = None) -> None:
+        self.model = model
+        self.path = path
+        self.neutral_label = neutral_label  # the training dataset's no-stance label, or None
+
+    @property
+    def classes_(self) -> list[str]:
+        """The label names, in the order of the probability columns."""
+        return list(self.model.classes_)
+
+    @property
+    def uses_target(self) -> bool:
+        """True when each text needs the policy (``target``) it speaks about."""
+        return self.model.uses_target
+
+    def predict(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 256
+    ) -> np.ndarray:
+        """The label name of each text (``targets``: one policy per text, for target-aware ones)."""
+        proba = self.predict_proba(texts, targets, batch_size)
+        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
+
+    def predict_proba(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 256
+    ) -> np.ndarray:
+        """Probabilities, shape (n_texts, len(classes_)), ``batch_size`` texts at a time."""
+        for name, given in (("texts", texts), ("targets", targets)):
+            if isinstance(given, str):
+                what = f"{name} is one string, which would be read as {len(given)} characters"
+                raise StanceError(problem("predict", what, f"pass a list: {name}=[{given[:30]!r}]"))
+        texts = list(texts)
+        if not texts:
+            raise StanceError(problem("input", "no texts to label", "give at least one paragraph"))
+        if targets is not None and len(targets) != len(texts):
+            raise StanceError(
+                problem("targets", f"{len(targets)} targets for {len(texts)} texts", "one each")
+            )
+        parts = []
+        for start in range(0, len(texts), batch_size):
+            batch_targets = None if targets is None else list(targets[start : start + batch_size])
+            parts.append(self.model.predict_proba(texts[start : start + batch_size], batch_targets))
+        return np.concatenate(parts)
+
+
+def load_model(path: str | Path) -> Predictor:
+    """Load a run directory or a model folder; returns a ``Predictor``."""
+    from stance.data import overlap
+
+    folder = models.resolve_model_folder(path)
+    record = overlap.read_record(folder) or {}
+    return Predictor(models.load(folder), folder, record.get("neutral_label"))
