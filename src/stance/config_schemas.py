@@ -81,8 +81,8 @@ class DocumentConfig:
 
 
 @dataclass
-class PredictConfig:
-    """``scripts/predict.py``: label articles or tables with a saved model."""
+class InputConfig:
+    """What predict.py and suggest.py read: a model and texts to label."""
 
     model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
     input: str | None = None  # a file, a folder (read recursively) or a glob; null or '-': stdin
@@ -95,12 +95,30 @@ class PredictConfig:
     delimiter: str | None = None  # csv/tsv: null means "," for csv and a tab for tsv
     sheet: str | None = None  # xlsx: the sheet's name; null: the first sheet
     target: str | None = None  # the policy of every text without a target column or sidecar
+    batch_size: int = 256  # paragraphs per model call
+
+
+@dataclass
+class PredictConfig(InputConfig):
+    """``scripts/predict.py``: label articles or tables with a saved model."""
+
     output: str | None = None  # .jsonl, .csv or .parquet; null or '-': JSONL on stdout
     output_format: str | None = None  # jsonl|csv|parquet; default from the extension
     resume: bool = True  # an existing output: skip the documents it holds, append the rest
     progress: bool = True  # a progress bar on stderr (files done, rows written)
-    batch_size: int = 256  # paragraphs per model call
     document: DocumentConfig = field(default_factory=DocumentConfig)
+
+
+@dataclass
+class SuggestConfig(InputConfig):
+    """``scripts/suggest.py``: the paragraphs to label next, as a label sheet."""
+
+    n: int = 200  # paragraphs to choose
+    max_per_document: int = 3  # at most this many from one document per round
+    out: str = "labelling/next_round"  # the folder for the sheet and the Label Studio files
+    force: bool = False  # replace a label sheet already in `out` (it may hold labels)
+    # the dataset config whose columns the sheet gets; null: the one the model was trained on
+    dataset: DatasetConfig | None = None
 
 
 @dataclass
@@ -128,6 +146,7 @@ def register() -> None:
     store.store(name="train_schema", node=TrainConfig)
     store.store(name="evaluate_schema", node=EvaluateConfig)
     store.store(name="predict_schema", node=PredictConfig)
+    store.store(name="suggest_schema", node=SuggestConfig)
 
 
 register()

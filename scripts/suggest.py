@@ -1,0 +1,24 @@
+"""Choose what to label next: `python scripts/suggest.py model=RUN input=ARTICLES n=200`."""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+import stance.config_schemas  # noqa: F401  (registers the config schemas)
+from stance.cli import model_path_argv, user_errors
+from stance.predict.suggest import suggest_command
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="suggest")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Run ``stance.predict.suggest.suggest_command``."""
+    suggest_command(cfg)
+
+
+if __name__ == "__main__":
+    sys.argv = model_path_argv(sys.argv)
+    main()

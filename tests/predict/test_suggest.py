@@ -1,0 +1,108 @@
+"""The labelling loop: ranking what to label next, the label sheet, suggest -> label -> build."""
+
+from __future__ import annotations
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from stance.data.schema import DedupConfig
+from stance.errors import StanceError
+from stance.predict.suggest import Candidate, rank
+from train_helpers import ANTI, PRO, run_script_in_process, tiny_dataset, write_csv
+
+
+def cand(text: str, uncertainty: float, doc: str | None = None, target: str = "t") -> Candidate:
+    row = {"id": text[:12], "text": text, "target": target} | ({"doc_id": doc} if doc else {})
+    return Candidate(row, "pro", uncertainty)
+
+
+def texts(chosen: list[Candidate]) -> list[str]:
+    return [c.row["text"] for c in chosen]
+
+
+def test_most_uncertain_first_without_trained_on_or_duplicate_paragraphs() -> None:
+    from stance.data.overlap import text_hashes
+
+    near = "the senate voted on the new tariffs on steel and aluminium imports today"
+    pool = [
+        cand("a sure paragraph about the aid package for farmers", 0.1),
+        cand("an unsure paragraph about the aid package for farmers", 0.9),
+        cand("An  UNSURE paragraph about the aid package for farmers", 0.2),  # exact copy
+        cand(near, 0.5),
+        cand(near + " again", 0.7),  # a near-duplicate: only the more uncertain one stays
+        cand("a paragraph the model was trained on already", 0.99),
+    ]
+    seen = set(text_hashes(["A paragraph the model was trained on already"]))
+    chosen, counts = rank(pool, 10, seen, 3, DedupConfig())
+    assert texts(chosen) == [pool[1].row["text"], pool[4].row["text"], pool[0].row["text"]]
+    assert counts == {"pool": 6, "trained_on": 1, "duplicates": 2, "capped_per_document": 0,
+                      "chosen": 3}  # fmt: skip
+
+
+def test_a_round_takes_targets_in_turn_and_caps_each_document() -> None:
+    pool = [cand(f"paragraph number {i} on tariffs", 0.9 - i / 100, "d1", "tariffs")
+            for i in range(5)]  # fmt: skip
+    pool += [cand(f"paragraph number {i} on aid", 0.5 - i / 100, f"a{i}", "aid") for i in range(2)]
+    chosen, counts = rank(pool, 5, set(), 2, DedupConfig())
+    # aid (fewer, less uncertain) still gets its turn; d1 gives at most 2
+    assert [c.row["target"] for c in chosen] == ["aid", "tariffs", "aid", "tariffs"]
+    assert counts["capped_per_document"] == 3
+    with pytest.raises(StanceError, match="no paragraphs"):
+        rank([], 5, set(), 2, DedupConfig())
+
+
+def test_suggest_label_build_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    dataset = write_csv(tiny_dataset(), tmp_path / "tiny.csv")
+    paths = [f"paths.processed_root={tmp_path / 'processed'}", f"paths.runs_root={tmp_path}/runs"]
+    run_script_in_process("train", [*dataset, *paths, "evaluation.bootstrap=0"])
+    (run,) = (tmp_path / "runs" / "tiny" / "tfidf_logreg").iterdir()
+    unlabelled = tmp_path / "new.csv"
+    with unlabelled.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["doc_id", "target", "text"])
+        for i in range(30):
+            cue = (PRO + ANTI)[i % 12]
+            writer.writerow([f"n{i // 3}", "aid", f"Paragraph {i}: they {cue} the aid bill {i}."])
+    out = tmp_path / "round1"
+    run_script_in_process("suggest", [f"model={run}", f"input={unlabelled}", "n=12", f"out={out}"])
+    assert "chose 12 of 30 paragraphs" in capsys.readouterr().err
+    sheet = list(csv.DictReader((out / "label_sheet.csv").open()))
+    # exactly the columns dataset=csv_template (as trained) reads, in its order, label empty
+    assert list(sheet[0]) == ["text", "label", "id", "doc_id", "target", "source"]
+    assert all(r["label"] == "" for r in sheet) and len(sheet) == 12
+    tasks = json.loads((out / "label_studio_tasks.json").read_text())
+    assert [t["data"]["text"] for t in tasks] == [r["text"] for r in sheet]
+    assert set(tasks[0]["data"]) == set(sheet[0]) - {"label"}
+    view = ET.fromstring((out / "label_studio_config.xml").read_text())
+    choices = view.find("Choices")
+    assert choices.get("name") == "label" and choices.get("toName") == "text"
+    assert [c.get("value") for c in choices] == ["anti", "pro", "neutral"]
+    # the analyst labels the sheet; it goes straight back into build_dataset.py
+    for row in sheet:
+        row["label"] = "pro" if any(w in row["text"] for w in PRO) else "anti"
+    labelled = tmp_path / "round1_labelled.csv"
+    with labelled.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(sheet[0]))
+        writer.writeheader()
+        writer.writerows(sheet)
+    # a round alone is small (12 rows of 7 documents): split it by row
+    small = [
+        "dataset.split.strategy=random",
+        "dataset.split.ratios={train: 0.5, validation: 0.25, test: 0.25}",
+    ]
+    build = [*dataset, f"dataset.path={labelled}", "dataset.name=round1", *small, paths[0]]
+    run_script_in_process("build_dataset", build)
+    from datasets import load_from_disk
+
+    built = load_from_disk(str(tmp_path / "processed" / "round1"))
+    assert sum(len(built[s]) for s in built) == 12
+    with pytest.raises(SystemExit) as exit_info:  # a second round never overwrites the first
+        run_script_in_process("suggest", [f"model={run}", f"input={unlabelled}", f"out={out}"])
+    assert exit_info.value.code == 2 and "may hold your labels" in capsys.readouterr().err
