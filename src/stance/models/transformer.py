@@ -27,6 +27,7 @@ from stance.models.transformer_data import (
     length_sorted_batches,
     mean_by_paragraph,
     pad_batch,
+    pair_targets,
 )
 from stance.models.transformer_settings import TrainSettings
 from stance.models.transformer_train import remove_checkpoints, train_windows
@@ -127,15 +128,7 @@ class TransformerStanceModel(StanceModel):
         return TrainSettings(**{name: getattr(self, name) for name in fields})
 
     def _encode(self, texts: Sequence[str], targets: Sequence[str] | None) -> dict[str, list]:
-        if self.uses_target and targets is None:
-            raise StanceError(
-                problem(
-                    "predict",
-                    "this model was trained on (target, text) pairs but got no targets",
-                    "pass one target per text (the policy each paragraph is about)",
-                )
-            )
-        use = targets if self.uses_target else None
+        use = pair_targets(self.uses_target, targets)
         return encode_windows(self.tokenizer_, texts, use, self.max_length, self.stride)
 
     def _encode_split(self, split: Dataset) -> tuple[dict[str, list], list[int]]:

@@ -55,6 +55,19 @@ def encode_windows(
     return {key: list(value) for key, value in enc.items()}
 
 
+def pair_targets(uses_target: bool, targets: Sequence[str] | None) -> Sequence[str] | None:
+    """The targets a pair model needs (an error when missing); None for a text-only model."""
+    if uses_target and targets is None:
+        raise StanceError(
+            problem(
+                "predict",
+                "this model was trained on (target, text) pairs but got no targets",
+                "pass one target per text (the policy each paragraph is about)",
+            )
+        )
+    return targets if uses_target else None
+
+
 def mean_by_paragraph(window_proba: np.ndarray, source: Sequence[int], n: int) -> np.ndarray:
     """Average window probabilities per paragraph: (n_windows, k) -> (n, k)."""
     sums = np.zeros((n, window_proba.shape[1]), dtype=np.float64)
