@@ -7,9 +7,9 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-import stance.config_schemas
 import stance.runs  # noqa: F401  (registers the resolvers used in hydra.run.dir)
-from stance.cli import model_path_argv, user_errors
+from stance.cli import model_path_argv, script_help, user_errors
+from stance.config_schemas import EvaluateConfig  # (importing it registers the schemas)
 from stance.evaluation import evaluate_saved
 from stance.training import print_summary
 
@@ -23,5 +23,6 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    script_help(sys.argv, __doc__, EvaluateConfig, "evaluate")
     sys.argv = model_path_argv(sys.argv)
     main()

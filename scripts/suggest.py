@@ -7,8 +7,8 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-import stance.config_schemas  # noqa: F401  (registers the config schemas)
-from stance.cli import model_path_argv, user_errors
+from stance.cli import model_path_argv, script_help, user_errors
+from stance.config_schemas import SuggestConfig  # (importing it registers the schemas)
 from stance.predict.suggest import suggest_command
 
 
@@ -20,5 +20,6 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    script_help(sys.argv, __doc__, SuggestConfig, "suggest")
     sys.argv = model_path_argv(sys.argv)
     main()

@@ -1,0 +1,59 @@
+"""The scripts' shared glue: --help from the schemas, the job log, user errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stance.cli import field_help
+from stance.config_schemas import PredictConfig
+from train_helpers import CONFIGS
+
+SCRIPTS = CONFIGS.parent / "scripts"
+
+
+def test_field_help_reads_each_fields_comment_and_nested_defaults() -> None:
+    found = {key: (default, text) for key, default, text in field_help(PredictConfig)}
+    assert found["resume"] == (
+        "true",
+        "an existing output: skip the documents it holds, append the rest",
+    )
+    assert found["document.min_margin"][0] == "0.1"
+    assert "a field mapped to its own name" in found["columns"][1]  # the comment line above it
+
+
+@pytest.mark.parametrize("script", ["predict", "evaluate", "suggest"])
+def test_help_lists_the_scripts_own_keys_not_the_training_models(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / f"{script}.py"), "--help"],
+        capture_output=True, text=True, check=True, cwd=CONFIGS.parent,
+    )  # fmt: skip
+    assert "  model=???\n      a run directory or a model folder" in done.stdout
+    assert "tfidf_logreg" not in done.stdout and "== Configuration groups ==" not in done.stdout
+    if script == "evaluate":
+        assert '  paths.processed_root="data/processed"' in done.stdout  # the config's value
+
+
+def test_the_job_log_holds_what_the_job_printed(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "job.yaml").write_text("hydra:\n  run:\n    dir: out\n")
+    (tmp_path / "job.py").write_text(
+        "import sys, hydra\n"
+        "from stance.cli import user_errors\n"
+        "from stance.errors import StanceError\n"
+        "@hydra.main(version_base='1.3', config_path='conf', config_name='job')\n"
+        "@user_errors\n"
+        "def main(cfg):\n"
+        "    print('metrics: 0.5')\n"
+        "    print('\\r 50%|#####', file=sys.stderr)  # a progress bar redraw\n"
+        "    raise StanceError('bad input\\n  fix: do this')\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2 and "metrics: 0.5" in done.stdout
+    log = (tmp_path / "out" / "job.log").read_text()
+    assert "metrics: 0.5\n" in log and "error: bad input\n  fix: do this" in log
+    assert "50%" not in log
