@@ -122,6 +122,22 @@ class SuggestConfig(InputConfig):
 
 
 @dataclass
+class ExportConfig:
+    """``scripts/export.py``: a transformer model as an ONNX folder, checked on validation first."""
+
+    model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
+    format: str = "onnx"  # the only format so far
+    out: str | None = None  # the export folder; null: <model folder>/onnx/
+    dataset: DatasetConfig | None = None  # checked on its validation split; null: the run's own
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    tolerance: float = 1e-4  # max |ONNX - PyTorch| probability on validation; above: no export
+    int8: bool = False  # also write model.int8.onnx (dynamic int8 quantization)
+    int8_min_agreement: float = 0.99  # int8 labels equal to PyTorch's on validation, at least
+    repeats: int = 3  # timed passes over the validation texts per runtime (the median is kept)
+    opset: int | None = None  # ONNX opset; null: the exporter's default
+
+
+@dataclass
 class TransformerModelConfig(TrainSettings):
     """Schema of configs/model/transformer.yaml: the training fields come, with their defaults
     and help lines, from `TrainSettings`; the YAML states only the model's own settings."""
@@ -147,6 +163,7 @@ def register() -> None:
     store.store(name="evaluate_schema", node=EvaluateConfig)
     store.store(name="predict_schema", node=PredictConfig)
     store.store(name="suggest_schema", node=SuggestConfig)
+    store.store(name="export_schema", node=ExportConfig)
 
 
 register()

@@ -1,0 +1,25 @@
+"""Export a transformer model: `python scripts/export.py model=PATH format=onnx [int8=true]`."""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from stance.cli import model_path_argv, script_help, user_errors
+from stance.config_schemas import ExportConfig  # (importing it registers the schemas)
+from stance.predict.export import export_command
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="export")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    """Run ``stance.predict.export.export_command``."""
+    export_command(cfg)
+
+
+if __name__ == "__main__":
+    script_help(sys.argv, __doc__, ExportConfig, "export")
+    sys.argv = model_path_argv(sys.argv)
+    main()
