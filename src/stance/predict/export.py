@@ -89,19 +89,20 @@ def export_model(
     model = exportable(predictor.model, str(predictor.path))
     folder = out_folder(predictor.path, out)
     validation = validation_split(predictor.path, dataset_cfg, processed_root)
-    texts = list(validation["text"])
-    targets = list(validation["target"]) if model.uses_target else None
     if model.uses_target and "target" not in validation.column_names:
         fix = "give a dataset= whose rows have a target"
         raise StanceError(problem("validation split", "no target column for a pair model", fix))
+    texts = list(validation["text"])
+    targets = list(validation["target"]) if model.uses_target else None
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     scratch = folder.parent / f".{folder.name}.partial-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     try:
+        # before exporting: what the saved model says, whatever tracing may do to it
+        reference = predictor.predict_proba(texts, targets)
         meta = export_onnx(model, scratch, opset)
         runtimes = {"onnx": OnnxStanceModel(scratch)}
-        reference = predictor.predict_proba(texts, targets)
         diff = float(np.abs(runtimes["onnx"].predict_proba(texts, targets) - reference).max())
         if not diff <= tolerance:  # `not <=`: a NaN fails too
             raise StanceError(
