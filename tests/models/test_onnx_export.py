@@ -30,9 +30,9 @@ TINY = {"max_length": 32, "stride": 8, "learning_rate": 0.01, "epochs": 2, "batc
 TINY_QUIET = {"eval_steps": 8, "save_steps": 8, "progress_bar": False}
 
 
-def untrained(folder: Path, uses_target: bool) -> TransformerStanceModel:
-    """A tiny random network as a loaded model, its weights scaled up so that its probabilities
-    depend on the input (at the fixture's init every paragraph gets nearly the same)."""
+def untrained(folder: str | Path, uses_target: bool, scale: float = 10.0) -> TransformerStanceModel:
+    """A network with a fresh head as a loaded model, its weights scaled so that a tiny random
+    network's probabilities depend on the input (at the fixtures' init all are nearly equal)."""
     import torch
 
     model = TransformerStanceModel(pretrained=str(folder), max_length=32, stride=8)
@@ -42,7 +42,7 @@ def untrained(folder: Path, uses_target: bool) -> TransformerStanceModel:
     with torch.no_grad():
         for weight in encoder.parameters():
             if weight.dim() == 2:
-                weight.mul_(10)
+                weight.mul_(scale)
     model.model_ = encoder.eval()
     return model
 
@@ -203,3 +203,16 @@ def test_an_unknown_format_is_a_user_error() -> None:
 
     with pytest.raises(StanceError, match="use format=onnx"):
         export_command(compose_cfg("export", ["model_path=runs/x", "format=tflite"]))
+
+
+@pytest.mark.slow
+def test_packaged_minilm_exports_within_the_tolerance(toy_split: Callable, tmp_path: Path) -> None:
+    from stance.models.transformer import PACKAGED_MINILM, resolve_pretrained
+
+    model = untrained(resolve_pretrained(PACKAGED_MINILM), True, scale=1.0)
+    validation = toy_split(20, 1, long_every=3)
+    texts, targets = list(validation["text"]), list(validation["target"])
+    export_onnx(model, tmp_path)
+    onnx = OnnxStanceModel(tmp_path)
+    reference = model.predict_proba(texts, targets)
+    np.testing.assert_allclose(onnx.predict_proba(texts, targets), reference, atol=1e-4, rtol=0)
