@@ -39,6 +39,14 @@ class EvaluationConfig:
 
 
 @dataclass
+class DistributedConfig:
+    """Read only under a multi-rank launch (torchrun, accelerate launch, submitit tasks)."""
+
+    backend: str = "auto"  # auto: nccl on GPUs, gloo on CPU | nccl | gloo
+    timeout_s: int = 1800  # how long a rank waits for the others (dataset build, checkpoints)
+
+
+@dataclass
 class TrainConfig:
     """``scripts/train.py``: build/load a dataset, fit a model, evaluate, write the run record."""
 
@@ -48,6 +56,7 @@ class TrainConfig:
     trainer: Any = None  # optional group for model families that take trainer settings
     paths: PathsConfig = field(default_factory=PathsConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
     seed: int = 0  # passed explicitly to the model (via its config) and to the bootstrap
     rerun: bool = False  # true: train again even if the run directory holds a complete run
     run_dir: str = "${hydra:runtime.output_dir}"  # the run directory (tests point it at tmp)
@@ -138,6 +147,24 @@ class ExportConfig:
 
 
 @dataclass
+class ServeConfig:
+    """``scripts/serve.py``: an HTTP API over a saved model (stance.predict.service)."""
+
+    model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
+    host: str = "127.0.0.1"  # a non-loopback address needs api_key (or allow_unauthenticated)
+    port: int = 8000
+    # requests must send it as the X-API-Key header (GET /health excepted); null: no key.
+    # serve.yaml reads $STANCE_API_KEY, which keeps the key out of shell history and `ps`
+    api_key: str | None = None
+    allow_unauthenticated: bool = False  # true: listen on a non-loopback host without a key
+    max_texts: int = 256  # texts per POST /predict
+    max_text_chars: int = 5000  # characters per text (and per target)
+    max_article_chars: int = 200_000  # characters per article in POST /articles
+    batch_size: int = 256  # paragraphs per model call
+    document: DocumentConfig = field(default_factory=DocumentConfig)
+
+
+@dataclass
 class TransformerModelConfig(TrainSettings):
     """Schema of configs/model/transformer.yaml: the training fields come, with their defaults
     and help lines, from `TrainSettings`; the YAML states only the model's own settings."""
@@ -163,6 +190,7 @@ def register() -> None:
     store.store(name="evaluate_schema", node=EvaluateConfig)
     store.store(name="predict_schema", node=PredictConfig)
     store.store(name="suggest_schema", node=SuggestConfig)
+    store.store(name="serve_schema", node=ServeConfig)
     store.store(name="export_schema", node=ExportConfig)
 
 

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import stance.config_schemas  # noqa: F401  (registers the config schemas)
-from stance import models, runs
+from stance import distributed, models, runs
 from stance.data import overlap
 from stance.errors import StanceError, problem
 from stance.evaluation import evaluate_configured, prepare_dataset
@@ -19,7 +19,15 @@ from stance.trackers import flatten
 
 # Keys that do not change what a run computes: left out of the config hash that decides whether
 # a complete run in the same folder can be reused.
-NOT_IN_HASH = ("run_dir", "rerun", "logger", "sweep_name", "paths", "optimized_metric")
+NOT_IN_HASH = (
+    "run_dir",
+    "rerun",
+    "logger",
+    "sweep_name",
+    "paths",
+    "optimized_metric",
+    "distributed",
+)
 HEADLINE_KEYS = (
     "test/f_avg",
     "test/f_avg_ci_low",
@@ -30,11 +38,14 @@ HEADLINE_KEYS = (
 )
 
 
-def config_hash(cfg: DictConfig) -> str:
-    """A short hash of the resolved config, without the keys in ``NOT_IN_HASH``."""
+def config_hash(cfg: DictConfig, world_size: int = 1) -> str:
+    """A short hash of the resolved config, without the keys in ``NOT_IN_HASH``; a multi-rank
+    run hashes its number of ranks too (its global batch is that many times model.batch_size)."""
     plain = OmegaConf.to_container(cfg, resolve=True)
     for key in NOT_IN_HASH:
         plain.pop(key, None)
+    if world_size > 1:  # single-process hashes stay as they were, so old runs are still reused
+        plain["world_size"] = world_size
     return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -52,21 +63,58 @@ def _reusable(run_dir: Path, digest: str, fingerprint: str | None) -> bool:
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train ``cfg.model`` on ``cfg.dataset``, evaluate it and write the run record into
-    ``cfg.run_dir``; returns the flat metrics. A complete run of the same config is reused."""
+    ``cfg.run_dir``; returns the flat metrics. A complete run of the same config is reused.
+
+    Under torchrun / accelerate launch / submitit tasks the transformer trains data-parallel:
+    rank 0 builds the dataset first, every rank trains, and only rank 0 evaluates and writes;
+    the other ranks return an empty dict.
+    """
+    distributed.adopt_submitit_tasks()
+    refuse_single_process_family(cfg)
+    with distributed.session(cfg.distributed.backend, cfg.distributed.timeout_s):
+        return _train(cfg)
+
+
+def refuse_single_process_family(cfg: DictConfig) -> None:
+    """Stop a multi-rank launch of a model family that trains in one process."""
+    ranks = distributed.world_size()
+    target = OmegaConf.select(cfg, "model._target_")
+    if ranks == 1 or getattr(get_class(target), "data_parallel", False):
+        return
+    raise StanceError(
+        problem(
+            f"model={cfg.model.get('name')}",
+            f"this family trains in one process, but the job was launched with {ranks} ranks",
+            "start it without torchrun / accelerate launch / tasks_per_node "
+            "(python scripts/train.py ...); only the transformer family trains data-parallel",
+        )
+    )
+
+
+def _train(cfg: DictConfig) -> dict[str, float]:
     run_dir = Path(cfg.run_dir)
+    main = distributed.is_main()
     if OmegaConf.select(cfg, "dataset.split.follow_seed"):
         cfg.dataset.split.seed = cfg.seed  # a seed sweep then measures the split's variance too
-    dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
+    with distributed.main_first():  # rank 0 builds or checks; the others then load the same
+        dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
     fingerprint = card.get("fingerprint")
     dataset_dir = Path(cfg.paths.processed_root) / card.get("folder", cfg.dataset.name)
-    print(f"dataset:       {dataset_dir}/  (card: card.md, fingerprint {fingerprint})")
-    digest = config_hash(cfg)
+    if main:
+        print(f"dataset:       {dataset_dir}/  (card: card.md, fingerprint {fingerprint})")
+    digest = config_hash(cfg, distributed.world_size())
     if not cfg.rerun and _reusable(run_dir, digest, fingerprint):
-        print(
-            f"{run_dir}: already holds a complete run of this config; skipping "
-            "(add rerun=true to train again)"
-        )
+        if main:
+            print(
+                f"{run_dir}: already holds a complete run of this config; skipping "
+                "(add rerun=true to train again)"
+            )
         return runs.read_metrics(run_dir)
+    distributed.barrier()  # every rank has read the old run.json before rank 0 rewrites it
+    neutral = card.get("neutral_label")
+    if not main:
+        models.build(cfg.model).fit(dataset["train"], dataset.get("validation"), neutral)
+        return {}
     previous = runs.read_run(run_dir)
     if previous and previous.get("status") != "complete":
         print(f"{run_dir}: found a {previous.get('status')} run; continuing in the same folder")
@@ -77,16 +125,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
         "dataset": cfg.dataset.name,
         "dataset_fingerprint": fingerprint,
         "labels": labels,
-        "neutral_label": card.get("neutral_label"),
+        "neutral_label": neutral,
         "model": cfg.model.get("name"),
         "seed": cfg.seed,
+        "world_size": distributed.world_size(),
         "config_hash": digest,
         "overrides": runs.hydra_overrides(),
     }
     runs.write_config(run_dir, cfg)
     with runs.recording(run_dir, info) as record:
         model = models.build(cfg.model)
-        neutral = card.get("neutral_label")
         model.fit(dataset["train"], dataset.get("validation"), neutral_label=neutral)
         metrics = evaluate_configured(model, dataset, cfg, run_dir, neutral)
         card_text = runs.model_card(record, cfg, metrics)
