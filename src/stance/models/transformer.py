@@ -18,6 +18,7 @@ from transformers import (
     set_seed,
 )
 
+from stance import distributed
 from stance.errors import StanceError, problem
 from stance.models import encoders
 from stance.models.base import StanceModel, read_meta, write_meta
@@ -87,6 +88,8 @@ class TransformerStanceModel(StanceModel):
     """Fine-tuned ``AutoModelForSequenceClassification`` over (target, text) windows."""
 
     family = "transformer"
+    # fit trains data-parallel under torchrun / accelerate launch (the HF Trainer's DDP)
+    data_parallel = True
 
     def __init__(
         self,
@@ -140,6 +143,14 @@ class TransformerStanceModel(StanceModel):
     ) -> Self:
         """Fine-tune on ``train``; with ``validation``, early-stop and keep the best checkpoint."""
         settings = self._settings()  # checks the Trainer settings before any loading
+        if distributed.world_size() > 1 and not self.checkpoint_dir:
+            raise StanceError(
+                problem(
+                    "model.checkpoint_dir",
+                    "a multi-rank run needs one checkpoint folder that every rank sees",
+                    "set model.checkpoint_dir (the configs set it to ${run_dir}/checkpoints)",
+                )
+            )
         self.classes_ = label_names(train, "train split")
         if validation is not None and label_names(validation, "validation") != self.classes_:
             raise StanceError(
@@ -166,7 +177,8 @@ class TransformerStanceModel(StanceModel):
                 self.checkpoint_dir or scratch,
                 neutral_label,
             )
-        if self.checkpoint_dir and not self.keep_checkpoints:
+        # every rank has loaded the best checkpoint by now (train_windows waits for them all)
+        if self.checkpoint_dir and not self.keep_checkpoints and distributed.is_main():
             remove_checkpoints(self.checkpoint_dir)
         self.model_ = model.eval()
         self.temperature_ = 1.0

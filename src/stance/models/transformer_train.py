@@ -20,16 +20,25 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
     Trainer,
+    TrainerCallback,
     TrainingArguments,
 )
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from stance import distributed
 from stance.errors import StanceError, problem
 from stance.metrics import classification_metrics
 from stance.models.transformer_data import (
     WINDOW_SOURCE,
     LengthGroupedEpochSampler,
     mean_by_paragraph,
+)
+from stance.models.transformer_record import (
+    WINDOW_INDEX,
+    RankRecorder,
+    append_record,
+    record_folder,
+    window_digest,
 )
 from stance.models.transformer_settings import BEST_MODEL_METRICS, TrainSettings
 
@@ -52,6 +61,7 @@ class StanceTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.class_weights = class_weights
         self.train_lengths = list(train_lengths)
+        self.record_dir = record_folder()
 
     def compute_loss(
         self,
@@ -62,6 +72,10 @@ class StanceTrainer(Trainer):
     ) -> Any:
         """Cross-entropy over windows, weighted per class when configured."""
         labels = inputs.pop("labels")
+        windows = inputs.pop(WINDOW_INDEX, None)
+        if windows is not None and self.record_dir is not None:
+            line = {"step": self.state.global_step, "windows": windows.tolist()}
+            append_record(self.record_dir, self.args.process_index, line)
         outputs = model(**inputs)
         weight = None if self.class_weights is None else self.class_weights.to(labels.device)
         loss = F.cross_entropy(outputs.logits, labels, weight=weight)
@@ -69,7 +83,9 @@ class StanceTrainer(Trainer):
 
     def _get_train_sampler(self, train_dataset: Dataset | None = None) -> LengthGroupedEpochSampler:
         args = self.args
-        group = args.train_batch_size * args.gradient_accumulation_steps
+        # Grouped by the global batch, which accelerate then splits into one slice per rank: N
+        # ranks step through the same batches as one process with N times the batch size.
+        group = args.train_batch_size * args.gradient_accumulation_steps * args.world_size
         return LengthGroupedEpochSampler(self.train_lengths, group, seed=args.seed)
 
     def _get_eval_sampler(self, eval_dataset: Dataset) -> SequentialSampler:
@@ -106,6 +122,7 @@ def training_arguments(
 ) -> TrainingArguments:
     """TrainingArguments for a run; checkpoints go to ``output_dir``."""
     eval_every = "steps" if with_validation else "no"
+    ranks = distributed.world_size()
     try:
         return TrainingArguments(
             output_dir=str(output_dir),
@@ -132,6 +149,10 @@ def training_arguments(
             seed=settings.seed,
             data_seed=settings.seed,
             dataloader_pin_memory=torch.cuda.is_available(),
+            # without it accelerate does not run CPU ranks as one DDP job (gloo)
+            use_cpu=ranks > 1 and not torch.cuda.is_available(),
+            # the recorded window index reaches compute_loss (our columns are the model's inputs)
+            remove_unused_columns=record_folder() is None,
         )
     except ValueError as err:
         raise StanceError(
@@ -144,6 +165,22 @@ def as_train_dataset(features: dict[str, list], labels: Sequence[int]) -> Datase
     columns = {k: v for k, v in features.items() if k != WINDOW_SOURCE}
     columns["labels"] = [int(labels[i]) for i in features[WINDOW_SOURCE]]
     return Dataset.from_dict(columns)
+
+
+def last_complete_checkpoint(folder: str | Path) -> Path | None:
+    """The newest ``checkpoint-N`` with its trainer state (rank 0 writes it last) and every
+    rank's RNG state, so that a job killed while saving resumes from the one before."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    ranks = distributed.world_size()
+    needed = ["trainer_state.json"] + [f"rng_state_{r}.pth" for r in range(ranks) if ranks > 1]
+    steps = {}
+    for path in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = path.name.rsplit("-", 1)[1]
+        if step.isdigit() and all((path / name).is_file() for name in needed):
+            steps[int(step)] = path
+    return steps[max(steps)] if steps else None
 
 
 def train_windows(
@@ -162,7 +199,7 @@ def train_windows(
     resumed from (None for a fresh start).
     """
     train_features, train_labels = train
-    callbacks = []
+    callbacks: list[TrainerCallback] = []
     eval_dataset = None
     compute_metrics = None
     if validation is not None:
@@ -177,10 +214,16 @@ def train_windows(
         if settings.class_weight == "balanced"
         else None
     )
+    train_dataset = as_train_dataset(train_features, train_labels)
+    recording = record_folder()
+    if recording is not None:
+        window_labels = train_dataset["labels"]
+        callbacks.append(RankRecorder(recording, window_digest(train_features, window_labels)))
+        train_dataset = train_dataset.add_column(WINDOW_INDEX, list(range(len(train_dataset))))
     trainer = StanceTrainer(
         model=model,
         args=training_arguments(settings, checkpoint_dir, validation is not None),
-        train_dataset=as_train_dataset(train_features, train_labels),
+        train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
         compute_metrics=compute_metrics,
@@ -188,12 +231,14 @@ def train_windows(
         class_weights=weights,
         train_lengths=[len(ids) for ids in train_features["input_ids"]],
     )
-    last = get_last_checkpoint(str(checkpoint_dir)) if Path(checkpoint_dir).is_dir() else None
+    last = last_complete_checkpoint(checkpoint_dir)
     resumed_from = None
     if last is not None:
-        resumed_from = int(Path(last).name.rsplit("-", 1)[1])
+        resumed_from = int(last.name.rsplit("-", 1)[1])
         log.info("resuming training from %s (step %d)", last, resumed_from)
-    trainer.train(resume_from_checkpoint=last)
+    trainer.train(resume_from_checkpoint=None if last is None else str(last))
+    # every rank has loaded the best checkpoint before rank 0 may delete the checkpoints
+    trainer.accelerator.wait_for_everyone()
     return trainer.model, resumed_from
 
 
