@@ -94,8 +94,13 @@ def environment(record: Path) -> dict[str, str]:
 
 def launch(ranks: int, overrides: list[str], run_dir: Path, record: Path) -> str:
     """Run train.py to the end; returns its output (and fails the test with it on an error)."""
+    return run_to_end(command(ranks, overrides, run_dir), record)
+
+
+def run_to_end(argv: list[str], record: Path) -> str:
+    """Run ``argv`` with the recording hook; returns its output, fails the test on an error."""
     done = subprocess.run(
-        command(ranks, overrides, run_dir),
+        argv,
         cwd=ROOT,
         env=environment(record),
         capture_output=True,
@@ -242,6 +247,32 @@ def test_killed_two_rank_run_resumes_from_its_last_checkpoint(
     assert again.keys() == ddp.keys()
     for key, value in ddp.items():
         assert again[key] == pytest.approx(value, abs=1e-6, nan_ok=True), key
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher", ["accelerate", "submitit"])
+def test_accelerate_launch_and_submitit_tasks_train_one_model(
+    launcher: str, overrides: list[str], ddp_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    args = [*overrides, f"paths.runs_root={tmp_path}"]
+    if launcher == "accelerate":  # the README's command; --multi_gpu is what starts N ranks
+        accelerate = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu"]
+        accelerate += ["--num_processes=2", "--num_machines=1", "--mixed_precision=no"]
+        argv = [*accelerate, "--dynamo_backend=no", "scripts/train.py", *args]
+        run_dir, argv = tmp_path / "run", [*argv, f"hydra.run.dir={tmp_path / 'run'}"]
+    else:  # hydra/launcher=slurm_ddp's mechanics, with local processes instead of srun
+        sweep = ["-m", "hydra/launcher=local", "hydra.launcher.tasks_per_node=2"]
+        sweep += [f"hydra.sweep.dir={tmp_path / 'sweep'}", "hydra.sweep.subdir=run"]
+        run_dir = tmp_path / "sweep" / "run"
+        argv = [sys.executable, "scripts/train.py", *sweep, *args]
+    run_to_end(argv, tmp_path / "record")
+
+    assert sorted(tmp_path.rglob(runs.RUN_FILE)) == [run_dir / runs.RUN_FILE]
+    assert runs.read_run(run_dir)["world_size"] == 2 and runs.is_complete(run_dir)
+    root, record = ddp_run  # the same two shards as under torchrun
+    assert [steps(tmp_path / "record", r) for r in (0, 1)] == [steps(record, r) for r in (0, 1)]
+    expected = runs.read_metrics(root / "run")
+    assert runs.read_metrics(run_dir) == pytest.approx(expected, abs=1e-6, nan_ok=True)
 
 
 def kill_tree(job: subprocess.Popen) -> None:
