@@ -1,0 +1,214 @@
+"""An HTTP API over a loaded model: ``create_app(predictor, settings)`` and ``serve(cfg)``."""
+
+# No `from __future__ import annotations`: the endpoints are built inside create_app, and FastAPI
+# resolves string annotations in the module's globals, where their request models are not.
+
+import ipaddress
+import secrets
+import sys
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from omegaconf import OmegaConf
+from starlette.exceptions import HTTPException
+
+from stance.config_schemas import DocumentConfig, ServeConfig
+from stance.errors import StanceError, problem
+from stance.predict.documents import WHERE, describe, label_rows
+from stance.predict.loading import Predictor, load_model
+from stance.predict.service_models import ArticleResponse, PredictResponse, request_models
+
+KEY_HEADER = "X-API-Key"
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # another host name: it may resolve to any address
+        return False
+
+
+def check_exposure(settings: ServeConfig) -> None:
+    """Refuse a non-loopback host without an API key, unless ``allow_unauthenticated``."""
+    if is_loopback(settings.host) or settings.api_key or settings.allow_unauthenticated:
+        return
+    what = "listening beyond this machine without an API key lets anyone who reaches it in"
+    fix = (
+        "set STANCE_API_KEY (clients send it as the X-API-Key header), keep host=127.0.0.1, or "
+        "allow_unauthenticated=true when something in front of the service does the guarding"
+    )
+    raise StanceError(problem(f"host={settings.host}", what, fix))
+
+
+def body_limit(settings: ServeConfig) -> int:
+    """The largest request body, in bytes, that a request within the limits can need."""
+    chars = max(
+        2 * settings.max_texts * settings.max_text_chars,  # texts and targets
+        settings.max_article_chars + 2 * settings.max_text_chars,
+    )
+    return 6 * chars + 65536  # 6 bytes: a \uXXXX escape; 64 KiB: keys, quotes and commas
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes gets 413 before it is parsed."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.limit:
+            return await self._refuse(scope, receive, send)
+        body, more = bytearray(), True
+        while more:  # a chunked body has no content-length: count what arrives
+            message = await receive()
+            if message["type"] != "http.request":
+                return None  # the client went away
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await self._refuse(scope, receive, send)
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        return await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
+        message = f"request body over {self.limit} bytes: send fewer or shorter texts"
+        await JSONResponse({"error": message}, status_code=413)(scope, receive, send)
+
+
+def create_app(predictor: Predictor, settings: ServeConfig) -> FastAPI:
+    """The FastAPI app: ``POST /predict``, ``POST /articles``, ``GET /model``, ``GET /health``."""
+    from stance.data import split_paragraphs
+
+    rule = settings.document
+    predict_request, article_request = request_models(settings)
+    app = FastAPI(title="stance", summary=f"stance labels from {predictor.path.name}")
+    app.add_middleware(BodyLimit, limit=body_limit(settings))
+    _error_handlers(app)
+    key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False)
+
+    def require_key(given: Annotated[str | None, Depends(key_header)]) -> None:
+        key = settings.api_key or ""
+        if given is None or not secrets.compare_digest(given.encode(), key.encode()):
+            raise HTTPException(401, f"missing or wrong {KEY_HEADER} header")
+
+    guard = [Depends(require_key)] if settings.api_key else []
+    limits = {k: getattr(settings, k) for k in ("max_texts", "max_text_chars", "max_article_chars")}
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        """Liveness: answers without an API key, so probes need none."""
+        return {"status": "ok"}
+
+    @app.get("/model", dependencies=guard)
+    def model_info() -> dict[str, Any]:
+        """The model's classes, no-stance label, whether it needs targets, and the limits."""
+        return {
+            "model_path": str(predictor.path.resolve()),
+            "classes": predictor.classes_,
+            "neutral_label": predictor.neutral_label,
+            "uses_target": predictor.uses_target,
+            "document": {**vars(rule), "rule": describe(rule)},
+            "limits": limits,
+        }
+
+    # plain `def` endpoints: FastAPI runs them in its threadpool, off the event loop
+    labelled: dict[str, Any] = {"response_model_exclude_none": True, "dependencies": guard}
+
+    @app.post("/predict", response_model=PredictResponse, **labelled)
+    def predict(request: predict_request) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Label each text (``targets``: one policy per text, for a model trained per policy)."""
+        rows = [{"text": text, WHERE: f"texts[{i}]"} for i, text in enumerate(request.texts)]
+        for row, target in zip(rows, request.targets or [], strict=False):
+            row["target"] = target
+        out = label_rows(predictor, rows, None, settings.batch_size, rule)
+        return {"classes": predictor.classes_, "predictions": out}
+
+    @app.post("/articles", response_model=ArticleResponse, **labelled)
+    def articles(request: article_request) -> dict[str, Any]:  # type: ignore[valid-type]
+        """Split one article into paragraphs, label them, and give the document stance."""
+        doc, given = request.doc_id, {"target": request.target} if request.target else {}
+        rows = [
+            {"id": f"{doc}-p{i:02d}", "doc_id": doc, "paragraph": i, "text": text,
+             WHERE: f"paragraph {i}"} | given
+            for i, text in enumerate(split_paragraphs(request.text))
+        ]  # fmt: skip
+        out = label_rows(predictor, rows, None, settings.batch_size, rule)
+        return {"classes": predictor.classes_, "paragraphs": out[:-1], "document": out[-1]}
+
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error is JSON ``{"error": message}``, never a traceback."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # the offending input is not echoed back: it may be a 200,000-character article
+        errors = [_validation_error(e, request) for e in exc.errors()[:20]]
+        message = "; ".join(f"{e['where']}: {e['message']}" for e in errors[:3])
+        return JSONResponse({"error": message, "errors": errors}, status_code=422)
+
+    @app.exception_handler(StanceError)
+    async def user_error(request: Request, exc: StanceError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+        message = f"internal error ({type(exc).__name__}); the server's log has the details"
+        return JSONResponse({"error": message}, status_code=500)
+
+
+def _validation_error(error: dict[str, Any], request: Request) -> dict[str, str]:
+    """One pydantic error as ``{"where": "texts[2]", "message": ...}``."""
+    loc = [part for part in error["loc"] if part != "body"]
+    if error["type"] == "json_invalid":
+        reason = error.get("ctx", {}).get("error", "")
+        return {"where": "body", "message": f"not valid JSON at character {loc[0]}: {reason}"}
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    message = error["msg"].removeprefix("Value error, ")
+    if not loc and "json" not in request.headers.get("content-type", ""):
+        message += " (send a JSON object with the header Content-Type: application/json)"
+    return {"where": where.lstrip(".") or "body", "message": message}
+
+
+def settings_from(cfg: Any) -> ServeConfig:
+    """A composed serve config as a ``ServeConfig`` (an empty api_key counts as none)."""
+    values = OmegaConf.to_container(cfg, resolve=True)
+    values["document"] = DocumentConfig(**values["document"])
+    values["api_key"] = values.get("api_key") or None
+    return ServeConfig(**values)
+
+
+def serve(cfg: Any) -> None:
+    """``scripts/serve.py``: check the host, load ``cfg.model_path``, run uvicorn until stopped."""
+    import uvicorn
+
+    settings = settings_from(cfg)
+    check_exposure(settings)  # before loading: a refusal should not wait for the model
+    predictor = load_model(settings.model_path)
+    app = create_app(predictor, settings)
+    key = f"{KEY_HEADER} required" if settings.api_key else "no API key"
+    print(f"serving {predictor.path} on http://{settings.host}:{settings.port} ({key})",
+          file=sys.stderr, flush=True)  # fmt: skip
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
