@@ -123,8 +123,9 @@ def _label(
             problem(
                 row.get(WHERE, f"input row {targets.index(None) + 1}"),
                 "this model was trained per policy and needs a target for every text",
-                "add a `target` column (columns.target=<yours>), a <file>.target sidecar, or "
-                "target='<policy>' on the command line",
+                "give each text its policy: predict.py and suggest.py read a `target` column "
+                "(columns.target=<yours>), a <file>.target sidecar or target='<policy>'; the "
+                "HTTP API a `targets` list, one per text",
             )
         )
     use = targets if predictor.uses_target else None
