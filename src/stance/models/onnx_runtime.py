@@ -15,12 +15,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError, problem
-from stance.models.transformer_data import (
-    length_sorted_batches,
-    mean_by_paragraph,
-    pad_batch,
-    pair_targets,
-)
+from stance.models.transformer_data import pair_targets, paragraph_proba, window_logits
 
 EXPORT_META = "stance_onnx.json"
 MODEL_FILE = "model.onnx"
@@ -36,14 +31,6 @@ def read_export_meta(folder: str | Path) -> dict[str, Any]:
             problem(str(folder), f"not an ONNX export (no {EXPORT_META})", "run scripts/export.py")
         )
     return json.loads(path.read_text())
-
-
-def softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """Row-wise softmax of ``logits / temperature``: (n, k) -> (n, k)."""
-    scaled = logits.astype(np.float64) / temperature
-    scaled -= scaled.max(axis=1, keepdims=True)  # no overflow in exp
-    exp = np.exp(scaled)
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 class OnnxStanceModel:
@@ -116,11 +103,13 @@ class OnnxStanceModel:
     ) -> tuple[np.ndarray, list[int]]:
         """Logits of every window, (n_windows, k), batched by length like the PyTorch path."""
         features, source = self.windows(texts, targets)
-        lengths = [len(ids) for ids in features["input_ids"]]
-        logits = np.empty((len(lengths), len(self.classes_)), dtype=np.float32)
-        for rows in length_sorted_batches(lengths, self.batch_size):
-            batch = pad_batch(features, rows, self.pad_token_id)
-            logits[rows] = self.session.run(None, {k: v.numpy() for k, v in batch.items()})[0]
+
+        def forward(batch: dict[str, Any]) -> np.ndarray:
+            return self.session.run(None, {k: v.numpy() for k, v in batch.items()})[0]
+
+        logits = window_logits(
+            features, len(self.classes_), self.batch_size, self.pad_token_id, forward
+        )
         return logits, source
 
     def predict_proba(
@@ -131,7 +120,7 @@ class OnnxStanceModel:
         if not texts:
             return np.zeros((0, len(self.classes_)))
         logits, source = self.window_logits(texts, None if targets is None else list(targets))
-        return mean_by_paragraph(softmax(logits, self.temperature), source, len(texts))
+        return paragraph_proba(logits, source, len(texts), self.temperature)
 
     def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
         """The label name of each text."""

@@ -25,10 +25,9 @@ from stance.models.base import StanceModel, read_meta, write_meta
 from stance.models.transformer_data import (
     WINDOW_SOURCE,
     encode_windows,
-    length_sorted_batches,
-    mean_by_paragraph,
-    pad_batch,
     pair_targets,
+    paragraph_proba,
+    window_logits,
 )
 from stance.models.transformer_settings import TrainSettings
 from stance.models.transformer_train import remove_checkpoints, train_windows
@@ -195,7 +194,7 @@ class TransformerStanceModel(StanceModel):
         gold = np.asarray(validation["label"])
 
         def nll(log_t: float) -> float:
-            proba = self._paragraphs(logits, source, len(gold), float(np.exp(log_t)))
+            proba = paragraph_proba(logits, source, len(gold), float(np.exp(log_t)))
             return -float(np.log(np.maximum(proba[np.arange(len(gold)), gold], 1e-12)).mean())
 
         return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x))
@@ -205,22 +204,18 @@ class TransformerStanceModel(StanceModel):
     ) -> tuple[np.ndarray, list[int]]:
         """Logits of every window (batches sorted by length, order restored) and its paragraph."""
         features = self._encode(texts, None if targets is None else list(targets))
-        lengths = [len(ids) for ids in features["input_ids"]]
-        logits = np.empty((len(lengths), len(self.classes_)), dtype=np.float32)
         device = self.model_.device
-        pad_id = self.tokenizer_.pad_token_id or 0
-        with torch.inference_mode():
-            for rows in length_sorted_batches(lengths, self.predict_batch_size):
-                batch = pad_batch(features, rows, pad_id)
-                out = self.model_(**{k: v.to(device) for k, v in batch.items()}).logits
-                logits[rows] = out.float().cpu().numpy()
-        return logits, features[WINDOW_SOURCE]
 
-    def _paragraphs(
-        self, logits: np.ndarray, source: Sequence[int], n: int, temperature: float
-    ) -> np.ndarray:
-        window_proba = torch.softmax(torch.from_numpy(logits) / temperature, -1).numpy()
-        return mean_by_paragraph(window_proba, source, n)
+        def forward(batch: dict[str, torch.Tensor]) -> np.ndarray:
+            with torch.inference_mode():
+                out = self.model_(**{k: v.to(device) for k, v in batch.items()}).logits
+            return out.float().cpu().numpy()
+
+        pad_id = self.tokenizer_.pad_token_id or 0
+        logits = window_logits(
+            features, len(self.classes_), self.predict_batch_size, pad_id, forward
+        )
+        return logits, features[WINDOW_SOURCE]
 
     def predict_proba(
         self, texts: Sequence[str], targets: Sequence[str] | None = None, calibrated: bool = True
@@ -230,9 +225,7 @@ class TransformerStanceModel(StanceModel):
         if not texts:
             return np.zeros((0, len(self.classes_)))
         logits, source = self._window_logits(texts, targets)
-        return self._paragraphs(
-            logits, source, len(texts), self.temperature_ if calibrated else 1.0
-        )
+        return paragraph_proba(logits, source, len(texts), self.temperature_ if calibrated else 1.0)
 
     def save(self, path: str | Path) -> None:
         """``save_pretrained`` model and tokenizer (safetensors) plus ``stance_model.json``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,34 @@ def mean_by_paragraph(window_proba: np.ndarray, source: Sequence[int], n: int) -
     np.add.at(sums, np.asarray(source), window_proba)
     counts = np.bincount(np.asarray(source), minlength=n).astype(np.float64)
     return sums / counts[:, None]
+
+
+def paragraph_proba(
+    logits: np.ndarray, source: Sequence[int], n: int, temperature: float = 1.0
+) -> np.ndarray:
+    """Softmax of each window's ``logits / temperature``, averaged per paragraph: (n, k).
+
+    One implementation for the PyTorch model, its validation metrics and the ONNX runtime.
+    """
+    scaled = np.asarray(logits, dtype=np.float64) / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)  # no overflow in exp
+    exp = np.exp(scaled)
+    return mean_by_paragraph(exp / exp.sum(axis=1, keepdims=True), source, n)
+
+
+def window_logits(
+    features: dict[str, list],
+    n_classes: int,
+    batch_size: int,
+    pad_token_id: int,
+    forward: Callable[[dict[str, torch.Tensor]], np.ndarray],
+) -> np.ndarray:
+    """``forward`` over the windows in batches of similar length; logits in window order."""
+    lengths = [len(ids) for ids in features["input_ids"]]
+    logits = np.empty((len(lengths), n_classes), dtype=np.float32)
+    for rows in length_sorted_batches(lengths, batch_size):
+        logits[rows] = forward(pad_batch(features, rows, pad_token_id))
+    return logits
 
 
 def pad_batch(

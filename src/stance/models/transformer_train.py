@@ -31,7 +31,7 @@ from stance.metrics import classification_metrics
 from stance.models.transformer_data import (
     WINDOW_SOURCE,
     LengthGroupedEpochSampler,
-    mean_by_paragraph,
+    paragraph_proba,
 )
 from stance.models.transformer_record import (
     WINDOW_INDEX,
@@ -109,8 +109,7 @@ def paragraph_metrics(
     def compute(prediction: EvalPrediction) -> dict[str, float]:
         logits = prediction.predictions
         logits = logits[0] if isinstance(logits, tuple) else logits
-        window_proba = torch.softmax(torch.from_numpy(np.asarray(logits)).float(), -1).numpy()
-        proba = mean_by_paragraph(window_proba, source, len(gold_array))
+        proba = paragraph_proba(logits, source, len(gold_array))
         scores = classification_metrics(gold_array, proba.argmax(axis=1), classes, neutral)
         return {name: scores[name] for name in BEST_MODEL_METRICS}
 
