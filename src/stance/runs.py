@@ -173,6 +173,13 @@ def read_config(run_dir: str | Path) -> DictConfig:
     return OmegaConf.load(Path(run_dir) / CONFIG_FILE)
 
 
+def trained_dataset(model_folder: str | Path) -> DictConfig | None:
+    """The dataset config a model was trained with, from its run's config.yaml (None for a
+    model folder outside a run directory)."""
+    run_dir = Path(model_folder).parent
+    return read_config(run_dir).dataset if (run_dir / CONFIG_FILE).is_file() else None
+
+
 def write_metrics(run_dir: str | Path, metrics: Mapping[str, float]) -> None:
     """Write ``metrics.json``: flat ``split/metric`` keys."""
     write_json(Path(run_dir) / METRICS_FILE, dict(metrics))

@@ -103,7 +103,6 @@ def label_rows(
     if not rows:
         raise StanceError(problem("input", "empty input: no paragraphs", "give some text"))
     units = group_units(rows)
-    rule = rule or DocumentConfig()
     return [row for out in label_units(predictor, units, default_target, batch_size, rule)
             for row in out]  # fmt: skip
 

@@ -33,17 +33,16 @@ def validation_split(
     from stance.evaluation import prepare_dataset
 
     if dataset_cfg is None:
-        run_dir = model_folder.parent
-        if not (run_dir / runs.CONFIG_FILE).is_file():
-            raise StanceError(
-                problem(
-                    str(model_folder),
-                    f"no {runs.CONFIG_FILE} in {run_dir} to say which dataset the model was "
-                    "trained on, so there is no validation split to check the export against",
-                    "add dataset=NAME (the dataset config the model was trained with)",
-                )
+        dataset_cfg = runs.trained_dataset(model_folder)
+    if dataset_cfg is None:
+        raise StanceError(
+            problem(
+                str(model_folder),
+                f"no {runs.CONFIG_FILE} in {model_folder.parent} to say which dataset the model "
+                "was trained on, so there is no validation split to check the export against",
+                "add dataset=NAME (the dataset config the model was trained with)",
             )
-        dataset_cfg = runs.read_config(run_dir).dataset
+        )
     dataset, _ = prepare_dataset(dataset_cfg, processed_root)
     if "validation" not in dataset or not len(dataset["validation"]):
         raise StanceError(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,11 +24,15 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 import pyarrow as pa
 
-from stance.data import overlap
+from stance import runs
+from stance.data import as_dataset_config, overlap
 from stance.data.dedup import components, first_equal, near_pairs, normalized
 from stance.data.schema import DatasetConfig, DedupConfig
 from stance.errors import StanceError, problem
-from stance.predict.loading import Predictor
+from stance.predict.command import input_spec
+from stance.predict.documents import label_units
+from stance.predict.inputs import sources, units
+from stance.predict.loading import Predictor, load_model
 
 SHEET = "label_sheet.csv"
 LABEL_STUDIO_TASKS = "label_studio_tasks.json"
@@ -183,15 +188,6 @@ def label_studio_config(cfg: DatasetConfig, columns: dict[str, str]) -> str:
 
 def suggest_command(cfg: Any) -> list[Path]:
     """``scripts/suggest.py``: rank ``cfg.input``'s paragraphs and write the next round."""
-    import sys
-
-    from stance import runs
-    from stance.data import as_dataset_config
-    from stance.predict.command import input_spec
-    from stance.predict.documents import label_units
-    from stance.predict.inputs import sources, units
-    from stance.predict.loading import load_model
-
     predictor = load_model(cfg.model_path)
     out = Path(cfg.out)
     if (out / SHEET).exists() and not cfg.force:
@@ -199,10 +195,7 @@ def suggest_command(cfg: Any) -> list[Path]:
         raise StanceError(
             problem(str(out), what, "give another out= (or force=true to replace it)")
         )
-    dataset = cfg.dataset
-    run_config = predictor.path.parent / runs.CONFIG_FILE
-    if dataset is None and run_config.is_file():
-        dataset = runs.read_config(predictor.path.parent).dataset
+    dataset = cfg.dataset if cfg.dataset is not None else runs.trained_dataset(predictor.path)
     if dataset is None:
         fix = "name the dataset config the labels go back into: dataset=<name>"
         raise StanceError(problem(str(predictor.path), "no run config.yaml beside the model", fix))
