@@ -27,6 +27,12 @@ class StanceModel(ABC):
     #: Registry key written to ``stance_model.json``; one per family.
     family: str = ""
     classes_: list[str]
+    #: The targets (policies) seen in training, sorted; None when the model never reads a target.
+    #: Predictions flag a target outside this list as ``unseen_target``.
+    seen_targets_: list[str] | None = None
+    #: What ``fit`` observed about its own optimisation, for the stall check: e.g.
+    #: ``{"loss_first": 1.098, "loss_last": 0.41, "steps": 200}``; empty for closed-form fits.
+    fit_log_: dict[str, Any] | None = None
 
     @abstractmethod
     def fit(
