@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "transformer": "stance.models.transformer:TransformerStanceModel",
     "ensemble": "stance.models.ensemble:EnsembleStanceModel",
     "hybrid": "stance.models.hybrid:HybridStanceModel",
+    "setfit": "stance.models.setfit_model:SetFitStanceModel",
 }
 
 __all__ = [

@@ -1,0 +1,306 @@
+"""Few-shot stance: SetFit (contrastive fine-tuning of a sentence encoder, then a linear head).
+
+Tunstall et al. 2022, "Efficient Few-Shot Learning Without Prompts", through the `setfit`
+library: pairs of training paragraphs (same label: similar, different: dissimilar) fine-tune the
+sentence encoder with a cosine-similarity loss; a class-weighted logistic regression is then fitted
+on the tuned embeddings. Long paragraphs are cut into overlapping token windows whose embeddings
+are averaged; with a `target`, each window is read as "target: window". Probabilities are the
+head's softmax at a temperature fitted on validation.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import skops.io as sio
+from datasets import Dataset
+from sklearn.linear_model import LogisticRegression
+
+from stance.errors import StanceError, problem
+from stance.models import encoders
+from stance.models.base import StanceModel, read_meta, write_meta
+from stance.models.calibration import fit_temperature, softmax
+
+BODY_DIR = "body"
+HEAD_FILE = "head.skops"
+# The only sentence-transformers modules a saved body may name in its modules.json: the file names
+# classes to import, so a model folder from elsewhere could otherwise pick any importable class.
+BODY_MODULES = {
+    "sentence_transformers.models.Transformer",  # names written by sentence-transformers < 6
+    "sentence_transformers.models.Pooling",
+    "sentence_transformers.models.Normalize",
+    "sentence_transformers.base.modules.transformer.Transformer",  # and by 6.x
+    "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
+    "sentence_transformers.sentence_transformer.modules.normalize.Normalize",
+}
+
+
+class SetFitStanceModel(StanceModel):
+    """A sentence encoder tuned on contrastive pairs, then a logistic-regression head."""
+
+    family = "setfit"
+
+    def __init__(
+        self,
+        encoder: str = encoders.MINILM,
+        use_target: bool = True,
+        num_iterations: int = 20,
+        max_steps: int = 300,
+        batch_size: int = 16,
+        body_learning_rate: float = 2e-5,
+        max_length: int = 128,
+        stride: int = 32,
+        C: float = 1.0,
+        class_weight: str | None = "balanced",
+        calibrate: bool = True,
+        embed_batch_size: int = 64,
+        progress_bar: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.encoder = encoder  # a packaged encoder, a sentence-transformers folder or hub id
+        self.use_target = use_target  # read "target: text" when the data has a target
+        self.num_iterations = num_iterations  # contrastive pairs drawn per training paragraph
+        self.max_steps = max_steps  # cap on optimizer steps (the cost bound); <= 0: no cap
+        self.batch_size = batch_size  # pairs per optimizer step
+        self.body_learning_rate = body_learning_rate
+        self.max_length = max_length  # tokens per window
+        self.stride = stride  # tokens shared by consecutive windows of a long paragraph
+        self.C = C  # inverse L2 strength of the head
+        self.class_weight = class_weight  # balanced | None ("none" from a sweep)
+        self.calibrate = calibrate  # fit a softmax temperature on validation (Guo et al., 2017)
+        self.embed_batch_size = embed_batch_size
+        self.progress_bar = progress_bar
+        self.seed = seed
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-ready; written to ``stance_model.json``."""
+        return {name: getattr(self, name) for name in PARAMS}
+
+    @property
+    def uses_target(self) -> bool:
+        """True when the encoder read "target: text"."""
+        return bool(getattr(self, "uses_target_", False))
+
+    # -- training -------------------------------------------------------------------------------
+    def fit(
+        self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
+    ) -> Self:
+        """Tune the encoder on pairs of ``train`` paragraphs, then fit the head on its output."""
+        from setfit import SetFitModel, Trainer, TrainingArguments
+
+        class_weight = None if self.class_weight in (None, "none") else self.class_weight
+        if class_weight not in (None, "balanced"):
+            fix = "use `balanced` or `none`"
+            raise StanceError(problem("model.class_weight", f"unknown {class_weight!r}", fix))
+        self.classes_ = list(train.features["label"].names)
+        y = np.asarray(train["label"])
+        if len(np.unique(y)) < 2:
+            what = "the train split holds a single label; a classifier needs two or more"
+            raise StanceError(problem("train split", what, "label paragraphs of other classes"))
+        self.uses_target_ = self.use_target and "target" in train.column_names
+        has_target = "target" in train.column_names
+        self.seen_targets_ = sorted(set(train["target"])) if has_target else None
+        self.body_ = load_body(encoders.resolve(self.encoder), "model.encoder")
+        self.body_.max_seq_length = self.max_length
+        inputs = self._inputs(list(train["text"]), self._targets(train))
+        steps = self._steps(len(inputs))
+        with tempfile.TemporaryDirectory(prefix="stance-setfit-") as scratch:
+            args = TrainingArguments(
+                output_dir=scratch,
+                batch_size=self.batch_size,
+                num_iterations=self.num_iterations,
+                max_steps=steps,
+                body_learning_rate=self.body_learning_rate,
+                max_length=self.max_length,
+                seed=self.seed,
+                report_to="none",
+                save_strategy="no",
+                logging_steps=max(1, steps // 20),
+                show_progress_bar=self.progress_bar,
+            )
+            trainer = Trainer(model=SetFitModel(model_body=self.body_), args=args)
+            trainer.train_embeddings([window[0] for window in inputs], list(y), args=args)
+        logged = trainer.st_trainer.state.log_history
+        history = [entry["embedding_loss"] for entry in logged if "embedding_loss" in entry]
+        self.fit_log_ = {
+            "loss_first": history[0] if history else None,
+            "loss_last": history[-1] if history else None,
+            "steps": int(trainer.st_trainer.state.global_step),
+            "loss": "cosine similarity (MSE)",
+        }
+        self.head_ = LogisticRegression(
+            C=self.C, class_weight=class_weight, max_iter=2000, random_state=self.seed
+        ).fit(self._embed(inputs), y)
+        self.temperature_ = 1.0
+        if self.calibrate and validation is not None and len(validation):
+            logits = self._logits(list(validation["text"]), self._targets(validation))
+            self.temperature_ = fit_temperature(logits, np.asarray(validation["label"]))
+        return self
+
+    def _steps(self, n: int) -> int:
+        """Optimizer steps: setfit's pairs (2 per iteration and paragraph) in batches, capped."""
+        natural = math.ceil(2 * self.num_iterations * n / self.batch_size)
+        return min(natural, self.max_steps) if self.max_steps > 0 else natural
+
+    def _targets(self, split: Dataset) -> list[str] | None:
+        return list(split["target"]) if self.uses_target else None
+
+    def _inputs(self, texts: list[str], targets: Sequence[str] | None) -> list[list[str]]:
+        """Each paragraph as its windows of text, each "target: window" when targets are used."""
+        if self.uses_target and targets is None:
+            raise StanceError(
+                problem(
+                    "predict",
+                    "this model reads the policy (target) of every text and got none",
+                    "give one target per text (a `target` column, or target=...)",
+                )
+            )
+        windows = self._windows(texts)
+        if not self.uses_target:
+            return windows
+        return [[f"{t}: {w}" for w in ws] for t, ws in zip(targets, windows, strict=True)]
+
+    def _windows(self, texts: list[str]) -> list[list[str]]:
+        """Overlapping token windows of each text (the text itself when it fits in one)."""
+        tokenizer = self.body_.tokenizer
+        budget = max(16, self.max_length - 24)  # room for special tokens and a short target
+        enc = tokenizer(
+            texts,
+            truncation=True,
+            max_length=budget,
+            stride=min(self.stride, budget // 2),
+            return_overflowing_tokens=True,
+            add_special_tokens=False,
+        )
+        out: list[list[str]] = [[] for _ in texts]
+        for ids, source in zip(enc["input_ids"], enc["overflow_to_sample_mapping"], strict=True):
+            out[source].append(tokenizer.decode(ids))
+        return [ws if len(ws) > 1 else [text] for ws, text in zip(out, texts, strict=True)]
+
+    def _embed(self, inputs: list[list[str]]) -> np.ndarray:
+        """One L2-normalised embedding per paragraph: the mean of its windows' embeddings."""
+        flat = [w for ws in inputs for w in ws]
+        source = np.repeat(np.arange(len(inputs)), [len(ws) for ws in inputs])
+        vectors = self.body_.encode(
+            flat,
+            batch_size=self.embed_batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        width = vectors.shape[1] if len(flat) else self.body_.get_sentence_embedding_dimension()
+        sums = np.zeros((len(inputs), width))
+        np.add.at(sums, source, vectors)
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return sums
+
+    def _logits(self, texts: list[str], targets: Sequence[str] | None) -> np.ndarray:
+        """The head's class scores (n, n_classes), whose softmax is its probability."""
+        scores = self.head_.decision_function(self._embed(self._inputs(texts, targets)))
+        if scores.ndim == 1:  # two classes: P(second) = sigmoid(s) = softmax([0, s])
+            scores = np.column_stack([np.zeros_like(scores), scores])
+        return scores
+
+    # -- prediction -----------------------------------------------------------------------------
+    def predict_proba(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None, calibrated: bool = True
+    ) -> np.ndarray:
+        """Class probabilities in ``classes_`` order: the head's softmax at the fitted temperature
+        (``calibrated=False``: at 1, the head's own probabilities)."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        targets = None if targets is None else list(targets)
+        full = np.zeros((len(texts), len(self.classes_)))
+        temperature = self.temperature_ if calibrated else 1.0
+        full[:, self.head_.classes_] = softmax(self._logits(texts, targets) / temperature)
+        return full
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """The tuned encoder (sentence-transformers folder, safetensors), the head (skops) and
+        ``stance_model.json``."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.body_.save(str(folder / BODY_DIR), safe_serialization=True)
+        sio.dump(self.head_, folder / HEAD_FILE)
+        write_meta(
+            folder,
+            self.family,
+            self.classes_,
+            params=self.get_params(),
+            uses_target=self.uses_target,
+            seen_targets=self.seen_targets_,
+            temperature=self.temperature_,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Read a folder written by ``save``; the head must be a plain logistic regression."""
+        folder = Path(path)
+        meta = read_meta(folder)
+        params = meta.get("params")
+        if not isinstance(params, dict) or set(params) - set(PARAMS):
+            what = f"`params` must be an object with keys among {list(PARAMS)}"
+            raise StanceError(problem(str(folder / "stance_model.json"), what, "retrain the model"))
+        model = cls(**params)
+        model.classes_ = list(meta["classes"])
+        model.uses_target_ = bool(meta.get("uses_target", False))
+        model.seen_targets_ = meta.get("seen_targets")
+        model.temperature_ = float(meta.get("temperature", 1.0))
+        model.head_ = load_head(folder / HEAD_FILE, len(model.classes_))
+        model.body_ = load_body(str(folder / BODY_DIR), str(folder / BODY_DIR))
+        model.body_.max_seq_length = model.max_length
+        return model
+
+
+PARAMS = tuple(inspect.signature(SetFitStanceModel.__init__).parameters)[1:]
+
+
+def load_head(file: Path, n_classes: int) -> LogisticRegression:
+    """The skops head, refused unless it holds only a fitted LogisticRegression for the labels."""
+    if not file.is_file():
+        raise StanceError(problem(str(file.parent), f"no {HEAD_FILE}", "retrain the model"))
+    try:
+        untrusted = sio.get_untrusted_types(file=file)
+        head = None if untrusted else sio.load(file)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as err:
+        what = f"not a readable skops file ({err})"
+        raise StanceError(problem(str(file), what, "retrain the model")) from err
+    ok = isinstance(head, LogisticRegression) and hasattr(head, "coef_")
+    if not ok or set(np.asarray(head.classes_).tolist()) - set(range(n_classes)):
+        what = "the head is not a fitted logistic regression over this model's classes"
+        raise StanceError(problem(str(file), what, "retrain the model; load only your own"))
+    return head
+
+
+def load_body(source: str, where: str) -> Any:
+    """A SentenceTransformer from a local folder (offline), after checking its modules.json."""
+    from sentence_transformers import SentenceTransformer
+
+    modules = Path(source) / "modules.json"
+    if modules.is_file():
+        try:
+            types = {entry["type"] for entry in json.loads(modules.read_text())}
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise StanceError(problem(str(modules), f"unreadable ({err})", "retrain")) from err
+        if types - BODY_MODULES:
+            what = f"names modules outside the trusted list: {sorted(types - BODY_MODULES)}"
+            raise StanceError(problem(str(modules), what, "load only encoders you trust"))
+    local = Path(source).is_dir()
+    try:
+        return SentenceTransformer(
+            source, device="cpu", local_files_only=local, trust_remote_code=False
+        )
+    except (OSError, ValueError) as err:
+        fix = "point model.encoder at a local sentence-transformers or Hugging Face folder"
+        what = f"cannot load an encoder from {source!r}: {err}"
+        raise StanceError(problem(where, what, fix)) from err
