@@ -66,3 +66,49 @@ def test_every_run_writes_a_self_contained_report(tmp_path: Path, monkeypatch) -
     )
     worst = max(mistakes, key=lambda r: max(r["proba"].values()))
     assert worst["text"] in (run_dir / "report.html").read_text()
+
+
+def test_a_stalled_collapsed_run_says_so_everywhere(tmp_path: Path, monkeypatch, capsys) -> None:
+    import json
+
+    import numpy as np
+
+    from stance.models.sklearn_models import TfidfStanceModel
+
+    data = tiny_dataset(labels=("pro", "anti", "neutral"))
+    monkeypatch.setattr("stance.training.prepare_dataset", lambda cfg, root: (data, {}))
+    # a fit that logged a loss stuck at ln 3, and predictions that are all 'pro'
+    flat = {"loss_first": 1.096, "loss_last": 1.093, "steps": 14, "chance_loss": float(np.log(3))}
+    monkeypatch.setattr(TfidfStanceModel, "fit_log_", flat, raising=False)
+    monkeypatch.setattr(
+        "stance.evaluation.predict_split",
+        lambda model, split, **_: np.tile([0.8, 0.1, 0.1], (len(split), 1)),
+    )
+    run_dir = tmp_path / "run"
+    cfg = ["~dataset", "+dataset={name: tiny}", "model.char_ngrams=null", f"run_dir={run_dir}"]
+    metrics = train(compose_cfg("train", cfg))
+
+    assert metrics["health/stalled"] == 1.0 and metrics["health/collapsed_test"] == 1.0
+    assert runs.read_metrics(run_dir)["train/loss_last"] == 1.093
+    stall = "training loss did not fall (first 1.096, last 1.093, chance 1.099, 14 steps)"
+    collapse = "predictions collapsed to one class (all 'pro' on test)"
+    warnings = json.loads((run_dir / runs.RUN_FILE).read_text())["warnings"]
+    assert warnings[0].startswith(stall) and collapse in warnings
+    printed = capsys.readouterr().out
+    assert f"WARNING: {stall}" in printed and f"WARNING: {collapse}" in printed
+    page = (run_dir / "report.html").read_text()
+    assert '<div class="warn"><h2>Warnings</h2>' in page
+    assert page.index("Warnings") < page.index("validation: F_avg")  # above the scores
+    assert stall in page and "all &#x27;pro&#x27; on test" in page
+
+
+def test_a_healthy_run_has_no_warnings(tmp_path: Path, monkeypatch, capsys) -> None:
+    data = tiny_dataset()
+    monkeypatch.setattr("stance.training.prepare_dataset", lambda cfg, root: (data, {}))
+    run_dir = tmp_path / "run"
+    cfg = ["~dataset", "+dataset={name: tiny}", "model.char_ngrams=null", f"run_dir={run_dir}"]
+    metrics = train(compose_cfg("train", cfg))
+    assert metrics["health/collapsed_test"] == 0.0 and "health/stalled" not in metrics
+    assert runs.read_run(run_dir)["warnings"] == []
+    assert "WARNING" not in capsys.readouterr().out
+    assert "Warnings" not in (run_dir / "report.html").read_text()

@@ -15,6 +15,7 @@ from sklearn.metrics import classification_report
 from stance import runs
 from stance.errors import StanceError, problem
 from stance.metrics import expected_calibration_error, split_metrics
+from stance.models import health
 from stance.models.base import StanceModel
 from stance.run_report import write_run_report
 
@@ -120,6 +121,7 @@ def evaluate(
     """
     metrics: dict[str, float] = {}
     reported: dict[str, tuple] = {}
+    predicted: dict[str, tuple] = {}  # split -> (gold, predicted) indices, for the health checks
     for split in splits:
         if split not in dataset or len(dataset[split]) == 0:
             continue
@@ -140,6 +142,7 @@ def evaluate(
             seed=seed,
         )
         metrics.update({f"{split}/{k}": v for k, v in scores.items()})
+        predicted[split] = (gold, proba.argmax(axis=1))
         temperature = getattr(model, "temperature_", 1.0)
         if temperature != 1.0:  # ECE before the fitted temperature, next to `ece` after it
             raw = predict_split(model, data, calibrated=False)
@@ -151,6 +154,8 @@ def evaluate(
             runs.write_predictions(out, split, rows)
             write_split_reports(out, split, gold, proba, classes)
             reported[split] = (gold, proba, rows)
+    fit_log = getattr(model, "fit_log_", None)
+    metrics.update(health.health_metrics(fit_log, predicted, len(model.classes_)))
     if out_dir is not None:
         runs.write_metrics(out_dir, metrics)
         if reported:

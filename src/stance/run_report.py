@@ -1,6 +1,7 @@
 """`report.html`: one self-contained page per run that a person reads (opens offline, no scripts).
 
-Per evaluated split: the headline metrics with their interval, per-class scores, the confusion
+Training health first (a stalled loss, predictions collapsed to one class), then per evaluated
+split: the headline metrics with their interval, per-class scores, the confusion
 matrix, a reliability (calibration) diagram, precision-recall curves, the per-target and
 per-source tables, and the most confident mistakes with their text.
 """
@@ -16,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from stance.models import health
+
 MISTAKES = 25
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -24,6 +27,7 @@ table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ddd;pad
 th{background:#f3f3f3;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .figs{display:flex;flex-wrap:wrap;gap:1em}.figs img{max-width:340px;border:1px solid #eee}
 .muted{color:#777}
+.warn{background:#fff3cd;border:2px solid #d39e00;padding:.5em 1em;margin:1em 0}
 """
 
 
@@ -116,6 +120,14 @@ def _mistakes(rows: Sequence[Mapping[str, Any]], classes: Sequence[str]) -> str:
     return title + _table(["text", "target", "gold", "predicted", "probabilities"], body)
 
 
+def _warnings(lines: Sequence[str]) -> str:
+    """The health warnings as a box above everything else (the scores below mean little)."""
+    if not lines:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f'<div class="warn"><h2>Warnings</h2><ul>{items}</ul></div>'
+
+
 def write_run_report(
     out_dir: str | Path,
     title: str,
@@ -124,7 +136,7 @@ def write_run_report(
     classes: Sequence[str],
 ) -> Path:
     """Write `report.html`; `splits`: split -> (gold indices, probabilities, prediction rows)."""
-    parts = [f"<h1>{html.escape(title)}</h1>"]
+    parts = [f"<h1>{html.escape(title)}</h1>", _warnings(health.warnings(metrics))]
     for split, (gold, proba, rows) in splits.items():
         m = {k[len(split) + 1 :]: v for k, v in metrics.items() if k.startswith(f"{split}/")}
         ci = (m.get("f_avg_ci_low", np.nan), m.get("f_avg_ci_high", np.nan))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shutil
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from stance import distributed
 from stance.errors import StanceError, problem
 from stance.metrics import classification_metrics
+from stance.models import health
 from stance.models.transformer_data import (
     WINDOW_SOURCE,
     LengthGroupedEpochSampler,
@@ -56,12 +58,35 @@ class StanceTrainer(Trainer):
         *args: Any,
         class_weights: torch.Tensor | None,
         train_lengths: Sequence[int],
+        head_learning_rate: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.class_weights = class_weights
         self.train_lengths = list(train_lengths)
+        self.head_learning_rate = head_learning_rate
         self.record_dir = record_folder()
+
+    def create_optimizer(self, model: torch.nn.Module | None = None) -> torch.optim.Optimizer:
+        """The Trainer's AdamW, its parameter groups split into body and head, the head (the
+        parameters outside the pretrained base model) at ``head_learning_rate``."""
+        if self.optimizer is not None or self.head_learning_rate is None:
+            return super().create_optimizer(model)
+        model = self.model if model is None else model
+        decay = set(self.get_decay_parameter_names(model))
+        body = f"{model.base_model_prefix}."
+        groups: dict[tuple[bool, bool], dict[str, Any]] = {}
+        for name, param in model.named_parameters():
+            if not param.requires_grad:
+                continue
+            head, decays = not name.startswith(body), name in decay
+            group = groups.setdefault((head, decays), {"params": []})
+            group["params"].append(param)
+            group["weight_decay"] = self.args.weight_decay if decays else 0.0
+            group["lr"] = self.head_learning_rate if head else self.args.learning_rate
+        optimizer_cls, kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
+        self.optimizer = optimizer_cls(list(groups.values()), **kwargs)
+        return self.optimizer
 
     def compute_loss(
         self,
@@ -91,6 +116,47 @@ class StanceTrainer(Trainer):
     def _get_eval_sampler(self, eval_dataset: Dataset) -> SequentialSampler:
         # Window order must stay as encoded so windows can be averaged back into paragraphs.
         return SequentialSampler(eval_dataset)
+
+
+class LearnedEarlyStopping(EarlyStoppingCallback):
+    """Early stopping that counts no evaluation before ``min_steps``, nor while the training
+    loss is still at chance: a model that predicts the prior has not plateaued, it has not begun."""
+
+    def __init__(
+        self,
+        early_stopping_patience: int = 1,
+        early_stopping_threshold: float | None = 0.0,
+        min_steps: int = 0,
+        chance_loss: float | None = None,
+    ) -> None:
+        super().__init__(early_stopping_patience, early_stopping_threshold)
+        self.min_steps = min_steps
+        self.chance_loss = chance_loss
+
+    def on_evaluate(self, args: TrainingArguments, state: Any, control: Any, **kwargs: Any) -> None:
+        """The parent's patience count, once learning has started."""
+        losses = [entry["loss"] for entry in state.log_history if "loss" in entry]
+        last = losses[-1] if losses else None
+        if state.global_step >= self.min_steps and health.learning_started(last, self.chance_loss):
+            super().on_evaluate(args, state, control, **kwargs)
+
+    def state(self) -> dict:
+        """The parent's checkpointed state plus the two gates."""
+        out = super().state()
+        out["args"].update(min_steps=self.min_steps, chance_loss=self.chance_loss)
+        return out
+
+
+def fit_log(state: Any, chance: float, weighted: bool) -> dict[str, Any]:
+    """``fit_log_`` (its keys are described in ``stance.models.health``) from the Trainer state."""
+    losses = [entry["loss"] for entry in state.log_history if "loss" in entry]
+    return {
+        "loss_first": losses[0] if losses else None,
+        "loss_last": losses[-1] if losses else None,
+        "steps": int(state.global_step),
+        "chance_loss": chance,
+        "loss": "class-weighted cross-entropy" if weighted else "cross-entropy",
+    }
 
 
 def balanced_class_weights(labels: Sequence[int], n_classes: int) -> torch.Tensor:
@@ -143,6 +209,7 @@ def training_arguments(
             metric_for_best_model=settings.metric_for_best_model,
             greater_is_better=True,
             logging_steps=settings.logging_steps,
+            logging_first_step=True,  # the loss at the start, for the stall check (health)
             disable_tqdm=not settings.progress_bar,
             report_to="none",
             seed=settings.seed,
@@ -191,13 +258,25 @@ def train_windows(
     classes: Sequence[str],
     checkpoint_dir: str | Path,
     neutral: str | None = None,
-) -> tuple[PreTrainedModel, int | None]:
+) -> tuple[PreTrainedModel, int | None, dict[str, Any]]:
     """Fine-tune on windows, resuming from the last checkpoint in ``checkpoint_dir`` if any.
 
-    Returns the trained model (the best checkpoint when validating) and the global step the run
-    resumed from (None for a fresh start).
+    Returns the trained model (the best checkpoint when validating), the global step the run
+    resumed from (None for a fresh start) and the ``fit_log_`` of the run.
     """
     train_features, train_labels = train
+    train_dataset = as_train_dataset(train_features, train_labels)
+    weights = (
+        balanced_class_weights(train_labels, len(classes))
+        if settings.class_weight == "balanced"
+        else None
+    )
+    counts = np.bincount(train_dataset["labels"], minlength=len(classes))  # per window
+    chance = health.chance_loss(counts, None if weights is None else weights.numpy())
+    steps = settings.optimizer_steps(len(train_dataset), distributed.world_size())
+    if steps != settings.max_steps:
+        log.info("training %d optimizer steps (model.min_steps): the epochs give fewer", steps)
+        settings = dataclasses.replace(settings, max_steps=steps)
     callbacks: list[TrainerCallback] = []
     eval_dataset = None
     compute_metrics = None
@@ -207,13 +286,8 @@ def train_windows(
         sources = val_features[WINDOW_SOURCE]
         compute_metrics = paragraph_metrics(sources, val_labels, classes, neutral)
         if settings.early_stopping_patience:
-            callbacks.append(EarlyStoppingCallback(settings.early_stopping_patience))
-    weights = (
-        balanced_class_weights(train_labels, len(classes))
-        if settings.class_weight == "balanced"
-        else None
-    )
-    train_dataset = as_train_dataset(train_features, train_labels)
+            patience, floor = settings.early_stopping_patience, settings.min_steps
+            callbacks.append(LearnedEarlyStopping(patience, min_steps=floor, chance_loss=chance))
     recording = record_folder()
     if recording is not None:
         window_labels = train_dataset["labels"]
@@ -228,6 +302,7 @@ def train_windows(
         compute_metrics=compute_metrics,
         callbacks=callbacks,
         class_weights=weights,
+        head_learning_rate=settings.head_learning_rate,
         train_lengths=[len(ids) for ids in train_features["input_ids"]],
     )
     last = last_complete_checkpoint(checkpoint_dir)
@@ -238,7 +313,7 @@ def train_windows(
     trainer.train(resume_from_checkpoint=None if last is None else str(last))
     # every rank has loaded the best checkpoint before rank 0 may delete the checkpoints
     trainer.accelerator.wait_for_everyone()
-    return trainer.model, resumed_from
+    return trainer.model, resumed_from, fit_log(trainer.state, chance, weights is not None)
 
 
 def remove_checkpoints(folder: str | Path) -> None:
