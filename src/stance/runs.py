@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -233,8 +233,15 @@ def save_model_atomic(
     return dest
 
 
-def model_card(info: Mapping[str, Any], cfg: DictConfig, metrics: Mapping[str, float]) -> str:
-    """The model folder's ``README.md``: data and fingerprint, config, metrics, commit, versions."""
+def model_card(
+    info: Mapping[str, Any],
+    cfg: DictConfig,
+    metrics: Mapping[str, float],
+    policies: Sequence[str] = (),
+) -> str:
+    """The model folder's ``README.md``: data and fingerprint, config, metrics, commit, versions,
+    and ``policies``: which targets got their own classifier and which share
+    (``stance.models.targets.target_report(model)``)."""
     lines = [
         f"# Stance model `{info.get('model')}` on `{info.get('dataset')}`",
         "",
@@ -260,5 +267,7 @@ def model_card(info: Mapping[str, Any], cfg: DictConfig, metrics: Mapping[str, f
             key = f"{split}/{name}"
             if key in metrics:
                 lines.append(f"| {key} | {metrics[key]:.4f} |")
+    if policies:
+        lines += ["", "## Policies (targets)", "", *(f"- {line}" for line in policies)]
     lines += ["", "## Config", "", "```yaml", OmegaConf.to_yaml(cfg, resolve=True).rstrip(), "```"]
     return "\n".join(lines) + "\n"

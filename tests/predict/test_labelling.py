@@ -87,8 +87,9 @@ def test_rows_get_document_rows_per_doc_id(run_dir: Path) -> None:
 
 
 def test_target_aware_model_needs_a_target_per_row(tmp_path: Path) -> None:
-    model = TfidfStanceModel(target_mode="features").fit(tiny_dataset()["train"])
-    model.save(tmp_path)
+    # classifiers of the targets' own need the target (a shared model alone would not)
+    model = TfidfStanceModel(target_mode="per_target", min_target_examples=10)
+    model.fit(tiny_dataset()["train"]).save(tmp_path)
     predictor = load_model(tmp_path)
     rows = [{"text": "we support it", "target": "aid"}, {"text": "we oppose it"}]
     with pytest.raises(StanceError, match=r"input row 2: .* needs a target for every text"):

@@ -48,9 +48,10 @@ def api(run_dir: Path) -> TestClient:
 
 @pytest.fixture(scope="module")
 def target_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model folder of a target-aware model (``target_mode=features``)."""
+    """A model folder of a model with a classifier per target, so it needs the target."""
     folder = tmp_path_factory.mktemp("target_model")
-    TfidfStanceModel(target_mode="features").fit(tiny_dataset()["train"]).save(folder)
+    model = TfidfStanceModel(target_mode="per_target", min_target_examples=10)
+    model.fit(tiny_dataset()["train"]).save(folder)
     return folder
 
 

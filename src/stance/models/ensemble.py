@@ -69,6 +69,8 @@ class EnsembleStanceModel(StanceModel):
                 )
             )
         self.models_, self.classes_, self.weights_ = models, list(classes), weights / weights.sum()
+        seen = [m.seen_targets_ for m in models if m.seen_targets_ is not None]
+        self.seen_targets_ = sorted(set().union(*seen)) if seen else None
 
     def fit(
         self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
@@ -109,6 +111,7 @@ class EnsembleStanceModel(StanceModel):
             self.classes_,
             members=self.members,
             weights=self.weights_.tolist(),
+            seen_targets=self.seen_targets_,  # the union of the members' (read back from them)
         )
 
     @classmethod

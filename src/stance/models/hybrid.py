@@ -47,7 +47,17 @@ class HybridStanceModel(TfidfStanceModel):
     @property
     def uses_target(self) -> bool:
         """True when targets get weights of their own or go into the encoder's input pairs."""
-        return bool(self.targets_) or getattr(self, "pairs_", False)
+        return super().uses_target or getattr(self, "pairs_", False)
+
+    @property
+    def requires_target(self) -> bool:
+        """True when per-target classifiers or (target, text) embeddings need the target."""
+        return super().requires_target or getattr(self, "pairs_", False)
+
+    def shared_target_use(self) -> str:
+        """The TF-IDF model's answer, plus whether the embeddings read (target, text) pairs."""
+        pairs = getattr(self, "pairs_", False)
+        return super().shared_target_use() + ("; embeddings of (target, text) pairs" * pairs)
 
     def transform(
         self, texts: Sequence[str], targets: Sequence[str] | None, fit: bool = False

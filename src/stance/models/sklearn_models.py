@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import zipfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -20,6 +21,7 @@ from sklearn.svm import LinearSVC
 
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel, read_meta, write_meta
+from stance.models.targets import conjunction, rows_by_target, sharing
 
 SKOPS_FILE = "model.skops"
 TARGET_MODES = ("none", "features", "per_target")
@@ -36,10 +38,12 @@ class TfidfStanceModel(StanceModel):
     """Word + character TF-IDF n-grams into a linear classifier (``logreg`` or calibrated ``svm``).
 
     ``target_mode`` decides how a ``target`` column is used when the training data has one:
-    ``none`` ignores it; ``features`` adds a copy of every n-gram feature per target (shared plus
-    target-specific weights, one model); ``per_target`` trains one classifier per target that has
-    at least ``min_target_examples`` training rows (and every class), and a text-only global one
-    for the other targets and for targets unseen in training.
+    ``none`` ignores it; ``features`` trains one global model on the shared n-grams plus a copy
+    of them per target scaled by ``target_feature_weight`` (< 1: the shared weights carry small
+    targets and the copy corrects them; 0: text only; ``target_bias``: a per-target intercept
+    too); ``per_target`` also trains a classifier of its own for each target with at least
+    ``min_target_examples`` training rows (and every class). The other targets share the global
+    model; an unseen one gets its shared weights alone (predictions flag it: ``seen_targets_``).
     """
 
     family = "tfidf"
@@ -55,21 +59,22 @@ class TfidfStanceModel(StanceModel):
         sublinear_tf: bool = True,
         class_weight: str | None = "balanced",
         target_mode: str = "per_target",
+        target_feature_weight: float = 0.15,
+        target_bias: bool = False,
         min_target_examples: int = 100,
         calibration_folds: int = 3,
         max_iter: int = 2000,
         seed: int = 0,
     ) -> None:
-        if classifier not in CLASSIFIERS:
-            raise StanceError(
-                problem(
-                    "model.classifier", f"unknown classifier {classifier!r}", f"use {CLASSIFIERS}"
-                )
-            )
-        if target_mode not in TARGET_MODES:
-            raise StanceError(
-                problem("model.target_mode", f"unknown mode {target_mode!r}", f"use {TARGET_MODES}")
-            )
+        for key, value, allowed in (
+            ("classifier", classifier, CLASSIFIERS),
+            ("target_mode", target_mode, TARGET_MODES),
+        ):
+            if value not in allowed:
+                raise StanceError(problem(f"model.{key}", f"unknown {value!r}", f"use {allowed}"))
+        if not target_feature_weight >= 0:
+            where, what = "model.target_feature_weight", f"{target_feature_weight} is negative"
+            raise StanceError(problem(where, what, "use 0 (text only) to 1"))
         self.classifier = classifier
         self.C = C
         self.word_ngrams = tuple(word_ngrams)
@@ -79,6 +84,8 @@ class TfidfStanceModel(StanceModel):
         self.sublinear_tf = sublinear_tf
         self.class_weight = class_weight
         self.target_mode = target_mode
+        self.target_feature_weight = target_feature_weight
+        self.target_bias = target_bias
         self.min_target_examples = min_target_examples
         self.calibration_folds = calibration_folds
         self.max_iter = max_iter
@@ -97,37 +104,43 @@ class TfidfStanceModel(StanceModel):
 
     @property
     def uses_target(self) -> bool:
-        """True when some target got its own weights, so predictions need the target."""
-        return bool(self.targets_)
+        """True when some target got weights of its own (a classifier, or its block of the global
+        model), so predictions read the target."""
+        return bool(self.per_target_) or self._conjoined
+
+    @property
+    def requires_target(self) -> bool:
+        """True when a text without a target cannot be labelled; the global model can label it
+        with its shared weights alone, a classifier of a target's own cannot."""
+        return bool(self.per_target_)
+
+    @property
+    def _conjoined(self) -> bool:
+        """True when the global model reads target-conjunction features."""
+        return bool(self.targets_) and self.target_feature_weight > 0
+
+    def shared_target_use(self) -> str:
+        """How the global model, which the targets without a classifier of their own share,
+        reads the target (for ``stance_model.json`` and the model card)."""
+        if not self._conjoined:
+            return "text only: the shared n-gram weights, the same for every target"
+        return (
+            "shared n-gram weights plus a copy per target at weight "
+            f"{self.target_feature_weight:g} (target-conjunction features)"
+        )
 
     # -- training -------------------------------------------------------------------------------
     def build_features(self) -> FeatureUnion:
         """The unfitted word + character TF-IDF feature union these hyperparameters describe."""
-        parts = [
-            (
-                "word",
-                TfidfVectorizer(
-                    ngram_range=self.word_ngrams,
-                    min_df=self.min_df,
-                    max_features=self.max_features,
-                    sublinear_tf=self.sublinear_tf,
-                    lowercase=True,
-                ),
-            )
-        ]
+        common = {
+            "min_df": self.min_df,
+            "max_features": self.max_features,
+            "sublinear_tf": self.sublinear_tf,
+        }
+        parts = [("word", TfidfVectorizer(ngram_range=self.word_ngrams, lowercase=True, **common))]
         if self.char_ngrams:
-            parts.append(
-                (
-                    "char",
-                    TfidfVectorizer(
-                        analyzer="char_wb",
-                        ngram_range=self.char_ngrams,
-                        min_df=self.min_df,
-                        max_features=self.max_features,
-                        sublinear_tf=self.sublinear_tf,
-                    ),
-                )
-            )
+            char = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common)
+            parts.append(("char", char))
         return FeatureUnion(parts)
 
     def build_classifier(self, y: np.ndarray) -> Any:
@@ -153,21 +166,22 @@ class TfidfStanceModel(StanceModel):
         self.classes_ = list(train.features["label"].names)
         texts, y = list(train["text"]), np.asarray(train["label"])
         use_target = self.target_mode != "none" and "target" in train.column_names
-        self.targets_ = sorted(set(train["target"])) if use_target else []
-        self.vectorizer_ = self.build_features()
         targets = list(train["target"]) if use_target else None
+        self.target_rows_ = dict(sorted(Counter(targets or []).items()))
+        self.targets_ = list(self.target_rows_)
+        self.per_target_ = {}
+        self.vectorizer_ = self.build_features()
         x = self.transform(texts, targets if "target" in train.column_names else None, fit=True)
         self.classifier_ = self.build_classifier(y).fit(self._features(x, targets), y)
-        self.per_target_ = {}
         if self.target_mode == "per_target" and targets is not None:
             tarr = np.asarray(targets, dtype=object)
-            for target in self.targets_:
+            for target in self.target_rows_:
                 rows = np.flatnonzero(tarr == target)
                 counts = np.bincount(y[rows], minlength=len(self.classes_))
                 # Too few rows, or a class missing (or seen once): the global model is better.
                 if len(rows) >= self.min_target_examples and counts.min() > 1:
                     self.per_target_[target] = self.build_classifier(y[rows]).fit(x[rows], y[rows])
-            self.targets_ = sorted(self.per_target_)
+        self.seen_targets_ = list(self.target_rows_) if self.uses_target else None
         return self
 
     def transform(
@@ -178,31 +192,17 @@ class TfidfStanceModel(StanceModel):
         return sp.csr_matrix(vectorize(list(texts)))
 
     def _features(self, x: sp.csr_matrix, targets: Sequence[str] | None) -> sp.csr_matrix:
-        """Shared n-grams plus, in ``features`` mode, one target-specific copy per known target."""
-        if self.target_mode != "features" or not self.targets_:
+        """The global model's input: shared features plus the weighted target-conjunction ones."""
+        if not self._conjoined:
             return x
-        x = sp.csr_matrix(x)
-        n_targets, width = len(self.targets_), x.shape[1]
-        index = {t: i for i, t in enumerate(self.targets_)}
-        slot = np.array([index.get(t, -1) for t in targets or [None] * x.shape[0]])
-        # Unknown targets get no copy (shared weights only); known ones a shifted copy + a bias.
-        known = np.repeat(slot >= 0, np.diff(x.indptr))
-        shift = np.repeat(np.maximum(slot, 0), np.diff(x.indptr)) * width
-        copy = sp.csr_matrix(
-            (x.data * known, x.indices + shift, x.indptr), shape=(x.shape[0], n_targets * width)
-        )
-        rows = np.flatnonzero(slot >= 0)
-        bias = sp.csr_matrix(
-            (np.ones(len(rows)), (rows, slot[rows])), shape=(x.shape[0], n_targets)
-        )
-        return sp.hstack([x, copy, bias], format="csr")
+        return conjunction(x, targets, self.targets_, self.target_feature_weight, self.target_bias)
 
     # -- prediction -----------------------------------------------------------------------------
     def predict_proba(
         self, texts: Sequence[str], targets: Sequence[str] | None = None
     ) -> np.ndarray:
         """Class probabilities in ``classes_`` order, shape (n, len(classes_))."""
-        if self.uses_target and targets is None:
+        if self.requires_target and targets is None:
             raise StanceError(
                 problem(
                     "predict",
@@ -244,7 +244,9 @@ class TfidfStanceModel(StanceModel):
             self.family,
             self.classes_,
             params=self.get_params(),
-            targets=self.targets_,
+            targets=self.targets_,  # the order of the global model's conjunction blocks
+            seen_targets=self.seen_targets_,
+            target_sharing=sharing(self),  # who has a classifier of their own, who shares
             trusted_types=TRUSTED_TYPES,
         )
 
@@ -273,9 +275,17 @@ class TfidfStanceModel(StanceModel):
             )
         state = sio.load(file, trusted=TRUSTED_TYPES)
         meta = read_meta(folder)
-        model = cls(**meta["params"])
+        params = dict(meta["params"])
+        # folders from before target_feature_weight: `features` copied at 1 with a bias per
+        # target, `per_target` kept its global model text-only
+        old_features = params.get("target_mode") == "features"
+        params.setdefault("target_feature_weight", float(old_features))
+        params.setdefault("target_bias", old_features)
+        model = cls(**params)
         model.classes_ = list(meta["classes"])
         model.targets_ = list(meta.get("targets", []))
+        model.seen_targets_ = meta.get("seen_targets")
+        model.target_rows_ = rows_by_target(meta.get("target_sharing"))
         model.vectorizer_ = state["vectorizer"]
         model.classifier_ = state["classifier"]
         model.per_target_ = dict(state["per_target"])

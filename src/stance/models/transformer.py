@@ -160,13 +160,14 @@ class TransformerStanceModel(StanceModel):
                 )
             )
         self.uses_target_ = self.use_target and "target" in train.column_names
+        self.seen_targets_ = sorted(set(train["target"])) if self.uses_target_ else None
         set_seed(self.seed)  # before loading: the new classification head is drawn at random
         source = resolve_pretrained(self.pretrained)
         self.tokenizer_, model = load_encoder(source, self.classes_, "model.pretrained")
         train_enc = self._encode_split(train)
         val_enc = None if validation is None else self._encode_split(validation)
         with tempfile.TemporaryDirectory(prefix="stance-ckpt-") as scratch:
-            model, self.resumed_from_step_ = train_windows(
+            model, self.resumed_from_step_, self.fit_log_ = train_windows(
                 model,
                 self.tokenizer_,
                 settings,
@@ -238,6 +239,7 @@ class TransformerStanceModel(StanceModel):
             self.family,
             self.classes_,
             uses_target=self.uses_target,
+            seen_targets=self.seen_targets_,
             pretrained=self.pretrained,
             max_length=self.max_length,
             stride=self.stride,
@@ -257,6 +259,7 @@ class TransformerStanceModel(StanceModel):
         )
         model.classes_ = list(meta["classes"])
         model.uses_target_ = bool(meta["uses_target"])
+        model.seen_targets_ = meta.get("seen_targets")
         model.temperature_ = float(meta.get("temperature", 1.0))
         model.tokenizer_, encoder = load_encoder(str(path), model.classes_, str(path))
         model.model_ = encoder.eval()

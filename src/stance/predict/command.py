@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from stance.config_schemas import DocumentConfig
 from stance.predict.documents import label_units, unit_key
 from stance.predict.inputs import InputSpec, Source, sources, units
-from stance.predict.loading import load_model
+from stance.predict.loading import Predictor, load_model
 from stance.predict.outputs import Writer, output_format
 
 
@@ -49,14 +49,39 @@ def predict_command(cfg: Any) -> int:
             bar.update(1)
             bar.set_postfix(skipped=skipped, rows=writer.rows, refresh=False)
 
+    unseen: dict[str | None, int] = {}  # target (None: none given) -> paragraphs
     try:
         for out in label_units(predictor, todo(), cfg.target, cfg.batch_size, rule):
             writer.write(out)
+            for row in out:
+                if row.get("unseen_target"):
+                    target = row.get("target")
+                    unseen[target] = unseen.get(target, 0) + 1
     finally:
         bar.close()
     writer.close()
     _report(writer, found, skipped)
+    if unseen:
+        print(unseen_warning(predictor, unseen), file=sys.stderr)
     return writer.rows
+
+
+def unseen_warning(predictor: Predictor, unseen: dict[str | None, int]) -> str:
+    """One line naming the targets the model never saw, with the known one each may misspell
+    (None: paragraphs given no target)."""
+    named = []
+    for target, count in unseen.items():
+        if target is None:
+            named.append(f"no target ({count} paragraphs; give target=<policy>)")
+            continue
+        close = predictor.closest_target(target)
+        hint = f", did you mean {close!r}?" if close else ""
+        named.append(f"{target!r} ({count} paragraphs{hint})")
+    return (
+        f"warning: targets this model never saw in training: {'; '.join(named)}. Their rows are "
+        "labelled by the weights shared by all targets and flagged unseen_target=true; known "
+        f"targets are in {predictor.path}/stance_model.json (seen_targets)"
+    )
 
 
 def _report(writer: Writer, found: list[Source], skipped: int) -> None:

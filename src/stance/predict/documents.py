@@ -116,7 +116,7 @@ def _label(
 ) -> Iterator[list[dict[str, Any]]]:
     rows = [row for unit in units for row in unit]
     targets = [row.get("target") or default_target for row in rows]
-    if predictor.uses_target and None in targets:
+    if predictor.requires_target and None in targets:
         row = rows[targets.index(None)]
         raise StanceError(
             problem(
@@ -130,11 +130,14 @@ def _label(
     use = targets if predictor.uses_target else None
     proba = predictor.predict_proba([row["text"] for row in rows], use, batch_size)
     classes = predictor.classes_
+    unseen = set(predictor.unseen_targets(targets))
+    if predictor.seen_targets is not None:
+        unseen.add(None)  # a target-aware model given no target: its shared weights alone
     start = 0
     for unit in units:
         part = proba[start : start + len(unit)]
         out = [
-            _paragraph(row, target, classes, p)
+            _paragraph(row, target, classes, p, target in unseen)
             for row, target, p in zip(unit, targets[start : start + len(unit)], part, strict=True)
         ]
         start += len(unit)
@@ -143,11 +146,15 @@ def _label(
         yield out
 
 
-def _paragraph(row: dict, target: str | None, classes: Sequence[str], p: np.ndarray) -> dict:
+def _paragraph(
+    row: dict, target: str | None, classes: Sequence[str], p: np.ndarray, unseen: bool
+) -> dict:
     kept = {k: v for k, v in row.items() if k != WHERE}
     given = {"target": target} if target is not None else {}
     label = classes[int(p.argmax())]
-    return {"level": "paragraph", **kept, **given, "label": label, "proba": _proba(classes, p)}
+    # unseen_target: a target outside the model's training targets, labelled by shared weights
+    return {"level": "paragraph", **kept, **given, "label": label, "unseen_target": unseen,
+            "proba": _proba(classes, p)}  # fmt: skip
 
 
 def _document(doc_id: str, proba: np.ndarray, predictor: Predictor, rule: DocumentConfig) -> dict:

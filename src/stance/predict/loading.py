@@ -10,6 +10,7 @@ import numpy as np
 from stance import models
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel
+from stance.models.targets import closest_target, unseen_targets
 
 
 class Predictor:
@@ -31,8 +32,29 @@ class Predictor:
 
     @property
     def uses_target(self) -> bool:
-        """True when each text needs the policy (``target``) it speaks about."""
+        """True when the model reads the policy (``target``) each text speaks about."""
         return self.model.uses_target
+
+    @property
+    def requires_target(self) -> bool:
+        """True when a text without a target cannot be labelled (a target-aware model whose
+        shared weights alone can label it reads targets, ``uses_target``, but needs none)."""
+        return bool(getattr(self.model, "requires_target", self.model.uses_target))
+
+    @property
+    def seen_targets(self) -> list[str] | None:
+        """The targets (policies) seen in training; None when the model ignores the target."""
+        seen = getattr(self.model, "seen_targets_", None)
+        return None if seen is None else list(seen)
+
+    def unseen_targets(self, targets: Sequence[str | None]) -> list[str]:
+        """The distinct ``targets`` the model never saw in training (their rows are labelled by
+        the shared weights alone, and flagged ``unseen_target`` in predict outputs)."""
+        return unseen_targets(self.seen_targets, targets)
+
+    def closest_target(self, target: str) -> str | None:
+        """The seen target that ``target`` most likely misspells, or None."""
+        return closest_target(target, self.seen_targets)
 
     def predict(
         self, texts: Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 256

@@ -24,7 +24,7 @@ from stance.errors import StanceError, problem
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
 META_SUFFIX = ".stance.json"  # <output>.stance.json: which model and rule wrote the output
-BASE_COLUMNS = ("level", "doc_id", "id", "paragraph", "target", "text", "label")
+BASE_COLUMNS = ("level", "doc_id", "id", "paragraph", "target", "text", "label", "unseen_target")
 COUNT_COLUMNS = ("paragraphs", "paragraphs_used", "rule")
 PART_ROWS = 5_000  # Parquet rows per part file
 
@@ -176,7 +176,8 @@ class Writer:
 
 
 def _schema(classes: Sequence[str]) -> pa.Schema:
-    types = {"paragraph": pa.int64(), "paragraphs": pa.int64(), "paragraphs_used": pa.int64()}
+    types = {"paragraph": pa.int64(), "paragraphs": pa.int64(), "paragraphs_used": pa.int64(),
+             "unseen_target": pa.bool_()}  # fmt: skip
     return pa.schema(
         [
             (c, pa.float64() if c.startswith("proba_") else types.get(c, pa.string()))

@@ -124,6 +124,8 @@ def create_app(predictor: Predictor, settings: ServeConfig) -> FastAPI:
             "classes": predictor.classes_,
             "neutral_label": predictor.neutral_label,
             "uses_target": predictor.uses_target,
+            "requires_target": predictor.requires_target,
+            "seen_targets": predictor.seen_targets,  # others are flagged unseen_target
             "document": {**vars(rule), "rule": describe(rule)},
             "limits": limits,
         }

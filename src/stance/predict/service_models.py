@@ -23,6 +23,7 @@ class Prediction(BaseModel):
 
     target: str | None = None  # as given (absent for a text-only model given none)
     label: str
+    unseen_target: bool = False  # a target the model never saw in training: shared weights only
     proba: dict[str, float]
 
 
@@ -41,6 +42,7 @@ class Paragraph(BaseModel):
     text: str
     target: str | None = None
     label: str
+    unseen_target: bool = False  # as in Prediction
     proba: dict[str, float]
 
 
