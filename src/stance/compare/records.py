@@ -176,9 +176,13 @@ def matches(run: Run, where: dict[str, Any]) -> bool:
 
 
 def identity(run: Run, ignore: Sequence[str]) -> dict[str, str]:
-    """The overrides that identify the run's config: all but those matching ``ignore`` patterns."""
+    """The overrides that identify the run's config: all but those matching ``ignore`` patterns,
+    except those matching a ``!pattern`` (kept even when another pattern matches them)."""
+    keep = [pat[1:] for pat in ignore if pat.startswith("!")]
     return {
-        k: v for k, v in sorted(run.overrides.items()) if not any(fnmatch(k, pat) for pat in ignore)
+        k: v
+        for k, v in sorted(run.overrides.items())
+        if any(fnmatch(k, pat) for pat in keep) or not any(fnmatch(k, pat) for pat in ignore)
     }
 
 

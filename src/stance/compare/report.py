@@ -14,7 +14,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from stance.compare import learning_curve
+from stance.compare.learning_curve import Curve
 from stance.compare.table import CompareConfig, SectionTable
+
+CURVE_PNG = "learning_curve.png"
 
 
 def section_title(st: SectionTable) -> str:
@@ -29,6 +33,11 @@ def section_title(st: SectionTable) -> str:
 def _fmt(value: float, scale: float) -> str:
     """A metric value for the Markdown table."""
     return "–" if pd.isna(value) else f"{value * scale:.{1 if scale == 100 else 3}f}"
+
+
+def _interval(low: float, high: float, scale: float) -> str:
+    """An interval for the tables."""
+    return "–" if pd.isna(low) else f"[{_fmt(low, scale)}, {_fmt(high, scale)}]"
 
 
 def _cells(st: SectionTable, cfg: CompareConfig) -> tuple[list[str], list[list[str]]]:
@@ -48,8 +57,7 @@ def _cells(st: SectionTable, cfg: CompareConfig) -> tuple[list[str], list[list[s
             std = "" if pd.isna(row[f"{m} std"]) else f" ± {_fmt(row[f'{m} std'], scale)}"
             cells.append(_fmt(row[m], scale) + std)
         cells += [_fmt(row[f"{h} pooled"], scale)] if cv else []
-        low, high = row[f"{h} ci_low"], row[f"{h} ci_high"]
-        cells.append("–" if pd.isna(low) else f"[{_fmt(low, scale)}, {_fmt(high, scale)}]")
+        cells.append(_interval(row[f"{h} ci_low"], row[f"{h} ci_high"], scale))
         p = row["p_vs_best"]
         cells.append("–" if pd.isna(p) else f"{p:.3f}{' *' if row['significant'] else ''}")
         cells.append(verdict(p, cfg.alpha, bool(row["best"])))
@@ -80,8 +88,40 @@ def _note(cfg: CompareConfig) -> str:
     )
 
 
-def markdown(sections: Sequence[SectionTable], cfg: CompareConfig) -> str:
-    """All sections as Markdown tables, followed by the runs that are not complete."""
+def _curve_cells(curve: Curve, cfg: CompareConfig) -> tuple[list[str], list[list[str]], list[str]]:
+    """A learning curve's columns, rows (family x fraction) and one sentence per family."""
+    scale = 100.0 if cfg.percent else 1.0
+    h = cfg.headline
+    what = "pooled out-of-fold" if f"{h} pooled" in curve.section.table else "mean"
+    ci = f"{int(cfg.confidence * 100)}% CI"
+    columns = ["family", "train fraction", "training labels (mean)", f"{h} {what}", ci, "runs"]
+    rows = [
+        [r.family, f"{r.fraction:g}", "–" if pd.isna(r.labels) else f"{r.labels:,.0f}",
+         _fmt(r.score, scale), _interval(r.low, r.high, scale), str(r.runs)]
+        for r in curve.points.itertuples()
+    ]  # fmt: skip
+    said = []
+    for family, text in curve.sentences.items():
+        fit = curve.fits[family]
+        said.append(text + (f" [fit: {fit.formula(scale)}]" if fit else ""))
+    return columns, rows, said
+
+
+def _curve_note(curve: Curve, cfg: CompareConfig) -> str:
+    scale = 100.0 if cfg.percent else 1.0
+    return (
+        f"Target {_fmt(curve.target, scale)}: {curve.target_note}. Training labels: the rows each "
+        "model trained on (its training_data.json), mean over the point's runs. Fit: a power law "
+        "a - b n^-c weighted by the intervals (a line in ln n below four fractions); beyond the "
+        "most labels it is an extrapolation, a guide and not a measurement."
+    )
+
+
+def markdown(
+    sections: Sequence[SectionTable], cfg: CompareConfig, curves: Sequence[Curve] = ()
+) -> str:
+    """All sections as Markdown tables, followed by the runs that are not complete and the
+    learning curves."""
     out = []
     for st in sections:
         columns, rows = _cells(st, cfg)
@@ -92,11 +132,26 @@ def markdown(sections: Sequence[SectionTable], cfg: CompareConfig) -> str:
             lines += ["", "Runs not complete (listed, not used):"]
             lines += [f"- `{r.path}`: {r.status}" for r in st.not_complete]
         out.append("\n".join(lines))
+    for curve in curves:
+        columns, rows, said = _curve_cells(curve, cfg)
+        lines = [f"## Learning curve: {section_title(curve.section)}", ""]
+        lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+        lines += ["", *(f"- {text}" for text in said), "", _curve_note(curve, cfg)]
+        lines += ["", f"![learning curve](comparison_{CURVE_PNG})"]
+        out.append("\n".join(lines))
     return "\n\n".join([*out, _note(cfg)]) + "\n"
 
 
-def html_page(sections: Sequence[SectionTable], cfg: CompareConfig, png: Path) -> str:
-    """comparison.html: the tables, the test results in words and the chart, self-contained."""
+def html_page(
+    sections: Sequence[SectionTable],
+    cfg: CompareConfig,
+    png: Path,
+    curves: Sequence[Curve] = (),
+    curve_png: Path | None = None,
+) -> str:
+    """comparison.html: the tables, the test results in words and the chart, self-contained; then
+    the learning curves with their figure."""
     esc = html.escape
     parts = ["<h1>Comparison</h1>"]
     for st in sections:
@@ -112,6 +167,17 @@ def html_page(sections: Sequence[SectionTable], cfg: CompareConfig, png: Path) -
                   for r in st.not_complete]  # fmt: skip
     image = base64.b64encode(png.read_bytes()).decode()
     parts += [f'<img alt="chart" src="data:image/png;base64,{image}">', f"<p>{esc(_note(cfg))}</p>"]
+    for curve in curves:
+        columns, rows, said = _curve_cells(curve, cfg)
+        head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+        parts += [f"<h2>Learning curve: {esc(section_title(curve.section))}</h2>"]
+        parts += [f"<table><tr>{head}</tr>{body}</table>", "<ul>"]
+        parts += [f"<li>{esc(text)}</li>" for text in said]
+        parts += ["</ul>", f"<p class='muted'>{esc(_curve_note(curve, cfg))}</p>"]
+    if curves and curve_png is not None:
+        image = base64.b64encode(curve_png.read_bytes()).decode()
+        parts.append(f'<img alt="learning curve" src="data:image/png;base64,{image}">')
     style = (
         "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px}"
         "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}"
@@ -174,12 +240,19 @@ def chart(sections: Sequence[SectionTable], cfg: CompareConfig, path: Path) -> N
 
 
 def write_report(sections: Sequence[SectionTable], cfg: CompareConfig) -> dict[str, Path]:
-    """Write ``comparison.{md,csv,png,html}`` into ``cfg.out_dir``."""
+    """Write ``comparison.{md,csv,png,html}`` into ``cfg.out_dir``, and
+    ``comparison_learning_curve.png`` when a section has runs at several train fractions."""
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {k: out / f"comparison.{k}" for k in ("md", "csv", "png", "html")}
-    paths["md"].write_text(markdown(sections, cfg))
+    curves = learning_curve.curves(list(sections), cfg)
+    if curves:
+        paths["learning_curve"] = out / f"comparison_{CURVE_PNG}"
+        titles = [section_title(c.section) for c in curves]
+        learning_curve.figure(curves, titles, cfg, paths["learning_curve"])
+    paths["md"].write_text(markdown(sections, cfg, curves))
     csv_table(sections).to_csv(paths["csv"], index=False)
     chart(sections, cfg, paths["png"])
-    paths["html"].write_text(html_page(sections, cfg, paths["png"]), encoding="utf-8")
+    page = html_page(sections, cfg, paths["png"], curves, paths.get("learning_curve"))
+    paths["html"].write_text(page, encoding="utf-8")
     return paths

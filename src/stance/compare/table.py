@@ -38,6 +38,15 @@ DEFAULT = "(default)"
 
 
 @dataclass
+class LearningCurveConfig:
+    """``learning_curve`` in ``configs/compare.yaml`` (see ``stance.compare.learning_curve``)."""
+
+    target: float | None = None  # raw units (0.6); null: the best family's top score + gain
+    gain: float = 0.05
+    horizon: float = 10.0  # a target beyond this many times a family's labels is "not reached"
+
+
+@dataclass
 class CompareConfig:
     """Schema of ``configs/compare.yaml``."""
 
@@ -56,6 +65,7 @@ class CompareConfig:
     alpha: float = 0.05
     seed: int = 0
     percent: bool = True
+    learning_curve: LearningCurveConfig = field(default_factory=LearningCurveConfig)
 
 
 @dataclass
