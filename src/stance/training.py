@@ -12,9 +12,11 @@ from omegaconf import DictConfig, OmegaConf
 
 import stance.config_schemas  # noqa: F401  (registers the config schemas)
 from stance import distributed, models, runs
-from stance.data import overlap
+from stance.data import auxiliary, fractions, overlap
 from stance.errors import StanceError, problem
 from stance.evaluation import evaluate_configured, prepare_dataset
+from stance.models import health
+from stance.models.targets import target_report
 from stance.trackers import flatten
 
 # Keys that do not change what a run computes: left out of the config hash that decides whether
@@ -38,14 +40,19 @@ HEADLINE_KEYS = (
 )
 
 
-def config_hash(cfg: DictConfig, world_size: int = 1) -> str:
+def config_hash(cfg: DictConfig, world_size: int = 1, auxiliary_data: list | None = None) -> str:
     """A short hash of the resolved config, without the keys in ``NOT_IN_HASH``; a multi-rank
-    run hashes its number of ranks too (its global batch is that many times model.batch_size)."""
+    run hashes its number of ranks too (its global batch is that many times model.batch_size),
+    and a run with auxiliary datasets their content fingerprints (a rebuilt one is new data)."""
     plain = OmegaConf.to_container(cfg, resolve=True)
     for key in NOT_IN_HASH:
         plain.pop(key, None)
     if world_size > 1:  # single-process hashes stay as they were, so old runs are still reused
         plain["world_size"] = world_size
+    if isinstance(plain.get("dataset"), dict):  # the records below say it, with the data's content
+        plain["dataset"].pop("auxiliary", None)
+    if auxiliary_data:
+        plain["auxiliary"] = auxiliary_data
     return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -98,11 +105,13 @@ def _train(cfg: DictConfig) -> dict[str, float]:
         cfg.dataset.split.seed = cfg.seed  # a seed sweep then measures the split's variance too
     with distributed.main_first():  # rank 0 builds or checks; the others then load the same
         dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)
+    dataset = fractions.apply_train_fraction(dataset, cfg.dataset)  # learning-curve points
+    dataset, extra = auxiliary.add_train_rows(dataset, cfg.dataset, cfg.paths.processed_root, main)
     fingerprint = card.get("fingerprint")
     dataset_dir = Path(cfg.paths.processed_root) / card.get("folder", cfg.dataset.name)
     if main:
         print(f"dataset:       {dataset_dir}/  (card: card.md, fingerprint {fingerprint})")
-    digest = config_hash(cfg, distributed.world_size())
+    digest = config_hash(cfg, distributed.world_size(), extra)
     if not cfg.rerun and _reusable(run_dir, digest, fingerprint):
         if main:
             print(
@@ -132,12 +141,16 @@ def _train(cfg: DictConfig) -> dict[str, float]:
         "config_hash": digest,
         "overrides": runs.hydra_overrides(),
     }
+    if extra:  # datasets whose train rows were added: name, fingerprint, rows, left_out
+        info["auxiliary"] = extra
     runs.write_config(run_dir, cfg)
     with runs.recording(run_dir, info) as record:
         model = models.build(cfg.model)
         model.fit(dataset["train"], dataset.get("validation"), neutral_label=neutral)
         metrics = evaluate_configured(model, dataset, cfg, run_dir, neutral)
-        card_text = runs.model_card(record, cfg, metrics)
+        record["warnings"] = health.warnings(metrics)
+        policies = target_report(model)  # which policies have a classifier of their own
+        card_text = runs.model_card(record, cfg, metrics, policies=policies)
         # what the model saw, so that evaluation on any other split can refuse seen rows
         seen = {overlap.RECORD_FILE: overlap.training_record(dataset, card)}
         runs.save_model_atomic(model, run_dir / runs.MODEL_DIR, card_text, extra=seen)
@@ -145,12 +158,17 @@ def _train(cfg: DictConfig) -> dict[str, float]:
         params = flatten(OmegaConf.to_container(cfg, resolve=True))
         name = f"{cfg.dataset.name}/{cfg.model.get('name')}/{run_dir.name}"
         record["tracker_run_id"] = tracker.log_run(name, params, metrics, run_dir)
-    print_summary(run_dir, metrics)
+    print_summary(run_dir, metrics, policies=policies)
     return metrics
 
 
-def print_summary(run_dir: str | Path, metrics: dict[str, Any], with_model: bool = True) -> None:
-    """Tell the user where everything went and the headline numbers."""
+def print_summary(
+    run_dir: str | Path,
+    metrics: dict[str, Any],
+    with_model: bool = True,
+    policies: list[str] | None = None,
+) -> None:
+    """Tell the user where everything went, the headline numbers and any health warning."""
     run_dir = Path(run_dir)
     shown = ", ".join(f"{k}={metrics[k]:.3f}" for k in HEADLINE_KEYS if k in metrics)
     print(f"run directory: {run_dir}")
@@ -159,6 +177,10 @@ def print_summary(run_dir: str | Path, metrics: dict[str, Any], with_model: bool
     print(f"  reports:     {run_dir}/classification_report_*.txt, confusion_matrix_*.png")
     if with_model:
         print(f"  model:       {run_dir / runs.MODEL_DIR}/  (card: {runs.MODEL_CARD})")
+    for line in policies or []:
+        print(f"  {line}")
+    for line in health.warnings(metrics):  # last, where the eye lands: the scores above mean little
+        print(f"WARNING: {line}")
 
 
 def require_metric(metrics: dict[str, float], name: str) -> float:

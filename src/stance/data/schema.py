@@ -81,6 +81,11 @@ class DatasetConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     on_bad_rows: str = "error"  # error: stop at the first bad row | skip: write rejects.jsonl
+    # train.py: keep this share of the train documents, nested and stratified (learning curves)
+    train_fraction: float = 1.0
+    # train.py: the train rows of these dataset configs (configs/dataset/<name>.yaml) are added
+    # to this one's; validation and test stay this dataset's own (stance.data.auxiliary)
+    auxiliary: list[str] = field(default_factory=list)
 
 
 DatasetLike = DatasetConfig | DictConfig | dict  # a dataset node as configs hold it
@@ -157,4 +162,7 @@ def folder_name(cfg: DatasetConfig) -> str:
 
 def config_dict(cfg: DatasetConfig) -> dict:
     """The config as plain JSON-able data (what the card stores and the fingerprint hashes)."""
-    return asdict(cfg)
+    out = asdict(cfg)
+    out.pop("auxiliary")  # read at train time, not by the build: it never makes one stale
+    out.pop("train_fraction")  # applied after the build (stance.data.fractions)
+    return out

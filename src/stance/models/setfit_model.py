@@ -53,7 +53,7 @@ class SetFitStanceModel(StanceModel):
         encoder: str = encoders.MINILM,
         use_target: bool = True,
         num_iterations: int = 20,
-        max_steps: int = 300,
+        max_steps: int = 120,
         batch_size: int = 16,
         body_learning_rate: float = 2e-5,
         max_length: int = 128,
