@@ -13,8 +13,9 @@ from transformers import AutoModelForSequenceClassification, TrainerControl, Tra
 
 from stance.models import health
 from stance.models.transformer import TransformerStanceModel
+from stance.models.transformer_progress import LearnedEarlyStopping
 from stance.models.transformer_settings import TrainSettings
-from stance.models.transformer_train import LearnedEarlyStopping, StanceTrainer, training_arguments
+from stance.models.transformer_train import StanceTrainer, training_arguments
 
 LABELS = ["pro", "anti", "neutral"]
 # The reproduction: 2 epochs of ~105 training rows in batches of 16 are 14 steps.
