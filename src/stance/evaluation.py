@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 from sklearn.metrics import classification_report
 
 from stance import runs
+from stance.data.build import prepare_dataset
 from stance.errors import StanceError, problem
 from stance.metrics import expected_calibration_error, split_metrics
 from stance.models import health
@@ -20,14 +21,6 @@ from stance.models.base import StanceModel
 from stance.run_report import write_run_report
 
 GROUP_COLUMNS = ("target", "source")
-
-
-def prepare_dataset(dataset_cfg: DictConfig, processed_root: str) -> tuple[DatasetDict, dict]:
-    """The built dataset (built first when missing or stale) and its card."""
-    from stance.data import as_dataset_config, ensure_dataset, folder_name, read_card
-
-    dataset = ensure_dataset(dataset_cfg, processed_root)
-    return dataset, read_card(Path(processed_root) / folder_name(as_dataset_config(dataset_cfg)))
 
 
 def check_labels(model: StanceModel, data: Dataset, where: str) -> None:

@@ -12,9 +12,9 @@ from omegaconf import DictConfig, OmegaConf
 
 import stance.config_schemas  # noqa: F401  (registers the config schemas)
 from stance import distributed, models, runs
-from stance.data import auxiliary, fractions, overlap
+from stance.data import auxiliary, fractions, overlap, prepare_dataset
 from stance.errors import StanceError, problem
-from stance.evaluation import evaluate_configured, prepare_dataset
+from stance.evaluation import evaluate_configured
 from stance.models import health
 from stance.models.targets import target_report
 from stance.trackers import flatten

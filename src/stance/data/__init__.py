@@ -1,6 +1,12 @@
 """Datasets: read labeled paragraphs, validate, dedup, split, save with a card; split articles."""
 
-from stance.data.build import build_dataset, ensure_dataset, is_current, load_processed
+from stance.data.build import (
+    build_dataset,
+    ensure_dataset,
+    is_current,
+    load_processed,
+    prepare_dataset,
+)
 from stance.data.card import read_card
 from stance.data.paragraphs import split_paragraphs
 from stance.data.schema import DatasetConfig, as_dataset_config, folder_name
@@ -13,6 +19,7 @@ __all__ = [
     "folder_name",
     "is_current",
     "load_processed",
+    "prepare_dataset",
     "read_card",
     "split_paragraphs",
 ]

@@ -14,10 +14,9 @@ import numpy as np
 from datasets import Dataset, DatasetDict, concatenate_datasets
 from omegaconf import DictConfig
 
-from stance.data.build import ensure_dataset
-from stance.data.card import read_card
+from stance.data.build import prepare_dataset
 from stance.data.overlap import text_hashes
-from stance.data.schema import DatasetLike, as_dataset_config, folder_name
+from stance.data.schema import DatasetLike
 from stance.errors import StanceError, problem
 
 # the repository's configs/, for a train(cfg) called outside a Hydra app (tests, notebooks)
@@ -43,9 +42,8 @@ def add_train_rows(
         if name == user:
             what = f"dataset.auxiliary lists {name!r}, the dataset itself"
             raise StanceError(problem(f"dataset {user!r}", what, "name other datasets"))
-        aux_cfg = as_dataset_config(compose_dataset(name))
-        aux_train = ensure_dataset(aux_cfg, processed_root)["train"]
-        card = read_card(Path(processed_root) / folder_name(aux_cfg))
+        aux_data, card = prepare_dataset(compose_dataset(name), processed_root)
+        aux_train = aux_data["train"]
         leaked = np.array([h in seen for h in text_hashes(aux_train["text"])], dtype=bool)
         kept = aux_train.select(np.flatnonzero(~leaked))
         parts.append(_aligned(kept, name, train, user))

@@ -219,3 +219,12 @@ def ensure_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> data
                 )
             )
     return dataset
+
+
+def prepare_dataset(
+    dataset_cfg: DatasetLike, processed_root: str | Path
+) -> tuple[datasets.DatasetDict, dict]:
+    """The built dataset (built first when missing or stale) and its card."""
+    dataset = ensure_dataset(dataset_cfg, processed_root)
+    folder = Path(processed_root) / folder_name(as_dataset_config(dataset_cfg))
+    return dataset, cards.read_card(folder)

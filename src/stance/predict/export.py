@@ -30,7 +30,7 @@ def validation_split(
     model_folder: Path, dataset_cfg: DictConfig | None, processed_root: str
 ) -> Dataset:
     """The validation split of ``dataset_cfg``, else of the dataset the run was trained on."""
-    from stance.evaluation import prepare_dataset
+    from stance.data import prepare_dataset
 
     if dataset_cfg is None:
         dataset_cfg = runs.trained_dataset(model_folder)
