@@ -153,8 +153,14 @@ def _paragraph(
     given = {"target": target} if target is not None else {}
     label = classes[int(p.argmax())]
     # unseen_target: a target outside the model's training targets, labelled by shared weights
-    return {"level": "paragraph", **kept, **given, "label": label, "unseen_target": unseen,
-            "proba": _proba(classes, p)}  # fmt: skip
+    return {
+        "level": "paragraph",
+        **kept,
+        **given,
+        "label": label,
+        "unseen_target": unseen,
+        "proba": _proba(classes, p),
+    }
 
 
 def _document(doc_id: str, proba: np.ndarray, predictor: Predictor, rule: DocumentConfig) -> dict:
