@@ -64,6 +64,7 @@ def write_corpus(path: Path) -> list[str]:
     pd.DataFrame(rows, columns=["id", "text", "label", "target", "split"]).to_csv(path, index=False)
     columns = [f"dataset.columns.{c}={c}" for c in ("id", "target", "split")]
     dataset = ["dataset=csv_template", "dataset.name=tiny", f"dataset.path={path}", *columns]
+    dataset.append("dataset.labels=[anti,pro]")
     return [*dataset, "dataset.split.strategy=predefined", "evaluation.bootstrap=0"]
 
 

@@ -28,6 +28,7 @@ def _data(tmp_path: Path) -> list[str]:
         "dataset=csv_template",
         f"dataset.path={path}",
         *COLUMNS,
+        "dataset.split.assign=shuffle",  # the seeded shuffle the seeds' overlaps below are from
         f"paths.processed_root={tmp_path / 'processed'}",
         "evaluation.bootstrap=0",
     ]

@@ -92,7 +92,8 @@ def write_csv(dataset: DatasetDict, path: Path) -> list[str]:
         frames.append(frame)
     pd.concat(frames).to_csv(path, index=False)
     columns = [f"dataset.columns.{c}={c}" for c in ("id", "doc_id", "target", "source")]
-    return ["dataset=csv_template", "dataset.name=tiny", f"dataset.path={path}", *columns]
+    labels = f"dataset.labels=[{','.join(next(iter(dataset.values())).features['label'].names)}]"
+    return ["dataset=csv_template", "dataset.name=tiny", f"dataset.path={path}", labels, *columns]
 
 
 def run_script_in_process(name: str, argv: list[str]) -> None:

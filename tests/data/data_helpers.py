@@ -68,9 +68,11 @@ def compose_build(dataset: str, *overrides: str) -> DictConfig:
         return compose("build_dataset", overrides=[f"dataset={dataset}", *overrides])
 
 
-def user_dataset(path: Path, *overrides: str) -> DictConfig:
-    """The csv_template dataset read from `path` (format from its suffix), all columns mapped."""
+def user_dataset(path: Path, *overrides: str, labels: str | None = "[anti,pro]") -> DictConfig:
+    """The csv_template dataset read from `path` (format from its suffix), all columns mapped;
+    binary (`labels`) as these tests were written, None: the template's own (3-way) labels."""
     columns = [f"dataset.columns.{c}={c}" for c in ("id", "doc_id", "target", "source", "date")]
+    columns += [f"dataset.labels={labels}"] if labels else []
     fmt = f"dataset.format={path.suffix.lstrip('.')}"
     return compose_build("csv_template", f"dataset.path={path}", fmt, *columns, *overrides).dataset
 

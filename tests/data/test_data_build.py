@@ -23,7 +23,7 @@ def _docs(ds, split):
 
 def test_grouped_split_keeps_documents_whole_and_card_adds_up(tmp_path):
     rows = corpus()
-    cfg = user_dataset(write(tmp_path / "in.csv", rows))
+    cfg = user_dataset(write(tmp_path / "in.csv", rows), "dataset.split.assign=shuffle")
     folder = build_dataset(cfg, tmp_path / "out")
     ds = load_processed(folder)
     card = read_card(folder)
@@ -62,12 +62,24 @@ def test_grouped_split_keeps_documents_whole_and_card_adds_up(tmp_path):
     assert (folder / "card.md").read_text().startswith("# Dataset `my_corpus`")
 
 
-def test_three_way_labels_by_one_override(tmp_path):
+def test_the_template_is_three_way(tmp_path):
     rows = corpus()
-    cfg = user_dataset(write(tmp_path / "in.csv", rows), "dataset.labels=[anti,neutral,pro]")
-    ds = load_processed(build_dataset(cfg, tmp_path / "out"))
+    cfg = user_dataset(write(tmp_path / "in.csv", rows), labels=None)
+    ds = load_processed(build_dataset(cfg, tmp_path))
     assert ds["train"].features["label"].names == ["anti", "neutral", "pro"]
     assert sum(len(ds[s]) for s in ds) == len(rows)
+
+
+def test_a_binary_build_of_three_way_rows_warns_with_the_fix(tmp_path, capsys):
+    rows = corpus()
+    cfg = user_dataset(write(tmp_path / "in.csv", rows))
+    card = read_card(build_dataset(cfg, tmp_path / "out"))
+    (warning,) = [w for w in card["warnings"] if "left out because their label" in w]
+    neutral = sum(r["label"] == "neutral" for r in rows)
+    assert f"{neutral} of {len(rows)} rows" in warning and "'neutral' " in warning
+    assert "dataset.labels=" in warning
+    assert warning in capsys.readouterr().err
+    assert warning in (tmp_path / "out" / "my_corpus" / "card.md").read_text()
 
 
 def test_same_seed_same_splits_other_seed_other_splits(tmp_path):
@@ -193,7 +205,7 @@ def test_ensure_dataset_refuses_a_folder_rebuilt_with_other_settings(tmp_path, m
     path = write(tmp_path / "in.csv", corpus())
     out = tmp_path / "out"
     binary = user_dataset(path)
-    three_way = user_dataset(path, "dataset.labels=[anti,neutral,pro]")
+    three_way = user_dataset(path, labels="[anti,neutral,pro]")
     real_load = build_module.load_processed
 
     def load_while_another_process_builds(folder):

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pyarrow.compute as pc
 from filelock import FileLock
 
 from stance.data import card as cards
+from stance.data import history, rounds
 from stance.data.dedup import deduplicate
 from stance.data.schema import (
     SPLITS,
@@ -57,7 +59,7 @@ def build_dataset(dataset_cfg: DatasetLike, processed_root: str | Path) -> Path:
 
 def _build(cfg: DatasetConfig, folder: Path) -> None:
     """read -> validate -> dedup -> split -> write (with the card beside it)."""
-    loaded = read_source(cfg)
+    loaded, overridden = rounds.latest_labels(read_source(cfg), cfg)
     valid = validate(loaded, cfg)
     # from here on only the rows' locations are read: the input's text can go
     loaded.table = loaded.table.select(
@@ -71,11 +73,7 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
     dedup = deduplicate(valid.table, valid.label, cfg.dedup, cfg.labels, where)
     kept = np.flatnonzero(dedup.keep)
     if not len(kept):
-        what = (
-            f"no row is left to build from ({loaded.n_input} read, {len(valid.rejects)} rejected)"
-        )
-        fix = "check dataset.labels and label_map against the file's labels, and the rejects"
-        raise StanceError(problem(f"dataset '{cfg.name}' ({cfg.path})", what, fix))
+        _nothing_left(cfg, folder, loaded.n_input, valid.excluded, valid.rejects)
     new_index = np.cumsum(dedup.keep) - 1
     together = (new_index[dedup.together[0]], new_index[dedup.together[1]])
     near = (new_index[dedup.near[0]], new_index[dedup.near[1]])
@@ -88,7 +86,8 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
     out = table.select(columns).append_column("label", pa.array(label))
     splits = {s: out.filter(pa.array(split == k)) for k, s in enumerate(SPLITS)}
     excluded, rejects = valid.excluded, valid.rejects
-    rows = cards.accounting(loaded.n_input, len(kept), dedup.counts, excluded, rejects, valid.blank)
+    merged = {**dedup.counts, "overridden_by_later_round": overridden["overridden"]}
+    rows = cards.accounting(loaded.n_input, len(kept), merged, excluded, rejects, valid.blank)
     if not rows["balanced"]:
         raise RuntimeError(f"row accounting does not add up: {rows}")
     config_fp = cards.config_fingerprint(config_dict(cfg), loaded.input_hash)
@@ -110,7 +109,10 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
         "rows": rows,
         "leakage": cards.leakage(split, doc, dedup.text_group[kept], near),
         "dedup": dedup.report,
+        "round": {**rounds.round_info(cfg, loaded), "overridden": overridden},
+        "previous": history.changes(*history.previous(folder), splits),
     }
+    card["warnings"] = history.warnings(card, cfg.name)
     _write(folder, _dataset_dict(splits, cfg, config_fp), card, rejects, cfg)
     if rejects:
         print(
@@ -118,6 +120,29 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
             f", see {folder / 'rejects.jsonl'}",
             file=sys.stderr,
         )
+    for line in card["warnings"]:
+        print(f"WARNING: {cfg.name}: {line}", file=sys.stderr)
+
+
+def _nothing_left(
+    cfg: DatasetConfig, folder: Path, n_input: int, excluded: dict, rejects: list[dict]
+) -> None:
+    """Raise why no row survived, naming the most common causes (and write the rejects)."""
+    causes = Counter({f"label {k!r} not in dataset.labels": v for k, v in excluded.items()})
+    causes.update(r["kind"] for r in rejects)
+    top = "".join(f"; {k}: {v}" for k, v in causes.most_common(3))
+    what = f"no row is left to build from ({n_input} read, {len(rejects)} rejected{top})"
+    fix = "fix the most common cause above" if causes else "export the labelled rows again"
+    if rejects:
+        first = rejects[0]
+        fix += f"; the first reject is {first['where']}: {first['reason']}"
+    if rejects and cfg.on_bad_rows == "skip":
+        kept = folder.parent / f"{folder.name}.rejects.jsonl"  # the build folder is not written
+        with kept.open("w", encoding="utf-8") as fh:
+            for r in rejects:
+                fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+        fix += f"; every reject is in {kept}"
+    raise StanceError(problem(f"dataset '{cfg.name}' ({cfg.path})", what, fix))
 
 
 def _date_ranges(splits: dict[str, pa.Table]) -> dict[str, list] | None:

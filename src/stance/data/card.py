@@ -139,7 +139,8 @@ def markdown(card: dict) -> str:
         "",
         f"Rows: {rows['input']} in = {rows['kept']} kept + {rows['duplicates_merged']} merged "
         f"duplicates + {rows['conflicts_dropped']} dropped label conflicts + "
-        f"{rows['near_duplicates_dropped']} dropped near-duplicates + {excluded} excluded by "
+        f"{rows['near_duplicates_dropped']} dropped near-duplicates + "
+        f"{rows.get('overridden_by_later_round', 0)} labelled again later + {excluded} excluded by "
         f"label {rows['excluded_by_label']} + {rows['rejected']} rejected "
         f"{rows['rejected_by_reason']} ({'adds up' if rows['balanced'] else 'DOES NOT ADD UP'}). "
         f"Kept rows with an empty cell: {rows['blank']} (no doc_id: its own document).",
@@ -157,4 +158,31 @@ def markdown(card: dict) -> str:
     ]
     if card.get("source"):
         lines += ["", f"Source details: {json.dumps(card['source'])}"]
+    lines += _history(card)
+    if card.get("warnings"):
+        lines += ["", "## Warnings", "", *(f"- {w}" for w in card["warnings"])]
     return "\n".join(lines) + "\n"
+
+
+def _history(card: dict) -> list[str]:
+    """The round, the labels a later round replaced, and what moved since the previous build."""
+    lines = []
+    rnd = card.get("round")
+    if rnd:
+        files = ", ".join(f"`{f['path']}`" for f in rnd.get("files", []))
+        lines += ["", f"Round: {rnd['name']} (input files in round order: {files})."]
+        over = rnd.get("overridden") or {}
+        if over.get("overridden"):
+            lines.append(
+                f"{over['overridden']} rows were labelled again in a later file, which wins "
+                f"({over['label_changed']} with another label); e.g. {over['examples'][:2]}."
+            )
+    prev = card.get("previous") or {}
+    if prev.get("fingerprint"):
+        lines += [
+            "",
+            f"Previous build: fingerprint `{prev['fingerprint']}` ({prev.get('round')}, built "
+            f"{prev.get('built_at')}); {prev['documents_added']} documents added, "
+            f"{prev['documents_moved']} moved between splits.",
+        ]
+    return lines

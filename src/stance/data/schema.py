@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -38,8 +39,14 @@ class SplitConfig:
     ratios: dict[str, float] = field(
         default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1}
     )
-    stratify: bool = True  # grouped/random: keep the label mix of every split close to the whole
+    stratify: bool = (
+        True  # grouped/random, assign=shuffle: each split's label mix close to the whole
+    )
     seed: int = 0
+    # hash: a document's split is a function of its id and the seed alone, so adding rows (a new
+    # labelling round) never moves a document; shuffle: a seeded shuffle cut at the ratios within
+    # each label stratum (sizes and label mix closer to the ratios, but new rows move old ones)
+    assign: str = "hash"
     # predefined: carve this fraction of the train rows (grouped by document, stratified) into
     # validation, for exports that have only train and test rows; kfold: of the training folds
     validation_from_train: float | None = None
@@ -67,7 +74,10 @@ class DatasetConfig:
 
     name: str = MISSING  # output folder <processed_root>/<name>/
     format: str = MISSING  # csv | tsv | jsonl | parquet | xlsx | articles | tweeteval
-    path: str = MISSING  # a file; a folder of <doc_id>.txt for articles; the tweeteval root
+    # a file, a glob or a list of files/globs (labelling rounds: a later file's label of the same
+    # paragraph wins); a folder of <doc_id>.txt for articles; the tweeteval root
+    path: Any = MISSING
+    round: str | None = None  # this build's round name; null: "round N" for N+1 input files
     delimiter: str | None = None  # csv/tsv: null means "," for csv and a tab for tsv
     sheet: str | None = None  # xlsx (also .xls, .ods): the sheet's name; null: the first sheet
     date_format: str = "%Y-%m-%d"  # strptime format of `date` cells; stored as YYYY-MM-DD
@@ -93,6 +103,7 @@ DatasetLike = DatasetConfig | DictConfig | dict  # a dataset node as configs hol
 _CHOICES = {
     "format": FORMATS,
     "split.strategy": ("grouped", "random", "time", "predefined", "kfold", "by_target"),
+    "split.assign": ("hash", "shuffle"),
     "dedup.exact": ("collapse", "report"),
     "dedup.conflicts": ("error", "drop", "majority"),
     "dedup.action": ("same_split", "drop", "report"),
@@ -120,6 +131,7 @@ def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
             raise StanceError(
                 problem(where, f"{key}={value!r} is not one of {allowed}", f"set {key}")
             )
+    _check_path(out, where)
     ratios = out.split.ratios
     if set(ratios) != set(SPLITS) or abs(sum(ratios.values()) - 1) > 1e-6:
         raise StanceError(
@@ -148,6 +160,20 @@ def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
             problem(where, f"labels {out.labels} must be 2+ distinct names", "fix `labels`")
         )
     return out
+
+
+def _check_path(out: DatasetConfig, where: str) -> None:
+    """`path` is a string, or (tabular formats) a non-empty list of strings."""
+    if isinstance(out.path, str):
+        return
+    fix = "e.g. dataset.path=labels.csv or 'dataset.path=[labels.csv,round1/label_sheet.csv]'"
+    if not isinstance(out.path, list) or not out.path:
+        raise StanceError(problem(where, f"path {out.path!r} is not a file or a list", fix))
+    if not all(isinstance(p, str) and p for p in out.path):
+        raise StanceError(problem(where, f"path {out.path!r}: every entry must be a file", fix))
+    if out.format in ("articles", "tweeteval"):
+        what = f"format {out.format} reads one folder, not a list of files"
+        raise StanceError(problem(where, what, "give dataset.path one folder"))
 
 
 def folder_name(cfg: DatasetConfig) -> str:

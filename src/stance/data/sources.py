@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from stance.data import rounds
 from stance.data.paragraphs import split_paragraphs
 from stance.data.readers import read_csv, read_tabular
 from stance.data.records import Loaded, bad_utf8, hash_bytes, read_bytes, reject
@@ -22,12 +23,17 @@ def read_source(cfg: DatasetConfig) -> Loaded:
         return read_articles(cfg)
     if cfg.format == "tweeteval":
         return read_tweeteval(cfg)
+    if rounds.is_multi(cfg):  # labelling rounds: several files, later labels win
+        files = rounds.input_files(cfg)
+        return rounds.concat([read_tabular(rounds.file_config(cfg, f)) for f in files], files)
     return read_tabular(cfg)
 
 
 def input_hash(cfg: DatasetConfig) -> str:
     """Content hash of every input file (what a reader also records), for config_fingerprint."""
     if cfg.format not in ("articles", "tweeteval"):
+        if rounds.is_multi(cfg):
+            return rounds.files_hash(rounds.input_files(cfg))
         return hash_bytes(read_bytes(Path(cfg.path)))
     return _hash_files(_source_files(cfg))
 

@@ -5,9 +5,19 @@ Rows are gathered into *units* that must not be separated: a document (grouped, 
 ratios, counted in rows: within each stratum (the unit's majority label) for grouped and random, in
 date order for time (all units of one day land in the same split). Predefined splits follow the
 `split` column; `validation_from_train` carves validation out of its train rows the grouped way.
+
+With `split.assign=hash` (the default) grouped, random, kfold and the validation carve
+do not shuffle: each unit draws a number in [0, 1) from a hash of the seed and its key (the doc_id;
+the row id for random; the smallest draw of a unit's documents), and the
+ratios cut that number. A document's split is then a function of its id and the seed alone: a new
+labelling round adds documents without moving any (the card checks: `previous.documents_moved`).
+The price: split sizes and label mix follow the ratios only on average (no stratification), so
+small data gets a warning (stance.data.history) and k-fold is the way to score it.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pyarrow as pa
@@ -30,23 +40,43 @@ def assign_splits(
     """Split index (0 train, 1 validation, 2 test) of every row; `doc` codes each row's doc_id."""
     n = table.num_rows
     ratios = np.array([cfg.ratios[s] for s in SPLITS])
+    key = np.asarray(table["doc_id"].to_pylist(), dtype=object)  # what a unit's hash draw reads
     if cfg.strategy == "predefined":
         given = pc.index_in(table["split"], value_set=pa.array(SPLITS))
         split = given.to_numpy(zero_copy_only=False).astype(np.int8)
         if cfg.validation_from_train and not (split == 1).any():
             train = np.flatnonzero(split == 0)
-            part = (np.array([1 - cfg.validation_from_train, cfg.validation_from_train, 0]),)
-            sub = _grouped(doc[train], label[train], _within(edges, train), cfg, n_labels, *part)
+            part = np.array([1 - cfg.validation_from_train, cfg.validation_from_train, 0])
+            sub = _grouped(
+                doc[train],
+                label[train],
+                _within(edges, train),
+                cfg,
+                n_labels,
+                part,
+                keys=key[train],
+                salt="validation",
+            )
             split[train[sub == 1]] = 1
         ratios = np.ones(len(SPLITS))  # every split must have rows
     elif cfg.strategy == "kfold":
         # the same fold assignment for every `fold` (it depends on the seed only)
-        fold_of = _grouped(doc, label, edges, cfg, n_labels, np.full(cfg.folds, 1 / cfg.folds))
+        folds = np.full(cfg.folds, 1 / cfg.folds)
+        fold_of = _grouped(doc, label, edges, cfg, n_labels, folds, keys=key)
         split = np.where(fold_of == cfg.fold, 2, 0).astype(np.int8)
         rest = np.flatnonzero(split == 0)
         share = cfg.validation_from_train or 0.1
         part = np.array([1 - share, share, 0])
-        sub = _grouped(doc[rest], label[rest], _within(edges, rest), cfg, n_labels, part)
+        sub = _grouped(
+            doc[rest],
+            label[rest],
+            _within(edges, rest),
+            cfg,
+            n_labels,
+            part,
+            keys=key[rest],
+            salt="validation",
+        )
         split[rest[sub == 1]] = 1
         ratios = np.ones(len(SPLITS))
     elif cfg.strategy == "by_target":
@@ -59,10 +89,13 @@ def assign_splits(
         one_row = np.zeros(int(target.max(initial=-1)) + 1, np.int64)
         one_row[target] = rows  # any one row of each target: every row is linked to it
         links = (np.concatenate([edges[0], one_row[target]]), np.concatenate([edges[1], rows]))
+        # shuffled, never hashed: a handful of targets would leave a split empty too often
         split = _grouped(doc, label, links, cfg, n_labels, ratios, stratify=False)
     elif cfg.strategy == "random" or cfg.strategy == "grouped":
-        unit_doc = np.arange(n) if cfg.strategy == "random" else doc
-        split = _grouped(unit_doc, label, edges, cfg, n_labels, ratios)
+        random = cfg.strategy == "random"
+        unit_doc = np.arange(n) if random else doc
+        keys = np.asarray(table["id"].to_pylist(), dtype=object) if random else key
+        split = _grouped(unit_doc, label, edges, cfg, n_labels, ratios, keys=keys)
     else:
         unit = _units(doc, edges)
         n_units = int(unit.max(initial=-1)) + 1
@@ -103,10 +136,18 @@ def _grouped(
     n_labels: int,
     ratios: np.ndarray,
     stratify: bool = True,
+    keys: np.ndarray | None = None,
+    salt: str = "",
 ) -> np.ndarray:
-    """Units (documents joined by edges) cut by `ratios` within each stratum (majority label)."""
+    """Units (documents joined by edges) cut by `ratios`: by their hash draw (`assign=hash`, from
+    the rows' `keys`), or shuffled within each stratum (majority label)."""
     unit = _units(doc, edges)
     n_units = int(unit.max(initial=-1)) + 1
+    if cfg.assign == "hash" and keys is not None:
+        draw = np.ones(n_units)
+        np.minimum.at(draw, unit, _draws(keys, cfg.seed, salt))
+        bounds = np.cumsum(ratios)[:-1] / ratios.sum()
+        return np.searchsorted(bounds, draw, side="right").astype(np.int8)[unit]
     size = np.bincount(unit, minlength=n_units)
     votes = np.bincount(unit * n_labels + label, minlength=n_units * n_labels)
     by_label = cfg.stratify and stratify
@@ -118,6 +159,16 @@ def _grouped(
         members = order[stratum[order] == s]
         unit_split[members] = _cut(np.arange(len(members)), size[members], ratios)
     return unit_split[unit]
+
+
+def _draws(keys: np.ndarray, seed: int, salt: str) -> np.ndarray:
+    """Per row, a number in [0, 1) from a hash of (seed, salt, key): the same key, the same draw."""
+    uniq, inverse = np.unique(keys.astype(str), return_inverse=True)
+    out = np.empty(len(uniq))
+    for i, k in enumerate(uniq):
+        digest = hashlib.blake2b(f"{seed}\x1f{salt}\x1f{k}".encode(), digest_size=8).digest()
+        out[i] = int.from_bytes(digest, "big") / 2.0**64
+    return out[inverse]
 
 
 def _cut(position: np.ndarray, size: np.ndarray, ratios: np.ndarray) -> np.ndarray:

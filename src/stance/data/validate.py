@@ -11,6 +11,7 @@ Policies for cells that may be empty (counted in the card under `rows.blank`):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -134,8 +135,7 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
     """Map labels, reject bad rows (or raise on the first one), generate missing ids/doc ids."""
     t = loaded.table
     if "id" not in t.column_names:
-        ids = pc.binary_join_element_wise(f"{cfg.name}-", pc.cast(t["_line"], pa.string()), "")
-        t = t.append_column("id", ids)
+        t = t.append_column("id", _generated_ids(loaded, cfg.name))
     codes, excluded_names = _label_codes(t["label"], cfg)
     reason = np.zeros(t.num_rows, np.int8)
     reason[codes == -2] = 3
@@ -183,6 +183,17 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         kept = kept.set_column(kept.column_names.index("doc_id"), "doc_id", doc)
     rows = np.flatnonzero(keep)
     return Validated(kept, codes[keep], excluded, rejects, counts, rows)
+
+
+def _generated_ids(loaded: Loaded, name: str) -> pa.ChunkedArray:
+    """`<name>-<line>`; rows of the second and later files of a list: `<name>-<file stem>-<line>`
+    (the first file's ids do not change when a round is added)."""
+    t = loaded.table
+    prefix = pa.array([f"{name}-"] * t.num_rows)
+    if "_file" in t.column_names and len(loaded.files) > 1:
+        stems = [f"{name}-"] + [f"{name}-{Path(f).stem}-" for f in loaded.files[1:]]
+        prefix = pc.take(pa.array(stems), t["_file"])
+    return pc.binary_join_element_wise(prefix, pc.cast(t["_line"], pa.string()), "")
 
 
 def _rejects(
