@@ -84,19 +84,21 @@ def test_complete_run_is_reused_unless_rerun_or_data_changed(
     tmp_path: Path, use_dataset, capsys: pytest.CaptureFixture
 ) -> None:
     use_dataset(tiny_dataset())
-    cfg = compose_cfg("train", [*TINY, f"run_dir={tmp_path}"])
+    run_dir = tmp_path / "run"
+    cfg = compose_cfg("train", [*TINY, f"run_dir={run_dir}"])
     first = train(cfg)
-    started = runs.read_run(tmp_path)["started"]
-    (tmp_path / "marker").write_text("still here")
+    started = runs.read_run(run_dir)["started"]
+    (run_dir / "marker").write_text("still here")
     assert train(cfg) == first
     assert "skipping" in capsys.readouterr().out
-    assert runs.read_run(tmp_path)["started"] == started
-
-    use_dataset(tiny_dataset(), fingerprint="fp-2")
-    train(cfg)
-    assert runs.read_run(tmp_path)["dataset_fingerprint"] == "fp-2"
+    assert runs.read_run(run_dir)["started"] == started
+    train(compose_cfg("train", [*TINY, f"run_dir={run_dir}", "rerun=true"]))
     assert "skipping" not in capsys.readouterr().out
-    train(compose_cfg("train", [*TINY, f"run_dir={tmp_path}", "rerun=true"]))
+
+    use_dataset(tiny_dataset(), fingerprint="fp-2")  # other data: kept, trained next to it
+    train(cfg)
+    assert runs.read_run(run_dir)["dataset_fingerprint"] == "fp-1"
+    assert runs.read_run(tmp_path / "run.round-0")["dataset_fingerprint"] == "fp-2"
     assert "skipping" not in capsys.readouterr().out
 
 

@@ -162,6 +162,22 @@ def end_run(run_dir: str | Path, record: dict[str, Any], status: str, **extra: A
     write_json(Path(run_dir) / RUN_FILE, record)
 
 
+# -- dataset rounds ---------------------------------------------------------------------------
+def dataset_round(card: Mapping[str, Any]) -> dict[str, Any]:
+    """The labelling round a dataset card names, as ``run.json`` records it: ``{"name",
+    "index"}``. A card from before rounds were recorded is round 0."""
+    given = card.get("round")
+    given = given if isinstance(given, Mapping) else {}
+    index = int(given.get("index") or 0)
+    return {"name": str(given.get("name") or f"round {index}"), "index": index}
+
+
+def round_title(dataset_round: Mapping[str, Any] | None, built_at: str | None) -> str:
+    """``round 1 (built 2026-12-07)``: a dataset round by name and build date, not by hash."""
+    name = (dataset_round or {}).get("name") or "round 0"
+    return f"{name} (built {built_at[:10]})" if built_at else str(name)
+
+
 # -- config, metrics, predictions -------------------------------------------------------------
 def write_config(run_dir: str | Path, cfg: DictConfig) -> None:
     """Write the resolved config as ``config.yaml``."""
@@ -242,10 +258,12 @@ def model_card(
     """The model folder's ``README.md``: data and fingerprint, config, metrics, commit, versions,
     and ``policies``: which targets got their own classifier and which share
     (``stance.models.targets.target_report(model)``)."""
+    data_round = round_title(info.get("dataset_round"), info.get("dataset_built_at"))
     lines = [
         f"# Stance model `{info.get('model')}` on `{info.get('dataset')}`",
         "",
         f"- dataset: `{info.get('dataset')}`, fingerprint `{info.get('dataset_fingerprint')}`",
+        f"- labelling round: {data_round}",
         f"- labels: {', '.join(info.get('labels', []))}",
         f"- seed: {info.get('seed')}",
         f"- git commit: `{info.get('git_commit') or git_commit()}`",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,55 @@ def _reusable(run_dir: Path, digest: str, fingerprint: str | None) -> bool:
     )
 
 
+def keep_other_data(run_dir: Path, fingerprint: str | None, card: dict) -> Path:
+    """The folder this run goes into: ``run_dir``, unless that holds a complete run of other data
+    (the dataset was rebuilt, e.g. with another labelling round). That run is kept, and this one
+    goes to the sibling ``<run_dir>.round-<index>`` (``-<fingerprint[:8]>`` added when that too
+    holds other data), where the usual rules apply: reuse, ``rerun=true``, continue."""
+    by_round = run_dir.with_name(f"{run_dir.name}.round-{runs.dataset_round(card)['index']}")
+    folders = (run_dir, by_round, by_round.with_name(f"{by_round.name}-{str(fingerprint)[:8]}"))
+    for folder in folders:
+        held = runs.read_run(folder)
+        if not held or held.get("status") != "complete":
+            return folder
+        if held.get("dataset_fingerprint") == fingerprint:
+            return folder
+    raise StanceError(
+        problem(
+            str(folders[-1]),
+            "this folder and the ones before it hold complete runs of other data",
+            f"move one of {', '.join(map(str, folders))} away, or pass run_dir=FOLDER",
+        )
+    )
+
+
+def _moved(run_dir: Path, target: Path, fingerprint: str | None, card: dict) -> str:
+    """One line: the complete run in ``run_dir`` is of other data, kept; this run goes to
+    ``target``."""
+    held = runs.read_run(run_dir) or {}
+    old = held.get("dataset_round")
+    old = runs.round_title(old, held.get("dataset_built_at")) if old else "an earlier build"
+    new = runs.round_title(runs.dataset_round(card), card.get("built_at"))
+    return (
+        f"{run_dir}: holds a complete run of other data, {old} [dataset "
+        f"{str(held.get('dataset_fingerprint'))[:8]}], kept as it is; this run on {new} "
+        f"[dataset {str(fingerprint)[:8]}] goes to {target}"
+    )
+
+
+def _hydra_record_follows(run_dir: Path, target: Path) -> None:
+    """Hydra wrote this job's ``.hydra/`` into the folder it chose (over the kept run's); a copy
+    goes with the run into ``target``. The job log stays where Hydra opened it."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized() or not HydraConfig.get().output_subdir:
+        return
+    hydra_cfg = HydraConfig.get()
+    source = Path(hydra_cfg.runtime.output_dir) / hydra_cfg.output_subdir
+    if source.is_dir() and source.parent.resolve() == run_dir.resolve():
+        shutil.copytree(source, target / hydra_cfg.output_subdir, dirs_exist_ok=True)
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train ``cfg.model`` on ``cfg.dataset``, evaluate it and write the run record into
     ``cfg.run_dir``; returns the flat metrics. A complete run of the same config is reused.
@@ -112,6 +162,13 @@ def _train(cfg: DictConfig) -> dict[str, float]:
     if main:
         print(f"dataset:       {dataset_dir}/  (card: card.md, fingerprint {fingerprint})")
     digest = config_hash(cfg, distributed.world_size(), extra)
+    target = keep_other_data(run_dir, fingerprint, card)  # every rank reads the same records
+    if target != run_dir:
+        if main:
+            print(_moved(run_dir, target, fingerprint, card))
+            _hydra_record_follows(run_dir, target)
+        cfg.run_dir = str(target)  # ${run_dir} in the model config (checkpoints) follows it
+        run_dir = target
     if not cfg.rerun and _reusable(run_dir, digest, fingerprint):
         if main:
             print(
@@ -133,6 +190,8 @@ def _train(cfg: DictConfig) -> dict[str, float]:
         "run_dir": str(run_dir),
         "dataset": cfg.dataset.name,
         "dataset_fingerprint": fingerprint,
+        "dataset_round": runs.dataset_round(card),
+        "dataset_built_at": card.get("built_at"),
         "labels": labels,
         "neutral_label": neutral,
         "model": cfg.model.get("name"),

@@ -3,7 +3,9 @@
 - `records`: run folders as compare reads them, grouped into sections and configs;
 - `table`: one table per section (means, intervals, tests against the best);
 - `cv`: cross-validation sections (pooled out-of-fold scores, the corrected resampled t-test);
-- `report`: the Markdown, CSV, PNG and HTML files.
+- `rounds`: sections named by labelling round and build date; `round_scores`: labels vs score
+  across rounds;
+- `report`: the Markdown, CSV, PNG and HTML files (`cells`: how numbers and tables are written).
 The statistics they compute resample `stance.metrics.batch_metric` (`stance.stats`).
 """
 

@@ -44,6 +44,8 @@ class Run:
     neutral: str | None = None
     cv: tuple[int, Any] | None = None  # a kfold dataset's (K, split seed): its folds are pooled
     fold: int | None = None
+    round: dict[str, Any] | None = None  # the dataset's labelling round {name, index}, its build
+    built_at: str | None = None
 
 
 def _kfold(config: Any) -> tuple[tuple[int, Any] | None, int | None]:
@@ -85,6 +87,7 @@ class Section:
     fingerprint: str
     test_digest: str | None
     configs: list[Config]
+    title: str | None = None  # the round by name and date (stance.compare.rounds), not by hash
 
 
 def _parse_overrides(items: Sequence[str]) -> dict[str, str]:
@@ -146,6 +149,8 @@ def load_run(path: Path) -> Run:
         neutral=record.get("neutral_label"),
         cv=cv,
         fold=fold,
+        round=record.get("dataset_round"),
+        built_at=record.get("dataset_built_at"),
     )
 
 
@@ -230,7 +235,7 @@ def group_runs(
     for r in runs:
         if r.fingerprint != UNKNOWN:
             fingerprints.setdefault(r.dataset, set()).add(r.fingerprint)
-    buckets: dict[tuple[str, str, str | None], dict[tuple, Config]] = {}
+    buckets: dict[tuple[str, str, str | None, str | None], dict[tuple, Config]] = {}
     for r in runs:
         fingerprint, digest = r.fingerprint, digests[r.path]
         same_name = fingerprints.get(r.dataset, set())
@@ -239,9 +244,11 @@ def group_runs(
         seen = known.get((r.dataset, fingerprint), set())
         if digest is None and len(seen) == 1:
             digest = next(iter(seen))
-        if r.cv:  # every fold has its own fingerprint and test set: pool them by (K, seed)
+        cv_round = None
+        if r.cv:  # every fold has its own fingerprint and test set: pool them by (K, seed) ...
             fingerprint, digest = f"kfold K={r.cv[0]} split seed={r.cv[1]}", None
-        configs = buckets.setdefault((r.dataset, fingerprint, digest), {})
+            cv_round = (r.round or {}).get("name") or "round 0"  # ... within one labelling round
+        configs = buckets.setdefault((r.dataset, fingerprint, digest, cv_round), {})
         key_overrides = identity(r, ignore)
         if r.evaluated:  # a re-evaluation is its own row, never a seed of its training run
             key_overrides = {"evaluate": r.evaluated, **key_overrides}
@@ -249,7 +256,7 @@ def group_runs(
         configs.setdefault(key, Config(key_overrides, [])).runs.append(r)
     sections = [
         Section(dataset, fp, digest, list(configs.values()))
-        for (dataset, fp, digest), configs in sorted(buckets.items(), key=lambda kv: str(kv[0]))
+        for (dataset, fp, digest, _), configs in sorted(buckets.items(), key=lambda kv: str(kv[0]))
     ]
     return sections, predictions
 

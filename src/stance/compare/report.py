@@ -14,30 +14,26 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from stance.compare import learning_curve
+from stance.compare import learning_curve, round_scores
+from stance.compare.cells import fmt, html_table, interval, md_table
 from stance.compare.learning_curve import Curve
+from stance.compare.round_scores import RoundsView
 from stance.compare.table import CompareConfig, SectionTable
 
 CURVE_PNG = "learning_curve.png"
 
 
 def section_title(st: SectionTable) -> str:
-    """Heading of a section: dataset, fingerprint, test-set digest and size."""
+    """Heading of a section: dataset and labelling round by name and date (by fingerprint and
+    test-set digest for runs recorded without their round), and the test set's size."""
     s = st.section
+    name = f"{s.dataset} — {s.title}" if s.title else s.dataset
     if s.fingerprint.startswith("kfold"):
-        return f"{s.dataset} (cross-validation: {s.fingerprint})"
+        return f"{name} (cross-validation: {s.fingerprint})"
     size = f", {len(st.test_set.ids)} test examples" if st.test_set else ""
+    if s.title:
+        return name + size
     return f"{s.dataset} (dataset {s.fingerprint[:12]}, test set {s.test_digest or '?'}{size})"
-
-
-def _fmt(value: float, scale: float) -> str:
-    """A metric value for the Markdown table."""
-    return "–" if pd.isna(value) else f"{value * scale:.{1 if scale == 100 else 3}f}"
-
-
-def _interval(low: float, high: float, scale: float) -> str:
-    """An interval for the tables."""
-    return "–" if pd.isna(low) else f"[{_fmt(low, scale)}, {_fmt(high, scale)}]"
 
 
 def _cells(st: SectionTable, cfg: CompareConfig) -> tuple[list[str], list[list[str]]]:
@@ -54,10 +50,10 @@ def _cells(st: SectionTable, cfg: CompareConfig) -> tuple[list[str], list[list[s
     for _, row in t.iterrows():
         cells = [row["config"], *(str(int(row[c])) for c in runs)]
         for m in cfg.metrics:
-            std = "" if pd.isna(row[f"{m} std"]) else f" ± {_fmt(row[f'{m} std'], scale)}"
-            cells.append(_fmt(row[m], scale) + std)
-        cells += [_fmt(row[f"{h} pooled"], scale)] if cv else []
-        cells.append(_interval(row[f"{h} ci_low"], row[f"{h} ci_high"], scale))
+            std = "" if pd.isna(row[f"{m} std"]) else f" ± {fmt(row[f'{m} std'], scale)}"
+            cells.append(fmt(row[m], scale) + std)
+        cells += [fmt(row[f"{h} pooled"], scale)] if cv else []
+        cells.append(interval(row[f"{h} ci_low"], row[f"{h} ci_high"], scale))
         p = row["p_vs_best"]
         cells.append("–" if pd.isna(p) else f"{p:.3f}{' *' if row['significant'] else ''}")
         cells.append(verdict(p, cfg.alpha, bool(row["best"])))
@@ -97,7 +93,7 @@ def _curve_cells(curve: Curve, cfg: CompareConfig) -> tuple[list[str], list[list
     columns = ["family", "train fraction", "training labels (mean)", f"{h} {what}", ci, "runs"]
     rows = [
         [r.family, f"{r.fraction:g}", "–" if pd.isna(r.labels) else f"{r.labels:,.0f}",
-         _fmt(r.score, scale), _interval(r.low, r.high, scale), str(r.runs)]
+         fmt(r.score, scale), interval(r.low, r.high, scale), str(r.runs)]
         for r in curve.points.itertuples()
     ]  # fmt: skip
     said = []
@@ -110,7 +106,7 @@ def _curve_cells(curve: Curve, cfg: CompareConfig) -> tuple[list[str], list[list
 def _curve_note(curve: Curve, cfg: CompareConfig) -> str:
     scale = 100.0 if cfg.percent else 1.0
     return (
-        f"Target {_fmt(curve.target, scale)}: {curve.target_note}. Training labels: the rows each "
+        f"Target {fmt(curve.target, scale)}: {curve.target_note}. Training labels: the rows each "
         "model trained on (its training_data.json), mean over the point's runs. Fit: a power law "
         "a - b n^-c weighted by the intervals (a line in ln n below four fractions); beyond the "
         "most labels it is an extrapolation, a guide and not a measurement."
@@ -118,10 +114,13 @@ def _curve_note(curve: Curve, cfg: CompareConfig) -> str:
 
 
 def markdown(
-    sections: Sequence[SectionTable], cfg: CompareConfig, curves: Sequence[Curve] = ()
+    sections: Sequence[SectionTable],
+    cfg: CompareConfig,
+    curves: Sequence[Curve] = (),
+    rounds: Sequence[RoundsView] = (),
 ) -> str:
-    """All sections as Markdown tables, followed by the runs that are not complete and the
-    learning curves."""
+    """All sections as Markdown tables, followed by the runs that are not complete, the
+    learning curves and labels vs score across labelling rounds."""
     out = []
     for st in sections:
         columns, rows = _cells(st, cfg)
@@ -134,11 +133,13 @@ def markdown(
         out.append("\n".join(lines))
     for curve in curves:
         columns, rows, said = _curve_cells(curve, cfg)
-        lines = [f"## Learning curve: {section_title(curve.section)}", ""]
-        lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+        lines = [f"## Learning curve: {section_title(curve.section)}", "", *md_table(columns, rows)]
         lines += ["", *(f"- {text}" for text in said), "", _curve_note(curve, cfg)]
         lines += ["", f"![learning curve](comparison_{CURVE_PNG})"]
+        out.append("\n".join(lines))
+    for view in rounds:
+        title, columns, rows, said = view.cells(cfg)
+        lines = [f"## {title}", "", *md_table(columns, rows), "", said, "", round_scores.NOTE]
         out.append("\n".join(lines))
     return "\n\n".join([*out, _note(cfg)]) + "\n"
 
@@ -149,9 +150,10 @@ def html_page(
     png: Path,
     curves: Sequence[Curve] = (),
     curve_png: Path | None = None,
+    rounds: Sequence[RoundsView] = (),
 ) -> str:
     """comparison.html: the tables, the test results in words and the chart, self-contained; then
-    the learning curves with their figure."""
+    the learning curves with their figure, and labels vs score across labelling rounds."""
     esc = html.escape
     parts = ["<h1>Comparison</h1>"]
     for st in sections:
@@ -169,15 +171,17 @@ def html_page(
     parts += [f'<img alt="chart" src="data:image/png;base64,{image}">', f"<p>{esc(_note(cfg))}</p>"]
     for curve in curves:
         columns, rows, said = _curve_cells(curve, cfg)
-        head = "".join(f"<th>{esc(c)}</th>" for c in columns)
-        body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
         parts += [f"<h2>Learning curve: {esc(section_title(curve.section))}</h2>"]
-        parts += [f"<table><tr>{head}</tr>{body}</table>", "<ul>"]
+        parts += [html_table(columns, rows), "<ul>"]
         parts += [f"<li>{esc(text)}</li>" for text in said]
         parts += ["</ul>", f"<p class='muted'>{esc(_curve_note(curve, cfg))}</p>"]
     if curves and curve_png is not None:
         image = base64.b64encode(curve_png.read_bytes()).decode()
         parts.append(f'<img alt="learning curve" src="data:image/png;base64,{image}">')
+    for view in rounds:
+        title, columns, rows, said = view.cells(cfg)
+        parts += [f"<h2>{esc(title)}</h2>", html_table(columns, rows), f"<p>{esc(said)}</p>"]
+        parts.append(f"<p class='muted'>{esc(round_scores.NOTE)}</p>")
     style = (
         "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px}"
         "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}"
@@ -250,9 +254,10 @@ def write_report(sections: Sequence[SectionTable], cfg: CompareConfig) -> dict[s
         paths["learning_curve"] = out / f"comparison_{CURVE_PNG}"
         titles = [section_title(c.section) for c in curves]
         learning_curve.figure(curves, titles, cfg, paths["learning_curve"])
-    paths["md"].write_text(markdown(sections, cfg, curves))
+    by_round = round_scores.views(list(sections), cfg)
+    paths["md"].write_text(markdown(sections, cfg, curves, by_round))
     csv_table(sections).to_csv(paths["csv"], index=False)
     chart(sections, cfg, paths["png"])
-    page = html_page(sections, cfg, paths["png"], curves, paths.get("learning_curve"))
+    page = html_page(sections, cfg, paths["png"], curves, paths.get("learning_curve"), by_round)
     paths["html"].write_text(page, encoding="utf-8")
     return paths

@@ -20,6 +20,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from stance import metrics, stats
 from stance.compare import cv as compare_cv
+from stance.compare import rounds
 from stance.compare.records import (
     Config,
     Run,
@@ -243,6 +244,7 @@ def compare(cfg: CompareConfig) -> list[SectionTable]:
             )
         )
     sections, rows_by_run = group_runs(runs, list(cfg.ignore_overrides), cfg.headline.split("/")[0])
+    rounds.name_sections(sections)  # "round 1 (built 2026-12-07)", not a hash
     return [summarize(s, rows_by_run, cfg) for s in sections]
 
 
