@@ -112,3 +112,29 @@ def test_a_healthy_run_has_no_warnings(tmp_path: Path, monkeypatch, capsys) -> N
     assert runs.read_run(run_dir)["warnings"] == []
     assert "WARNING" not in capsys.readouterr().out
     assert "Warnings" not in (run_dir / "report.html").read_text()
+
+
+def test_a_small_test_split_without_a_label_or_policy_says_so_everywhere(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The reproduction: test was 16 rows, validation lacked one of the three policies."""
+    data = tiny_dataset(labels=("pro", "anti", "neutral"))
+    test = data["test"]
+    keep = [i for i, t in enumerate(test["target"]) if t != test["target"][0]][:16]
+    data["test"] = test.select(keep)  # 16 rows, one policy gone
+    gone = test["target"][0]
+    monkeypatch.setattr("stance.training.prepare_dataset", lambda cfg, root: (data, {}))
+    run_dir = tmp_path / "run"
+    cfg = ["~dataset", "+dataset={name: tiny}", "model.char_ngrams=null", f"run_dir={run_dir}"]
+    metrics = train(compose_cfg("train", cfg))
+
+    assert metrics["data/rows/test"] == 16.0 and metrics[f"data/missing_target/test/{gone}"] == 1
+    small = "the test split has only 16 rows: its scores have wide intervals"
+    policy = f"the test split has no row of policy {gone!r}"
+    (warning,) = [w for w in runs.read_run(run_dir)["warnings"] if w.startswith(small)]
+    assert "dataset.split.strategy=kfold" in warning and "compare.py" in warning
+    assert any(w.startswith(policy) for w in runs.read_run(run_dir)["warnings"])
+    printed = capsys.readouterr().out
+    assert f"WARNING: {small}" in printed
+    page = (run_dir / "report.html").read_text()
+    assert '<div class="warn"><h2>Warnings</h2>' in page and small in page

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 from datasets import Dataset, DatasetDict
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from sklearn.metrics import classification_report
 
 from stance import runs
@@ -104,8 +104,14 @@ def evaluate(
     confidence: float = 0.95,
     seed: int = 0,
     neutral: str | None = None,
+    kfold: bool | None = None,
+    auxiliary: Sequence[str] = (),
 ) -> dict[str, float]:
     """Metrics of ``model`` on each split as flat ``split/metric`` keys.
+
+    ``kfold`` (not None: the run's own dataset, True under cross-validation) adds the ``data/*``
+    checks of the splits (too few rows, a label or policy missing: ``health.data_metrics``);
+    ``auxiliary``: the datasets whose train rows were added (their policies are not the user's).
 
     ``neutral`` is the dataset's no-stance label (the card's ``neutral_label``), or None.
 
@@ -149,6 +155,9 @@ def evaluate(
             reported[split] = (gold, proba, rows)
     fit_log = getattr(model, "fit_log_", None)
     metrics.update(health.health_metrics(fit_log, predicted, len(model.classes_)))
+    if kfold is not None:  # a run's own splits (evaluate_configured): how far they can be trusted
+        scored = [s for s in splits if s in predicted]
+        metrics.update(_data_metrics(dataset, scored, kfold, auxiliary))
     if out_dir is not None:
         runs.write_metrics(out_dir, metrics)
         if reported:
@@ -170,7 +179,30 @@ def evaluate_configured(
         confidence=cfg.evaluation.confidence,
         seed=cfg.seed,
         neutral=neutral,
+        kfold=OmegaConf.select(cfg, "dataset.split.strategy") == "kfold",
+        auxiliary=list(OmegaConf.select(cfg, "dataset.auxiliary") or []),
     )
+
+
+def _data_metrics(
+    dataset: DatasetDict, scored: list[str], kfold: bool, auxiliary: Sequence[str]
+) -> dict[str, float]:
+    """``health.data_metrics`` of the train split (the user's own rows) and the ``scored`` ones."""
+    columns = {}
+    borrowed = tuple(f"{name}:" for name in auxiliary)  # stance.data.auxiliary's id prefix
+    for split in ["train", *scored]:
+        if split in dataset:
+            data = dataset[split]
+            targets = data["target"] if "target" in data.column_names else None
+            if targets is not None and split == "train" and borrowed:
+                targets = [
+                    t
+                    for t, i in zip(targets, data["id"], strict=True)
+                    if not i.startswith(borrowed)
+                ]
+            columns[split] = {"label": data["label"], "target": targets}
+    labels = dataset[scored[0]].features["label"].names if scored else []
+    return health.data_metrics(columns, labels, kfold)
 
 
 def unseen_only(

@@ -17,12 +17,12 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 
+from stance.advice import SMALL_SPLIT, kfold_command
 from stance.data import card as cards
 from stance.data.schema import SPLITS
 from stance.errors import StanceError
 
 EXCLUDED_WARN = 0.05  # share of the rows excluded by label above which the build warns
-SMALL_SPLIT = 30  # rows: a validation or test split below this scores with a wide interval
 EXAMPLES = 10
 
 
@@ -107,12 +107,3 @@ def _split_warnings(counts: dict, labels: list[str], name: str) -> list[str]:
         if missing:
             out.append(f"the {split} split has no {', '.join(map(repr, missing))} row")
     return out
-
-
-def kfold_command(name: str) -> str:
-    """The command that cross-validates dataset `name` (5 folds) and compares the folds."""
-    return (
-        f"python scripts/train.py -m dataset=<your config> dataset.split.strategy=kfold "
-        f"'dataset.split.fold=range(5)' sweep_name={name}_cv; "
-        f"python scripts/compare.py 'runs=[multirun/{name}_cv]'"
-    )

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from stance.advice import SMALL_SPLIT, kfold_command
+
 # Training counts as learning once its loss is this fraction below the reference (chance).
 STALL_MARGIN = 0.1
 FIT_LOG_KEYS = ("loss_first", "loss_last", "steps", "chance_loss")
@@ -119,6 +121,56 @@ def warnings(metrics: Mapping[str, float]) -> list[str]:
                 support = int(metrics[f"{split}/support/{name}"])
                 if support and not predicted[name]:
                     out.append(f"{name!r} never predicted on {split} ({support} rows are {name!r})")
+    return out + _data_warnings(metrics)
+
+
+def data_metrics(
+    splits: Mapping[str, Mapping[str, Sequence]], labels: Sequence[str], kfold: bool
+) -> dict[str, float]:
+    """``data/*`` keys: each scored split's rows, the labels it lacks and the targets of the
+    training rows it lacks; ``splits``: split -> {"label": indices, "target": names (optional)}."""
+    out: dict[str, float] = {"data/kfold": float(kfold)}
+    trained = set(splits.get("train", {}).get("target") or [])
+    for split, columns in splits.items():
+        if split == "train":
+            continue
+        gold = np.asarray(columns["label"], dtype=int)
+        out[f"data/rows/{split}"] = float(len(gold))
+        for k, name in enumerate(labels):
+            if len(gold) and not (gold == k).any():
+                out[f"data/missing_label/{split}/{name}"] = 1.0
+        present = set(columns.get("target") or [])
+        for target in sorted(trained - present) if present else []:
+            out[f"data/missing_target/{split}/{target}"] = 1.0
+    return out
+
+
+def _data_warnings(metrics: Mapping[str, float]) -> list[str]:
+    """The sentences of the ``data/*`` keys: small splits, labels and policies a split lacks."""
+    out = []
+    kfold = bool(metrics.get("data/kfold"))
+    for key, rows in metrics.items():
+        if key.startswith("data/rows/") and 0 < rows < SMALL_SPLIT:
+            split = key.rsplit("/", 1)[1]
+            fix = (
+                "compare pools the folds' predictions"
+                if kfold
+                else f"use cross-validation: {kfold_command('<name>')}"
+            )
+            out.append(
+                f"the {split} split has only {rows:.0f} rows: its scores have wide intervals; {fix}"
+            )
+    for kind, what in (("missing_label", "label"), ("missing_target", "policy")):
+        missing: dict[str, list[str]] = {}
+        for key in metrics:
+            if key.startswith(f"data/{kind}/"):
+                split, name = key[len(f"data/{kind}/") :].split("/", 1)
+                missing.setdefault(split, []).append(name)
+        for split, names in missing.items():
+            out.append(
+                f"the {split} split has no row of {what} {', '.join(map(repr, names))}: "
+                f"its score there is not measured"
+            )
     return out
 
 
