@@ -119,6 +119,19 @@ class PredictConfig(InputConfig):
 
 
 @dataclass
+class ReviewConfig:
+    """``suggest.py``'s review sheet: labelled rows whose label is likely wrong (predict.review)."""
+
+    sheet: bool = True  # write review_sheet.csv beside the label sheet
+    folds: int = 5  # grouped by doc_id; fewer when there are fewer documents
+    # the sheet lists this many flagged rows, most likely wrong first (a weak out-of-fold model
+    # doubts many right labels: the demo's TF-IDF, 64% accurate out of fold, flags 197 of 680)
+    max_rows: int = 50
+    # the out-of-fold model, a configs/model/ node as train.py builds it (model@review.model=NAME)
+    model: Any = None
+
+
+@dataclass
 class SuggestConfig(InputConfig):
     """``scripts/suggest.py``: the paragraphs to label next, as a label sheet."""
 
@@ -126,8 +139,16 @@ class SuggestConfig(InputConfig):
     max_per_document: int = 3  # at most this many from one document per round
     out: str = "labelling/next_round"  # the folder for the sheet and the Label Studio files
     force: bool = False  # replace a label sheet already in `out` (it may hold labels)
-    # the dataset config whose columns the sheet gets; null: the one the model was trained on
+    # the dataset config whose columns the sheet gets; null: the one the model was trained on.
+    # Its paragraphs (all splits) are never suggested again, and its labels are reviewed
     dataset: DatasetConfig | None = None
+    paths: PathsConfig = field(default_factory=PathsConfig)  # where that dataset is built
+    furniture: bool = True  # leave out bylines, datelines, captions, share lines, short ones
+    min_words: int = 5  # with furniture: paragraphs of fewer words are left out too
+    # 0: the most uncertain paragraphs; up to 1: more weight on being unlike those picked (MMR)
+    diversity: float = 0.3
+    review: ReviewConfig = field(default_factory=ReviewConfig)
+    seed: int = 0  # the review model's seed and its folds' shuffle
 
 
 @dataclass

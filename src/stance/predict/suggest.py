@@ -1,43 +1,46 @@
 """The labelling loop: rank unlabelled paragraphs for the next round and write a label sheet.
 
-Ranking: uncertainty sampling by margin (1 - the gap between the two most probable labels),
-after dropping paragraphs the model trained on and all but the most uncertain of each group of
-exact or near-duplicates (dedup's normalisation and word-bigram MinHash LSH). Selection takes the
-targets in turn, and at most ``max_per_document`` paragraphs of one document, so a round spreads
-over policies and articles. The sheet has exactly the columns the dataset config reads, with the
-label column empty, and a Label Studio import file whose data keys are those column names (so a
-Label Studio CSV export is the same sheet, labelled).
+What is never suggested: a paragraph already labelled (any split of the dataset the labels go
+back into, any labelled row of its input files, even one the build left out, or the model's
+training record; matched by dedup's normalised text), page furniture
+(bylines, datelines, captions, share lines, very short paragraphs: ``stance.predict.furniture``),
+and all but the most uncertain of each group of exact or near-duplicates (dedup's normalisation
+and word-bigram MinHash LSH). Ranking: margin uncertainty (1 - the gap between the two most
+probable labels) mixed with diversity (maximal marginal relevance over TF-IDF cosine:
+``stance.predict.diversity``). Selection takes the targets in turn, and at most
+``max_per_document`` paragraphs of one document, so a round spreads over policies and articles.
+Beside the label sheet (``stance.predict.sheets``) goes the review sheet of labels worth a second
+look (``stance.predict.review``).
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 import numpy as np
 import pyarrow as pa
+from datasets import DatasetDict
 
 from stance import runs
-from stance.data import as_dataset_config, overlap
+from stance.data import as_dataset_config, overlap, prepare_dataset
 from stance.data.dedup import components, first_equal, near_pairs, normalized
 from stance.data.schema import DatasetConfig, DedupConfig
+from stance.data.sources import read_source
+from stance.data.validate import blank
 from stance.errors import StanceError, problem
 from stance.predict.command import input_spec
+from stance.predict.diversity import pick
 from stance.predict.documents import label_units
+from stance.predict.furniture import KINDS, furniture_kind
 from stance.predict.inputs import sources, units
 from stance.predict.loading import Predictor, load_model
-
-SHEET = "label_sheet.csv"
-LABEL_STUDIO_TASKS = "label_studio_tasks.json"
-LABEL_STUDIO_CONFIG = "label_studio_config.xml"
-RANKING = "suggestions.jsonl"
+from stance.predict.review import REVIEW_SHEET, write_review
+from stance.predict.sheets import SHEET, write_round
 
 
 @dataclass
@@ -68,13 +71,26 @@ def rank(
     seen: set[str],
     max_per_document: int,
     dedup: DedupConfig,
+    *,
+    furniture: bool = False,
+    min_words: int = 0,
+    diversity: float = 0.0,
 ) -> tuple[list[Candidate], dict[str, int]]:
-    """The ``n`` candidates to label next, and how many were left out for which reason."""
+    """The ``n`` candidates to label next, and how many were left out for which reason.
+
+    ``seen``: hashes (``overlap.text_hashes``) of the paragraphs labelled already. With
+    ``furniture``, page furniture is left out (``furniture/<kind>`` counts each kind)."""
     if not pool:
         raise StanceError(problem("input", "no paragraphs to choose from", "give some text"))
+    if not 0 <= diversity <= 1:
+        raise StanceError(problem("diversity", f"{diversity} is outside [0, 1]", "use 0 to 1"))
     texts = pa.array([c.row["text"] for c in pool], pa.string())
-    hashes = overlap.text_hashes(texts.to_pylist())
-    trained = np.array([h in seen for h in hashes], bool)
+    labelled = np.array([h in seen for h in overlap.text_hashes(texts.to_pylist())], bool)
+    kinds = [
+        furniture_kind(c.row["text"], min_words) if furniture and not done else None
+        for c, done in zip(pool, labelled, strict=True)
+    ]
+    out = labelled | np.array([k is not None for k in kinds], bool)
     norm = normalized(texts)
     exact = first_equal(norm)
     a, b, _ = near_pairs(norm, exact == np.arange(len(pool)), dedup)
@@ -84,124 +100,92 @@ def rank(
     order = sorted(range(len(pool)), key=lambda i: (-pool[i].uncertainty, i))
     best_of_group: dict[int, int] = {}
     for i in order:
-        if not trained[i]:
+        if not out[i]:
             best_of_group.setdefault(int(group[i]), i)
-    kept = [i for i in order if best_of_group.get(int(group[i])) == i]
-    queues: dict[str, list[int]] = defaultdict(list)
-    for i in kept:
-        queues[str(pool[i].row.get("target") or "")].append(i)
-    chosen, per_doc = _round_robin(pool, queues, n, max_per_document)
+    kept = sorted(i for i in order if best_of_group.get(int(group[i])) == i)
+    if not kept:
+        what = f"all {len(pool)} paragraphs are labelled already, page furniture or duplicates"
+        raise StanceError(problem("input", what, "give articles with unlabelled paragraphs"))
+    chosen, capped = pick(
+        [pool[i].row["text"] for i in kept],
+        np.array([pool[i].uncertainty for i in kept]),
+        [str(pool[i].row.get("target") or "") for i in kept],
+        [pool[i].row.get("doc_id") for i in kept],
+        n,
+        max_per_document,
+        diversity,
+    )
+    found = Counter(k for k in kinds if k is not None)
     counts = {
         "pool": len(pool),
-        "trained_on": int(trained.sum()),
-        "duplicates": len(pool) - int(trained.sum()) - len(kept),
-        "capped_per_document": sum(per_doc.values()),
+        "labelled": int(labelled.sum()),
+        "furniture": int(sum(found.values())),
+        **{f"furniture/{k}": found[k] for k in KINDS if found[k]},
+        "duplicates": len(pool) - int(out.sum()) - len(kept),
+        "capped_per_document": capped,
         "chosen": len(chosen),
     }
-    return [pool[i] for i in chosen], counts
+    return [pool[kept[i]] for i in chosen], counts
 
 
-def _round_robin(
-    pool: list[Candidate], queues: dict[str, list[int]], n: int, cap: int
-) -> tuple[list[int], dict[str, int]]:
-    """Take the most uncertain of each target in turn, at most ``cap`` per document."""
-    chosen: list[int] = []
-    taken: dict[str, int] = defaultdict(int)
-    skipped: dict[str, int] = defaultdict(int)
-    heads = {t: 0 for t in sorted(queues)}
-    while len(chosen) < n and heads:
-        for target in list(heads):
-            queue = queues[target]
-            while heads[target] < len(queue):
-                i = queue[heads[target]]
-                heads[target] += 1
-                doc = pool[i].row.get("doc_id")
-                if doc is not None and taken[str(doc)] >= cap:
-                    skipped[str(doc)] += 1
-                    continue
-                taken[str(doc)] += doc is not None
-                chosen.append(i)
-                break
-            else:
-                del heads[target]
-            if len(chosen) == n:
-                break
-    return chosen, skipped
-
-
-def sheet_columns(cfg: DatasetConfig) -> dict[str, str]:
-    """Our field -> the column the dataset config reads it from, in the config's order."""
-    fields = [f for f in cfg.columns.__dataclass_fields__ if getattr(cfg.columns, f) is not None]
-    if cfg.format != "articles":
-        return {f: getattr(cfg.columns, f) for f in fields if f != "paragraph_index"}
-    # an articles label sheet names a paragraph by its index; its reader ignores other columns,
-    # so the paragraph's text comes along for the labeller to read
-    columns = {f: getattr(cfg.columns, f) for f in fields if f not in ("text", "id")}
-    return columns | ({"text": "text"} if "text" not in columns.values() else {})
-
-
-def write_round(chosen: list[Candidate], cfg: DatasetConfig, out: Path, model: str) -> list[Path]:
-    """The label sheet, the Label Studio tasks and config, and the ranking, in ``out``."""
-    columns = sheet_columns(cfg)
-    if cfg.format == "articles" and any(c.row.get("paragraph") is None for c in chosen):
-        fix = "suggest from the .txt articles themselves (input=<the dataset's folder>)"
-        raise StanceError(problem("dataset.format=articles", "rows without a paragraph index", fix))
-    out.mkdir(parents=True, exist_ok=True)
-    records = [_record(c, columns) for c in chosen]
-    with (out / SHEET).open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns.values()), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
-    tasks = [{"data": {k: v for k, v in r.items() if k != columns["label"]}} for r in records]
-    (out / LABEL_STUDIO_TASKS).write_text(json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")
-    (out / LABEL_STUDIO_CONFIG).write_text(label_studio_config(cfg, columns))
-    with (out / RANKING).open("w", encoding="utf-8") as fh:
-        for rank_, c in enumerate(chosen, start=1):
-            info = {"rank": rank_, **c.row, "model_guess": c.guess, "uncertainty": c.uncertainty}
-            fh.write(json.dumps(info | {"model": model}, ensure_ascii=False) + "\n")
-    return [out / name for name in (SHEET, LABEL_STUDIO_TASKS, LABEL_STUDIO_CONFIG, RANKING)]
-
-
-def _record(candidate: Candidate, columns: dict[str, str]) -> dict[str, Any]:
-    row = candidate.row | {"paragraph_index": candidate.row.get("paragraph"), "label": ""}
-    return {
-        column: row.get(f, "") if row.get(f) is not None else "" for f, column in columns.items()
-    }
-
-
-def label_studio_config(cfg: DatasetConfig, columns: dict[str, str]) -> str:
-    """A Label Studio labelling config: the text (and its policy), one choice per label."""
-    labels = list(cfg.labels) + (
-        [cfg.neutral_label] if cfg.neutral_label not in (None, *cfg.labels) else []
+def summary(counts: dict[str, int]) -> str:
+    """One line: how many were chosen and why the others were left out."""
+    found = {k: counts[f"furniture/{k}"] for k in KINDS if f"furniture/{k}" in counts}
+    kinds = ", ".join(f"{k} {v}" for k, v in found.items())
+    return (
+        f"chose {counts['chosen']} of {counts['pool']} paragraphs; left out "
+        f"{counts['labelled']} labelled already, {counts['furniture']} furniture lines"
+        + (f" ({kinds})" if kinds else "")
+        + f", {counts['duplicates']} duplicates, {counts['capped_per_document']} over "
+        "max_per_document"
     )
-    text = columns.get("text") or columns["doc_id"]
-    lines = ["<View>", f"  <Text name={quoteattr(text)} value={quoteattr('$' + text)}/>"]
-    if "target" in columns:
-        lines.append(f"  <Header value={quoteattr('Policy: $' + columns['target'])}/>")
-    lines.append(
-        f'  <Choices name={quoteattr(columns["label"])} toName={quoteattr(text)} choice="single">'
-    )
-    lines += [f"    <Choice value={quoteattr(label)}/>" for label in labels]
-    lines += ["  </Choices>", "</View>"]
-    return "\n".join(lines) + "\n"
+
+
+def labelled_hashes(dataset_cfg: DatasetConfig, built: DatasetDict) -> set[str]:
+    """``overlap.text_hashes`` of every paragraph labelled already: each split of the built
+    dataset, and each input row with a label that the build left out (a label outside
+    ``labels``, a rejected row, a duplicate merged into another)."""
+    texts = [text for split in built.values() for text in split["text"]]
+    raw = read_source(dataset_cfg).table
+    if {"text", "label"} <= set(raw.column_names):
+        with_label = raw["text"].filter(pa.array(~blank(raw["label"])))
+        texts += [text for text in with_label.to_pylist() if text is not None]
+    return set(overlap.text_hashes(texts))
+
+
+def check_settings(cfg: Any) -> None:
+    """Refuse settings that cannot work before anything is read or written."""
+    if not 0 <= cfg.diversity <= 1:
+        where, what = "diversity", f"{cfg.diversity} is outside [0, 1]"
+        raise StanceError(problem(where, what, "use 0 (pure uncertainty) to 1; 0.3 by default"))
+    if cfg.review.sheet and cfg.review.folds < 2:
+        where, what = "review.folds", f"{cfg.review.folds} folds cannot leave any row out"
+        fix = "use 2 or more (5 by default), or review.sheet=false"
+        raise StanceError(problem(where, what, fix))
+    if cfg.review.sheet and cfg.review.model is None:
+        where, what = "review.model", "no model to compute out-of-fold probabilities with"
+        raise StanceError(problem(where, what, "add model@review.model=tfidf_logreg"))
 
 
 def suggest_command(cfg: Any) -> list[Path]:
     """``scripts/suggest.py``: rank ``cfg.input``'s paragraphs and write the next round."""
+    check_settings(cfg)
     predictor = load_model(cfg.model_path)
     out = Path(cfg.out)
-    if (out / SHEET).exists() and not cfg.force:
-        what = f"{SHEET} is already there and may hold your labels"
-        raise StanceError(
-            problem(str(out), what, "give another out= (or force=true to replace it)")
-        )
+    for name in (SHEET, REVIEW_SHEET):
+        if (out / name).exists() and not cfg.force:
+            what = f"{name} is already there and may hold your labels"
+            fix = "give another out= (or force=true to replace it)"
+            raise StanceError(problem(str(out), what, fix))
     dataset = cfg.dataset if cfg.dataset is not None else runs.trained_dataset(predictor.path)
     if dataset is None:
         fix = "name the dataset config the labels go back into: dataset=<name>"
         raise StanceError(problem(str(predictor.path), "no run config.yaml beside the model", fix))
     dataset_cfg = as_dataset_config(dataset)
+    known, _card = prepare_dataset(dataset, cfg.paths.processed_root)  # built when missing
     record = overlap.read_record(predictor.path) or {"rows": {}}
     seen = {h for split in overlap.SEEN_SPLITS for h in record["rows"].get(split, [])}
+    seen |= labelled_hashes(dataset_cfg, known)
     spec = input_spec(cfg)
     pool_units = (unit for source in sources(spec) for unit in units(source, spec))
     labelled = (
@@ -209,12 +193,27 @@ def suggest_command(cfg: Any) -> list[Path]:
         for row in out_rows
     )  # fmt: skip
     pool = candidates(predictor, labelled)
-    chosen, counts = rank(pool, cfg.n, seen, cfg.max_per_document, dataset_cfg.dedup)
-    written = write_round(chosen, dataset_cfg, out, str(predictor.path))
-    print(
-        f"chose {counts['chosen']} of {counts['pool']} paragraphs ({counts['trained_on']} already "
-        f"trained on, {counts['duplicates']} duplicates left out); wrote "
-        + ", ".join(map(str, written)),
-        file=sys.stderr,
+    chosen, counts = rank(
+        pool,
+        cfg.n,
+        seen,
+        cfg.max_per_document,
+        dataset_cfg.dedup,
+        furniture=cfg.furniture,
+        min_words=cfg.min_words,
+        diversity=cfg.diversity,
     )
+    written = write_round(chosen, dataset_cfg, out, str(predictor.path))
+    print(f"{summary(counts)}; wrote " + ", ".join(map(str, written)), file=sys.stderr)
+    if cfg.review.sheet:
+        review = write_review(
+            known,
+            dataset_cfg,
+            cfg.review.model,
+            cfg.review.folds,
+            cfg.seed,
+            out,
+            max_rows=cfg.review.max_rows,
+        )
+        written += [review] if review else []
     return written

@@ -1,0 +1,91 @@
+"""What a labelling round writes: the label sheet with exactly the columns the dataset config reads
+(label empty), a Label Studio import whose data keys are those column names (so a Label Studio CSV
+export is the same sheet, labelled), and the ranking."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+from xml.sax.saxutils import quoteattr
+
+from stance.data.schema import DatasetConfig
+from stance.errors import StanceError, problem
+
+SHEET = "label_sheet.csv"
+LABEL_STUDIO_TASKS = "label_studio_tasks.json"
+LABEL_STUDIO_CONFIG = "label_studio_config.xml"
+RANKING = "suggestions.jsonl"
+
+
+class Chosen(Protocol):
+    """A chosen paragraph: its row, the model's guess and how unsure the model is."""
+
+    row: dict[str, Any]
+    guess: str
+    uncertainty: float
+
+
+def sheet_columns(cfg: DatasetConfig) -> dict[str, str]:
+    """Our field -> the column the dataset config reads it from, in the config's order."""
+    fields = [f for f in cfg.columns.__dataclass_fields__ if getattr(cfg.columns, f) is not None]
+    if cfg.format != "articles":
+        return {f: getattr(cfg.columns, f) for f in fields if f != "paragraph_index"}
+    # an articles label sheet names a paragraph by its index; its reader ignores other columns,
+    # so the paragraph's text comes along for the labeller to read
+    columns = {f: getattr(cfg.columns, f) for f in fields if f not in ("text", "id")}
+    return columns | ({"text": "text"} if "text" not in columns.values() else {})
+
+
+def write_csv(path: Path, columns: Sequence[str], records: list[dict[str, Any]]) -> None:
+    """``records`` as a UTF-8 CSV with the header ``columns``."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+
+
+def write_round(chosen: Sequence[Chosen], cfg: DatasetConfig, out: Path, model: str) -> list[Path]:
+    """The label sheet, the Label Studio tasks and config, and the ranking, in ``out``."""
+    columns = sheet_columns(cfg)
+    if cfg.format == "articles" and any(c.row.get("paragraph") is None for c in chosen):
+        fix = "suggest from the .txt articles themselves (input=<the dataset's folder>)"
+        raise StanceError(problem("dataset.format=articles", "rows without a paragraph index", fix))
+    out.mkdir(parents=True, exist_ok=True)
+    records = [sheet_record(c.row | {"label": ""}, columns) for c in chosen]
+    write_csv(out / SHEET, columns.values(), records)
+    tasks = [{"data": {k: v for k, v in r.items() if k != columns["label"]}} for r in records]
+    (out / LABEL_STUDIO_TASKS).write_text(json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")
+    (out / LABEL_STUDIO_CONFIG).write_text(label_studio_config(cfg, columns))
+    with (out / RANKING).open("w", encoding="utf-8") as fh:
+        for rank_, c in enumerate(chosen, start=1):
+            info = {"rank": rank_, **c.row, "model_guess": c.guess, "uncertainty": c.uncertainty}
+            fh.write(json.dumps(info | {"model": model}, ensure_ascii=False) + "\n")
+    return [out / name for name in (SHEET, LABEL_STUDIO_TASKS, LABEL_STUDIO_CONFIG, RANKING)]
+
+
+def sheet_record(row: dict[str, Any], columns: dict[str, str]) -> dict[str, Any]:
+    """One sheet line: ``row``'s fields under the dataset's column names ('' for missing)."""
+    row = row | {"paragraph_index": row.get("paragraph")}
+    return {
+        column: row.get(f, "") if row.get(f) is not None else "" for f, column in columns.items()
+    }
+
+
+def label_studio_config(cfg: DatasetConfig, columns: dict[str, str]) -> str:
+    """A Label Studio labelling config: the text (and its policy), one choice per label."""
+    labels = list(cfg.labels) + (
+        [cfg.neutral_label] if cfg.neutral_label not in (None, *cfg.labels) else []
+    )
+    text = columns.get("text") or columns["doc_id"]
+    lines = ["<View>", f"  <Text name={quoteattr(text)} value={quoteattr('$' + text)}/>"]
+    if "target" in columns:
+        lines.append(f"  <Header value={quoteattr('Policy: $' + columns['target'])}/>")
+    lines.append(
+        f'  <Choices name={quoteattr(columns["label"])} toName={quoteattr(text)} choice="single">'
+    )
+    lines += [f"    <Choice value={quoteattr(label)}/>" for label in labels]
+    lines += ["  </Choices>", "</View>"]
+    return "\n".join(lines) + "\n"
