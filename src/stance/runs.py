@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -26,6 +27,7 @@ PREDICTIONS_DIR = "predictions"
 MODEL_DIR = "model"
 MODEL_CARD = "README.md"
 STATUSES = ("running", "complete", "failed")
+MAX_NAME = 120  # characters of one folder name from overrides; longer ones end in a digest
 LIBRARIES = ("stance", "scikit-learn", "skops", "datasets", "transformers", "torch", "numpy")
 
 
@@ -36,7 +38,11 @@ def slug(text: str) -> str:
     Hydra's override grammar rejects (``=``, ``,``, brackets, quotes, spaces) is replaced.
     """
     text = str(text).replace("=", "-").replace(",", "+")
-    return re.sub(r"[^A-Za-z0-9._+-]+", "_", text).strip("_") or "default"
+    name = re.sub(r"[^A-Za-z0-9._+-]+", "_", text).strip("_") or "default"
+    if len(name) > MAX_NAME:  # file systems stop at 255 bytes: keep a head, add a digest of all
+        digest = hashlib.blake2b(name.encode(), digest_size=6).hexdigest()
+        name = f"{name[: MAX_NAME - 14].rstrip('_+.-')}+{digest}"
+    return name
 
 
 # Resolvers used by hydra.run.dir / hydra.sweep.subdir in configs/*.yaml; importing stance.runs
