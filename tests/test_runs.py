@@ -121,3 +121,12 @@ def test_model_card_has_what_a_reader_needs(tmp_path: Path) -> None:
     card = runs.model_card(info, cfg, {"test/f_avg": 0.8125})
     for needle in ("abc123", "deadbeef", "scikit-learn 1.9", "| test/f_avg | 0.8125 |", "C: 4.0"):
         assert needle in card
+
+
+def test_a_long_override_folder_name_is_capped_and_stays_distinct() -> None:
+    long_a = ",".join(f"model.option_{i}={i}" for i in range(30))
+    long_b = long_a.replace("=29", "=30")
+    a, b = runs.slug(long_a), runs.slug(long_b)
+    assert len(a) <= runs.MAX_NAME and len(b) <= runs.MAX_NAME and a != b
+    assert a.startswith("model.option_0-0+") and runs.slug(long_a) == a
+    assert runs.slug("seed=3,model.C=0.5") == "seed-3+model.C-0.5"  # short ones as before
