@@ -45,39 +45,17 @@ def assign_splits(
         given = pc.index_in(table["split"], value_set=pa.array(SPLITS))
         split = given.to_numpy(zero_copy_only=False).astype(np.int8)
         if cfg.validation_from_train and not (split == 1).any():
-            train = np.flatnonzero(split == 0)
-            part = np.array([1 - cfg.validation_from_train, cfg.validation_from_train, 0])
-            sub = _grouped(
-                doc[train],
-                label[train],
-                _within(edges, train),
-                cfg,
-                n_labels,
-                part,
-                keys=key[train],
-                salt="validation",
+            _carve_validation(
+                split, cfg.validation_from_train, doc, label, edges, cfg, n_labels, key
             )
-            split[train[sub == 1]] = 1
         ratios = np.ones(len(SPLITS))  # every split must have rows
     elif cfg.strategy == "kfold":
         # the same fold assignment for every `fold` (it depends on the seed only)
         folds = np.full(cfg.folds, 1 / cfg.folds)
         fold_of = _grouped(doc, label, edges, cfg, n_labels, folds, keys=key)
         split = np.where(fold_of == cfg.fold, 2, 0).astype(np.int8)
-        rest = np.flatnonzero(split == 0)
         share = cfg.validation_from_train or 0.1
-        part = np.array([1 - share, share, 0])
-        sub = _grouped(
-            doc[rest],
-            label[rest],
-            _within(edges, rest),
-            cfg,
-            n_labels,
-            part,
-            keys=key[rest],
-            salt="validation",
-        )
-        split[rest[sub == 1]] = 1
+        _carve_validation(split, share, doc, label, edges, cfg, n_labels, key)
         ratios = np.ones(len(SPLITS))
     elif cfg.strategy == "by_target":
         if "target" not in table.column_names:
@@ -111,6 +89,26 @@ def assign_splits(
             what = f"split '{s}' came out empty ({len(np.unique(doc))} documents, {n} rows)"
             raise StanceError(problem(f"dataset '{name}'", what, fix))
     return split
+
+
+def _carve_validation(
+    split: np.ndarray,
+    share: float,
+    doc: np.ndarray,
+    label: np.ndarray,
+    edges: tuple[np.ndarray, np.ndarray],
+    cfg: SplitConfig,
+    n_labels: int,
+    key: np.ndarray,
+) -> None:
+    """Move ``share`` of the train rows (whole units, by their own hash draw) into validation."""
+    rest = np.flatnonzero(split == 0)
+    part = np.array([1 - share, share, 0])
+    within = _within(edges, rest)
+    sub = _grouped(
+        doc[rest], label[rest], within, cfg, n_labels, part, keys=key[rest], salt="validation"
+    )
+    split[rest[sub == 1]] = 1
 
 
 def _units(doc: np.ndarray, edges: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
