@@ -1,13 +1,20 @@
-"""Compare runs: ``python scripts/compare.py runs=[multirun/demo_sweep]`` (configs/compare.yaml)."""
+"""python scripts/compare.py [runs=[multirun/demo_sweep]] [+where.model.name=[tfidf_svm,minilm]]
+
+One table per dataset fingerprint and test set (never pooled), one row per config, with intervals
+and a paired test against the best; Markdown, CSV, HTML and charts in `out_dir`.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from stance.cli import user_errors
+from stance.cli import script_help, user_errors
 from stance.compare import compare, register_schema
 from stance.compare.report import write_report
+from stance.compare.table import CompareConfig
 
 
 @hydra.main(config_path="../configs", config_name="compare", version_base="1.3")
@@ -23,4 +30,5 @@ def main(cfg: DictConfig) -> None:
 
 if __name__ == "__main__":
     register_schema()
+    script_help(sys.argv, __doc__, CompareConfig, "compare")
     main()

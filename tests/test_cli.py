@@ -39,6 +39,18 @@ def test_help_lists_the_scripts_own_keys_not_the_training_models(script: str) ->
         assert '  paths.processed_root="data/processed"' in done.stdout  # the config's value
 
 
+def test_compare_help_lists_its_keys_with_the_schemas_help_lines() -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "compare.py"), "--help"],
+        capture_output=True, text=True, check=True, cwd=CONFIGS.parent,
+    )  # fmt: skip
+    assert '  headline="test/f_avg"\n      bootstrap interval, paired test' in done.stdout
+    assert '  metrics=["test/f_avg", "test/f1_macro", "test/accuracy"]' in done.stdout
+    assert (
+        "learning_curve.horizon=10.0" in done.stdout and "Configuration groups" not in done.stdout
+    )
+
+
 def test_the_job_log_holds_what_the_job_printed(tmp_path: Path) -> None:
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "job.yaml").write_text("hydra:\n  run:\n    dir: out\n")

@@ -28,9 +28,9 @@ class AnnotationAgreementConfig:
     second_pass: str = "data/annotation/second_pass.jsonl"
     labels: list[str] = field(default_factory=lambda: ["anti", "neutral", "pro"])
     out: str = "data/annotation/agreement.md"
-    readme: str | None = None  # refresh its generated blocks (agreement, corpus tables)
-    corpus: str | None = None  # the released corpus the count tables are computed from
-    adjudication: str | None = None  # counts how many labels adjudication changed
+    readme: str | None = "data/README.md"  # refresh its generated blocks; null: leave it alone
+    corpus: str | None = "data/raw/us_policy_corpus.jsonl"  # the count tables' corpus
+    adjudication: str | None = "data/annotation/adjudication.jsonl"  # labels it changed
 
 
 ConfigStore.instance().store(name="annotation_agreement_schema", node=AnnotationAgreementConfig)

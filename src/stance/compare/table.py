@@ -40,32 +40,68 @@ DEFAULT = "(default)"
 
 @dataclass
 class LearningCurveConfig:
-    """``learning_curve`` in ``configs/compare.yaml`` (see ``stance.compare.learning_curve``)."""
+    """Sections whose runs have more than one dataset.train_fraction (+experiment=
+    demo_learning_curve) also get a learning curve: the headline (pooled out-of-fold under
+    cross-validation) against the number of training rows, a power law a - b * n^-c fitted per
+    family, and in words how many labels each family needs to reach `target`
+    (``stance.compare.learning_curve``)."""
 
-    target: float | None = None  # raw units (0.6); null: the best family's top score + gain
-    gain: float = 0.05
-    horizon: float = 10.0  # a target beyond this many times a family's labels is "not reached"
+    target: float | None = None  # a score in raw units (0.6 for 60 points); null: best + gain
+    gain: float = 0.05  # target = the best family's score at its most labels + gain
+    horizon: float = 10.0  # beyond this many times a family's labels: "not reached within 10x"
 
 
 @dataclass
 class CompareConfig:
-    """Schema of ``configs/compare.yaml``."""
+    """``scripts/compare.py``: one table per dataset fingerprint and test set (never pooled), one
+    row per config. Every default and its help line is stated here; configs/compare.yaml holds
+    only what is not a plain value (the runs' folders from paths.runs_root, Hydra's settings)."""
 
     paths: Any = MISSING  # configs/paths/default.yaml
-    runs: list[str] = MISSING  # stated in configs/compare.yaml, from paths.runs_root
-    out_dir: str = "comparison"
-    metrics: list[str] = field(default_factory=lambda: ["test/f_avg", "test/f1_macro"])
+    # folders searched (recursively) for run folders: single runs and multiruns alike, including
+    # runs still running or crashed (listed as such)
+    runs: list[str] = MISSING
+    out_dir: str = "comparison"  # comparison.md / .csv / .html and the charts go here
+    # columns: mean ± std over seeds, from each run's metrics.json
+    metrics: list[str] = field(
+        default_factory=lambda: ["test/f_avg", "test/f1_macro", "test/accuracy"]
+    )
+    # bootstrap interval, paired test and chart; recomputed from predictions/<split>.jsonl, so it
+    # must be <split>/f_avg, <split>/f1_macro or <split>/accuracy
     headline: str = "test/f_avg"
-    sort_by: str | None = None
+    sort_by: str | None = None  # a column (a metric or an override key); null: the headline
     ascending: bool = False
+    # keep only runs where every key (resolved config, e.g. model.name, or override) has one of the
+    # values; on the command line add keys with a +: +where.model.name=[tfidf_svm,tfidf_logreg]
     where: dict[str, Any] = field(default_factory=dict)
-    ignore_overrides: list[str] = MISSING  # stated once, in configs/compare.yaml
+    # overrides that do not make a different config (fnmatch patterns): seeds are pooled into a
+    # row; where outputs go does not matter; the dataset is fixed by the section's fingerprint. A
+    # !pattern is kept even when another pattern matches: train_fraction is applied after the
+    # build, so it is not in the fingerprint, and each fraction is a config of its own
+    ignore_overrides: list[str] = field(
+        default_factory=lambda: [
+            "seed",
+            "hydra*",
+            "dataset",
+            "dataset.*",
+            "sweep_name",
+            "rerun",
+            "run_dir",
+            "paths.*",
+            "logger*",
+            "optimized_metric",
+            "hparams_search",
+            "!dataset.train_fraction",
+        ]
+    )
+    # each config against the best: paired_bootstrap (seed-mean score on the same resampled test
+    # examples) or mcnemar (exact, on each config's majority vote over seeds)
     test: str = "paired_bootstrap"
     n_bootstrap: int = 1000
     confidence: float = 0.95
     alpha: float = 0.05
-    seed: int = 0
-    percent: bool = True
+    seed: int = 0  # of the bootstrap resampling
+    percent: bool = True  # show metrics x100 in Markdown and the chart; the CSV keeps raw values
     learning_curve: LearningCurveConfig = field(default_factory=LearningCurveConfig)
 
 
@@ -192,8 +228,11 @@ def _cross_validated(section: Section, table: pd.DataFrame, cfg: CompareConfig, 
             h, config, cfg.n_bootstrap, cfg.confidence, cfg.seed
         )
         table.loc[i, [f"{h} pooled", f"{h} ci_low", f"{h} ci_high", "pooled rows"]] = (
-            score, low, high, n
-        )  # fmt: skip
+            score,
+            low,
+            high,
+            n,
+        )
     means = [np.mean(list(f.values())) if f else -np.inf for f in per_fold]
     best = int(np.argmax(means))
     for i, scores in enumerate(per_fold):
