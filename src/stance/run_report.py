@@ -19,6 +19,8 @@ import numpy as np
 
 from stance.models import health
 
+REPORT_FILE = "report.html"  # one self-contained page per run
+
 MISTAKES = 25
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -156,6 +158,6 @@ def write_run_report(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
     )
-    path = Path(out_dir) / "report.html"
+    path = Path(out_dir) / REPORT_FILE
     path.write_text(page, encoding="utf-8")
     return path
