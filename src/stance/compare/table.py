@@ -91,6 +91,8 @@ class CompareConfig:
             "logger*",
             "optimized_metric",
             "hparams_search",
+            "run_lock*",
+            "distributed*",
             "!dataset.train_fraction",
         ]
     )
