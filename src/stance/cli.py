@@ -1,8 +1,9 @@
-"""Glue for the thin scripts: turn a StanceError into a clear message and exit status 2."""
+"""Glue for the thin scripts: turn a StanceError or an OSError into a clear message, exit 2."""
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import inspect
 import json
 import re
@@ -13,7 +14,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TextIO, TypeVar
 
-from stance.errors import StanceError
+from stance.errors import StanceError, problem
 
 EXIT_USER_ERROR = 2
 P = ParamSpec("P")
@@ -21,18 +22,51 @@ R = TypeVar("R")
 
 
 def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Decorate a Hydra ``main``: a StanceError prints ``error: ...`` to stderr and exits 2."""
+    """Decorate a Hydra ``main``: a StanceError, or an OSError (a full disk, a read-only folder,
+    a permission, a symlink loop), prints ``error: ...`` to stderr and exits 2."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with job_log():
-            try:
-                return fn(*args, **kwargs)
-            except StanceError as err:
-                print(f"error: {err}", file=sys.stderr)
-                sys.exit(EXIT_USER_ERROR)
+        try:
+            with job_log():
+                try:
+                    return fn(*args, **kwargs)
+                except (StanceError, OSError) as err:  # printed here: the job log gets it too
+                    _exit_with(err)
+        except OSError as err:  # the job log itself (a read-only run folder)
+            _exit_with(err)
 
     return wrapper
+
+
+def _exit_with(err: StanceError | OSError) -> None:
+    message = str(err) if isinstance(err, StanceError) else os_error_message(err)
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(EXIT_USER_ERROR)
+
+
+# errno -> what to do about it; others get the generic fix
+OS_FIXES = {
+    errno.ENOSPC: "free space on that disk, or point the output (run_dir, paths.*, output=) at "
+    "another one; then run the same command again",
+    errno.EDQUOT: "free space within your quota, or write to another disk",
+    errno.EROFS: "the file system is read-only: write elsewhere (run_dir, paths.*, output=)",
+    errno.EACCES: "give this user access to it (chmod/chown), or use another folder",
+    errno.EPERM: "give this user access to it (chmod/chown), or use another folder",
+    errno.ELOOP: "the path is a loop of symbolic links: point it at the real file or folder",
+    errno.ENAMETOOLONG: "use a shorter path",
+    errno.EIO: "the disk reported an I/O error: check it, or use another disk",
+}
+
+
+def os_error_message(err: OSError) -> str:
+    """One paragraph for an OSError: the path(s), the system's words and errno, and the fix."""
+    paths = [str(p) for p in (err.filename, err.filename2) if p is not None]
+    code = errno.errorcode.get(err.errno or 0, "")
+    what = (err.strerror or str(err) or type(err).__name__) + (f" ({code})" if code else "")
+    where = " -> ".join(paths) or "while reading or writing a file (the system named no path)"
+    fix = OS_FIXES.get(err.errno or 0, "check the path, its permissions and the disk, then rerun")
+    return problem(where, what, fix)
 
 
 class _Tee:

@@ -280,3 +280,13 @@ def test_by_target_holds_out_whole_targets(tmp_path):
         cfg = user_dataset(tmp_path / "in.csv", "dataset.split.strategy=by_target")
         cfg.columns.target = None
         build_dataset(cfg, tmp_path / "o2")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_a_fresh_build_is_current_for_its_own_input(tmp_path, suffix):
+    """The build records the same input hash that `is_current` computes from the file."""
+    from stance.data import is_current
+
+    cfg = user_dataset(write(tmp_path / f"in{suffix}", corpus()))
+    build_dataset(cfg, tmp_path / "out")
+    assert is_current(cfg, tmp_path / "out")

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from stance.data.schema import SPLITS
 from stance.errors import StanceError, problem
 
-BUILDER_VERSION = 2  # bump when the build logic changes, so ensure_dataset rebuilds
+BUILDER_VERSION = 3  # bump when the build logic changes, so ensure_dataset rebuilds
 
 
 def config_fingerprint(config: dict, input_hash: str) -> str:
@@ -155,6 +155,7 @@ def markdown(card: dict) -> str:
         f"conflicting labels ({card['dedup']['conflicts']['policy']}), "
         f"{card['dedup']['near']['pairs']} near-duplicate pairs at Jaccard >= "
         f"{card['dedup']['near']['threshold']} ({card['dedup']['near']['action']}).",
+        *_largest_group(card["dedup"].get("largest_group")),
     ]
     if card.get("source"):
         lines += ["", f"Source details: {json.dumps(card['source'])}"]
@@ -162,6 +163,18 @@ def markdown(card: dict) -> str:
     if card.get("warnings"):
         lines += ["", "## Warnings", "", *(f"- {w}" for w in card["warnings"])]
     return "\n".join(lines) + "\n"
+
+
+def _largest_group(group: dict | None) -> list[str]:
+    """The most rows that near-duplicates and copies tie to one split (cards before it: none)."""
+    if not group:
+        return []
+    return [
+        "",
+        f"Largest group kept in one split: {group['rows']} rows ({group['share']:.1%} of the kept "
+        f"rows), {group['documents']} documents joined by near-duplicates or copies (the largest "
+        f"chain of linked rows alone: {group['linked_rows']} rows).",
+    ]
 
 
 def _history(card: dict) -> list[str]:

@@ -5,10 +5,7 @@ the same text under two targets is two examples, and a label conflict exists onl
 Leakage is about the text alone: rows with the same text, or near-duplicate texts, under any
 targets are linked so that the split keeps them on one side.
 
-Near-duplicates: the Jaccard similarity of the rows' sets of word bigrams (words: runs of letters
-and digits of the normalised text). Candidates come from MinHash LSH (rensa), `lsh_bands` bands
-of `lsh_rows` hashes: a pair at Jaccard 0.7 becomes a candidate with probability 0.99 with the
-defaults (24 x 5), at 0.8 with 0.99998. Every candidate's exact Jaccard decides.
+Near-duplicates: the Jaccard similarity of the rows' sets of word bigrams (stance.data.near).
 """
 
 from __future__ import annotations
@@ -20,16 +17,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from rensa import RMinHash, RMinHashLSH
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from stance.data.near import near_pairs, word_bigrams  # noqa: F401  (word_bigrams: re-exported)
 from stance.data.schema import DedupConfig
 from stance.errors import StanceError, problem
 
 EXAMPLES = 5
-SEED = 0  # of the MinHash permutations: the same input gives the same candidates
-PUNCTUATION = r"[[:punct:]“”‘’«»—–…]+"  # between words (ASCII classes: 7x faster than \p{P})
+MAX_GROUP_SHARE = 0.2  # one group of linked documents above this share of the rows stops a split
 Pairs = tuple[np.ndarray, np.ndarray]
 
 
@@ -117,7 +113,64 @@ def deduplicate(
     linked = (np.concatenate([a, head[text_group[copies]]]), np.concatenate([b, copies]))
     if cfg.action == "report":
         linked = (head[text_group[copies]], copies)
+    report["largest_group"] = largest_group(table["doc_id"], keep, linked, where)
     return Dedup(keep, text_group, linked, (a, b), counts, report)
+
+
+def largest_group(
+    doc_id: pa.ChunkedArray | pa.Array, keep: np.ndarray, linked: Pairs, where: Callable[[int], str]
+) -> dict:
+    """The most kept rows that must share a split: documents joined by `linked` rows (a grouped
+    or time split's unit), with the most rows joined by links alone (a random split's unit)."""
+    rows = np.flatnonzero(keep)
+    a, b = linked
+    if isinstance(doc_id, pa.ChunkedArray):
+        doc_id = doc_id.combine_chunks()
+    doc = first_equal(doc_id)
+    unit = components(len(keep), np.concatenate([a, doc[rows]]), np.concatenate([b, rows]))
+    size = np.bincount(unit[rows])
+    biggest = int(size.argmax()) if len(size) else 0
+    inside = np.flatnonzero(unit[a] == biggest)[:EXAMPLES]
+    chained = np.bincount(components(len(keep), a, b)[rows]) if len(rows) else np.zeros(1)
+    return {
+        "rows": int(size.max(initial=0)),
+        "share": round(float(size.max(initial=0) / max(len(rows), 1)), 4),
+        "documents": len(np.unique(doc[rows[unit[rows] == biggest]])),
+        "linked_rows": int(chained.max()),
+        "examples": [{"a": where(int(a[k])), "b": where(int(b[k]))} for k in inside],
+    }
+
+
+def oversized_group(
+    unit: np.ndarray, doc: np.ndarray, edges: Pairs, ids: pa.ChunkedArray, where: str
+) -> str | None:
+    """Why the largest unit of a split (documents joined by `edges`) cannot be placed, when it
+    holds more than MAX_GROUP_SHARE of the rows and more than one document; else None."""
+    size = np.bincount(unit)
+    biggest = int(size.argmax()) if len(size) else 0
+    if not len(size) or size[biggest] <= MAX_GROUP_SHARE * len(unit):
+        return None
+    members = unit == biggest
+    documents = len(np.unique(doc[members]))
+    if documents < 2:  # one big document is the user's own grouping
+        return None
+    a, b = edges
+    inside = np.flatnonzero(members[a])[:EXAMPLES]
+    first = ids.take(pa.array(a[inside])).to_pylist()
+    pairs = ", ".join(
+        f"{x} ~ {y}" for x, y in zip(first, ids.take(pa.array(b[inside])).to_pylist(), strict=True)
+    )
+    return problem(
+        where,
+        f"{size[biggest]} of {len(unit)} rows ({size[biggest] / len(unit):.0%}) form one group "
+        f"that must stay in one split: {documents} documents joined into a chain by "
+        f"near-duplicates (dedup.action=same_split) or by the same text under several targets, "
+        f"e.g. the rows (ids) {pairs}; a group over {MAX_GROUP_SHARE:.0%} of the rows decides "
+        "the splits by itself (wherever it lands, it can leave another split empty)",
+        "raise dataset.dedup.threshold (e.g. 0.85: only closer copies are linked), or set "
+        "dataset.dedup.action=drop (keep the first row of each near-duplicate group) or "
+        "dataset.dedup.action=report (count them, let them fall into any split)",
+    )
 
 
 def _equal(values: pa.Array, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -206,65 +259,6 @@ def _conflict_message(conflict: dict) -> str:
         f"the same text (after normalisation) has different labels: {pairs}",
         "fix the labels, or set dataset.dedup.conflicts=drop (drop them all) or =majority",
     )
-
-
-def word_bigrams(norm: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Per row its word bigrams as uint64 (two word ids), flat, and each row's start (n + 1).
-
-    Words: the normalised text split at spaces and punctuation.
-    """
-    spaced = pc.utf8_trim_whitespace(pc.replace_substring_regex(norm, PUNCTUATION, " "))
-    words = pc.ascii_split_whitespace(spaced)
-    offsets = words.offsets.to_numpy().astype(np.int64)
-    offsets -= offsets[0]
-    ids = pc.dictionary_encode(words.flatten()).indices.to_numpy().astype(np.uint64)
-    last = np.zeros(len(ids) + 1, bool)
-    last[offsets[1:] - 1] = True  # a bigram never spans two rows (a row of no word: no effect)
-    start = np.flatnonzero(~last[:-2]) if len(ids) > 1 else np.zeros(0, np.int64)
-    size = np.maximum(np.diff(offsets) - 1, 0)
-    bounds = np.concatenate([[0], np.cumsum(size)])
-    return (ids[start] << np.uint64(32)) | ids[start + 1], bounds
-
-
-def near_pairs(
-    norm: pa.Array, keep: np.ndarray, cfg: DedupConfig
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs of kept rows (a < b) whose word-bigram Jaccard is at least `cfg.threshold`."""
-    grams, bounds = word_bigrams(norm)
-    size = np.diff(bounds)
-    rows = np.flatnonzero(keep & (size > 0))
-    empty = np.zeros(0, np.int64)
-    if len(rows) < 2:
-        return empty, empty, np.zeros(0)
-    mine = grams[np.repeat(keep, size)]  # the kept rows' bigrams, in row order
-    starts = np.concatenate([[0], np.cumsum(size[rows])]).astype(np.uint64)
-    num_perm = cfg.lsh_bands * cfg.lsh_rows
-    # one pass over every row flags those that share a band with another row (all in rensa)
-    matrix = RMinHash.digest_matrix_from_flat_token_hashes(mine, starts, num_perm, SEED)
-    flags = RMinHashLSH(cfg.threshold, num_perm, cfg.lsh_bands)
-    flagged = rows[np.asarray(flags.query_duplicate_flags_matrix_one_shot(matrix), bool)]
-    # the flagged few: one MinHash each, indexed and queried for their candidates
-    raw = [grams[bounds[r] : bounds[r + 1]].tobytes() for r in flagged]
-    tokens = [[t[k : k + 8] for k in range(0, len(t), 8)] for t in raw]
-    hashes = RMinHash.from_token_sets(tokens, num_perm, SEED)
-    index = RMinHashLSH(cfg.threshold, num_perm, cfg.lsh_bands)
-    index.insert_many(hashes)
-    a, b = [], []
-    for i, h in enumerate(hashes):
-        found = sorted(j for j in index.query(h) if j > i)[: cfg.max_bucket]
-        a += [i] * len(found)
-        b += found
-    a, b = flagged[np.asarray(a, np.int64)], flagged[np.asarray(b, np.int64)]
-    jac = np.array([_jaccard(grams, bounds, i, j) for i, j in zip(a, b, strict=True)])
-    close = jac >= cfg.threshold if len(jac) else np.zeros(0, bool)
-    return a[close], b[close], jac[close]
-
-
-def _jaccard(grams: np.ndarray, bounds: np.ndarray, i: int, j: int) -> float:
-    x = np.unique(grams[bounds[i] : bounds[i + 1]])
-    y = np.unique(grams[bounds[j] : bounds[j + 1]])
-    common = len(np.intersect1d(x, y, assume_unique=True))
-    return common / (len(x) + len(y) - common)
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from stance.data.schema import SPLITS
 from stance.errors import StanceError
 
 EXCLUDED_WARN = 0.05  # share of the rows excluded by label above which the build warns
+BLANK_DOC_WARN = 0.5  # share of the kept rows without a doc_id (when one is mapped): warn
 EXAMPLES = 10
 
 
@@ -75,6 +76,13 @@ def warnings(card: dict, name: str) -> list[str]:
             f"were left out because their label is not in dataset.labels {card['labels']} "
             f"({listed}); to keep them add the label: 'dataset.labels=[...]' (e.g. 3-way "
             "[anti,neutral,pro])"
+        )
+    no_doc = rows["blank"].get("doc_id", 0)  # counted only where a doc_id column is mapped
+    if no_doc > BLANK_DOC_WARN * max(rows["kept"], 1):
+        out.append(
+            f"{no_doc} of the {rows['input']} rows read have no doc_id, so each is a document of "
+            "its own and an article's paragraphs can land in different splits; if the id is "
+            "written only on an article's first row, fill it down to every row of the article"
         )
     counts = card["counts"]
     for label in card["labels"]:

@@ -1,9 +1,8 @@
 """Read labeled paragraphs from CSV/TSV, JSONL, Parquet or a workbook into a `Loaded` table.
 
-CSV has a fast path (pyarrow) and a careful path (Python's csv in strict mode) that knows the line
-of every problem, taken when the fast one fails or the file looks odd: a quote next to a character
-that cannot border a field (`"abc"x`, which pyarrow would read as `abcx`), blank lines, fields
-spanning lines, rows pyarrow could not parse. JSONL is read line by line with Python's json.
+CSV/TSV: stance.data.delimited (with its field limit). JSONL is read line by line with Python's
+json; like a CSV, a JSONL file whose lines end in a lone CR (old Mac exports) is read as if every CR
+were an LF.
 """
 
 from __future__ import annotations
@@ -16,33 +15,27 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from stance.data.delimited import BOM, read_csv, unix_lines
 from stance.data.records import (
     FIELDS,
     Columns,
+    Kind,
     Loaded,
-    bad_utf8,
-    check_header,
-    hash_bytes,
+    bad_row,
+    is_utf16,
+    loaded_table,
     missing_column,
     read_bytes,
-    reject,
+    readable,
     setting,
 )
 from stance.data.schema import DatasetConfig
 from stance.data.workbooks import as_text, read_workbook
 from stance.errors import StanceError, problem
 
-BOM = "\ufeff"
-QUOTE_FIX = (
-    'quote fields that contain the delimiter, quotes or line breaks with "...", and double every '
-    'quote inside a quoted field ("")'
-)
 WORKBOOK_MAGIC = {b"PK\x03\x04": "an xlsx/ods workbook", b"\xd0\xcf\x11\xe0": "an xls workbook"}
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" export
-Kind = tuple[str, str, str]  # (short name counted in the card, what was wrong, how to fix it)
 
 
 def wanted_columns(cfg: DatasetConfig) -> dict[str, str]:
@@ -63,8 +56,8 @@ def header_of(path: Path, fmt: str, delimiter: str | None = None, sheet: str | N
             return pq.read_schema(path).names
         except (pa.ArrowException, OSError):
             return []  # read_tabular names the problem
-    with path.open("rb") as fh:
-        head = fh.read(65536).decode("utf-8", "replace").removeprefix(BOM)
+    with readable(path), path.open("rb") as fh:
+        head = unix_lines(fh.read(65536)).decode("utf-8", "replace").removeprefix(BOM)
     if fmt == "jsonl":
         first = next((ln for ln in head.splitlines() if ln.strip()), "")
         try:
@@ -92,7 +85,7 @@ def read_tabular(cfg: DatasetConfig, wanted: dict[str, str] | None = None) -> Lo
         if data.startswith(magic):
             fix = f"set {setting('format')}=xlsx (and {setting('sheet')}=<name> for another sheet)"
             raise StanceError(problem(str(path), f"this is {what}, not {cfg.format}", fix))
-    if data.startswith(UTF16_BOMS):
+    if is_utf16(data):
         fix = "save it as 'CSV UTF-8' (or `iconv -f utf-16 -t utf-8`); for tabs set format=tsv"
         raise StanceError(problem(str(path), "the file is UTF-16 text, not UTF-8", fix))
     if cfg.format == "jsonl":
@@ -101,128 +94,24 @@ def read_tabular(cfg: DatasetConfig, wanted: dict[str, str] | None = None) -> Lo
     return read_csv(path, data, wanted, delimiter, skip)
 
 
-def _table(path: Path, columns: dict, lines: list, n_input: int, data: bytes, rejects: list,
-           unit: str = "line") -> Loaded:  # fmt: skip
-    table = pa.table({**columns, "_line": pa.array(lines, pa.int64())})
-    return Loaded(table, [str(path)], unit, n_input, hash_bytes(data), rejects)
-
-
-def read_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, skip: bool) -> Loaded:
-    """Read the `wanted` columns (our field -> column) of a delimited file; see the module doc."""
-    text_head = data[:65536].decode("utf-8", "replace").removeprefix(BOM)
-    header = next(csv.reader(io.StringIO(text_head), delimiter=delim), [])
-    check_header(path, header, wanted, delim)
-    invalid: list[int] = []
-    try:
-        table = pcsv.read_csv(
-            pa.BufferReader(data),
-            parse_options=pcsv.ParseOptions(
-                delimiter=delim, invalid_row_handler=lambda row: invalid.append(1) or "skip"
-            ),
-            convert_options=pcsv.ConvertOptions(
-                include_columns=list(dict.fromkeys(wanted.values())),
-                column_types={c: pa.string() for c in wanted.values()},
-                strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowException, OSError):
-        table = None
-    lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    if table is None or invalid or lines != table.num_rows + 1 or _odd_quote(data, delim):
-        return _careful_csv(path, data, wanted, delim, skip)
-    columns = {f: table[c] for f, c in wanted.items()}
-    return _table(path, columns, np.arange(2, table.num_rows + 2), table.num_rows, data, [])
-
-
-def _odd_quote(data: bytes, delim: str) -> bool:
-    """Is there a quote that neither opens nor closes a field nor is doubled? (pyarrow guesses)"""
-    buf = np.frombuffer(data, np.uint8)
-    at = np.flatnonzero(buf == 34)  # '"'
-    before, after = buf[np.maximum(at - 1, 0)], buf[np.minimum(at + 1, len(buf) - 1)]
-    sep = ord(delim)
-    opens = (at == 0) | (before == sep) | (before == 10) | (before == 34)
-    closes = (at == len(buf) - 1) | (after == sep) | (after == 10) | (after == 13) | (after == 34)
-    return bool((~opens & ~closes).any())
-
-
-def _careful_csv(path: Path, data: bytes, wanted: dict[str, str], delim: str, skip: bool) -> Loaded:
-    if not skip:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise bad_utf8(str(path), data, err) from None
-    physical = data.decode("utf-8", "surrogateescape").removeprefix(BOM).split("\n")
-    rejects: list[dict] = []
-    builder = Columns(list(wanted))
-    header: list[str] | None = None
-    index: list[int] = []
-    start = 0
-    while start < len(physical):
-        reader = csv.reader((ln + "\n" for ln in physical[start:]), delimiter=delim, strict=True)
-        first = start
-        try:
-            for record in reader:
-                line = first + 1
-                first = start + reader.line_num
-                if not record or (len(record) == 1 and not record[0].strip()):
-                    continue
-                if header is None:
-                    header = record
-                    index = [header.index(c) for c in wanted.values()]
-                    continue
-                bad = _check_record(record, header)
-                if bad:
-                    _bad_row(path, line, bad, record, skip, rejects)
-                    continue
-                builder.add([record[i] for i in index], line)
-            break
-        except csv.Error as err:
-            kind = ("malformed csv", f"malformed quoting ({err}) in the record that starts here")
-            _bad_row(path, first + 1, (*kind, QUOTE_FIX), physical[first], skip, rejects)
-            start = first + 1
-    columns, lines = builder.finish()
-    return _table(path, columns, lines, len(lines) + len(rejects), data, rejects)
-
-
-def _check_record(record: list[str], header: list[str]) -> Kind | None:
-    if len(record) != len(header):
-        what = f"expected {len(header)} fields (as in the header), found {len(record)}"
-        return "malformed csv", what, QUOTE_FIX
-    if any("\udc80" <= ch <= "\udcff" for value in record for ch in value):
-        return "not utf-8", "the row has bytes that are not valid UTF-8", "re-save it as UTF-8"
-    return None
-
-
-def _bad_row(path: Path, line: int, kind: Kind, record: object, skip: bool, rejects: list) -> None:
-    """Raise the problem `kind` at `line`, or record it as a reject (skip mode)."""
-    name, what, fix = kind
-    where = f"{path}, line {line}"
-    if not skip:
-        raise StanceError(problem(where, what, fix))
-    if isinstance(record, str):
-        record = record.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    elif isinstance(record, list):
-        record = [v.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for v in record]
-    rejects.append(reject(where, name, what, record))
-
-
-def _read_jsonl(path: Path, data: bytes, wanted: dict[str, str], skip: bool) -> Loaded:
+def _read_jsonl(path: Path, raw: bytes, wanted: dict[str, str], skip: bool) -> Loaded:
+    data = unix_lines(raw)
     rejects: list[dict] = []
     builder = Columns(list(wanted))
     seen_keys: set[str] = set()
-    for number, raw in enumerate(data.removeprefix(BOM.encode()).split(b"\n"), start=1):
-        if not raw.strip():
+    for number, line in enumerate(data.removeprefix(BOM.encode()).split(b"\n"), start=1):
+        if not line.strip():
             continue
         try:
-            text = raw.decode("utf-8")
+            text = line.decode("utf-8")
         except UnicodeDecodeError as err:
-            what = f"byte 0x{raw[err.start : err.start + 1].hex()} is not valid UTF-8"
+            what = f"byte 0x{line[err.start : err.start + 1].hex()} is not valid UTF-8"
             kind = ("not utf-8", what, "re-save the file as UTF-8")
-            _bad_row(path, number, kind, raw.decode(errors="replace"), skip, rejects)
+            bad_row(path, number, kind, line.decode(errors="replace"), skip, rejects)
             continue
         bad, record = _parse_json_line(text, wanted)
         if bad:
-            _bad_row(path, number, bad, text, skip, rejects)
+            bad_row(path, number, bad, text, skip, rejects)
             continue
         seen_keys.update(record)
         builder.add([as_text(record.get(col)) for col in wanted.values()], number)
@@ -230,7 +119,7 @@ def _read_jsonl(path: Path, data: bytes, wanted: dict[str, str], skip: bool) -> 
     for f, col in wanted.items():
         if lines and col not in seen_keys:
             raise missing_column(path, f, col, sorted(seen_keys))
-    return _table(path, columns, lines, len(lines) + len(rejects), data, rejects)
+    return loaded_table(path, columns, lines, len(lines) + len(rejects), raw, rejects)
 
 
 def _parse_json_line(text: str, wanted: dict[str, str]) -> tuple[Kind | None, dict]:
@@ -263,4 +152,4 @@ def _read_parquet(path: Path, raw: bytes, wanted: dict[str, str]) -> Loaded:
         what = f"a mapped column cannot be read as text ({err})"
         raise StanceError(problem(str(path), what, "store text columns as strings")) from None
     lines = np.arange(1, table.num_rows + 1)
-    return _table(path, columns, lines, table.num_rows, raw, [], unit="row")
+    return loaded_table(path, columns, lines, table.num_rows, raw, [], unit="row")

@@ -15,7 +15,9 @@ from stance.errors import StanceError, problem
 
 # Our field names, in output order; `label` holds the raw label until validation maps it.
 FIELDS = ("id", "text", "label", "doc_id", "target", "source", "date", "split")
+Kind = tuple[str, str, str]  # (short name counted in the card, what was wrong, how to fix it)
 CHUNK = 100_000  # rows per Arrow chunk of a `Columns`: Python strings are freed as it goes
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" export
 
 
 @dataclass
@@ -114,6 +116,26 @@ def check_header(path: Path, header: list[str], wanted: dict[str, str], delimite
     raise missing_column(path, *missing[0], header)
 
 
+def loaded_table(path: Path, columns: dict, lines: list, n_input: int, data: bytes, rejects: list,
+                 unit: str = "line") -> Loaded:  # fmt: skip
+    """A reader's result: `columns` (our field -> strings) with the line of each row."""
+    table = pa.table({**columns, "_line": pa.array(lines, pa.int64())})
+    return Loaded(table, [str(path)], unit, n_input, hash_bytes(data), rejects)
+
+
+def bad_row(path: Path, line: int, kind: Kind, record: object, skip: bool, rejects: list) -> None:
+    """Raise the problem `kind` at `line`, or record it as a reject (skip mode)."""
+    name, what, fix = kind
+    where = f"{path}, line {line}"
+    if not skip:
+        raise StanceError(problem(where, what, fix))
+    if isinstance(record, str):
+        record = record.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    elif isinstance(record, list):
+        record = [v.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for v in record]
+    rejects.append(reject(where, name, what, record))
+
+
 def reject(where: str, kind: str, reason: str, record: object) -> dict:
     """One line of rejects.jsonl; `kind` is the short problem name counted in the card."""
     return {"where": where, "kind": kind, "reason": reason, "record": record}
@@ -121,14 +143,19 @@ def reject(where: str, kind: str, reason: str, record: object) -> dict:
 
 def read_bytes(path: Path, what: str = "input file") -> bytes:
     """The bytes of an input file, or a StanceError that says which path is missing."""
-    with _readable(path, what):
+    with readable(path, what):
         return path.read_bytes()
 
 
 @contextmanager
-def _readable(path: Path, what: str) -> Iterator[None]:
-    """Turn a missing file or a folder into a StanceError that names the path and the setting."""
+def readable(path: Path, what: str = "input file") -> Iterator[None]:
+    """Open `path` inside: a missing file, a folder, a FIFO (whose read would wait for a writer)
+    or an unreadable path becomes a StanceError naming the path."""
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            kind = "a FIFO (named pipe)" if path.is_fifo() else "not a regular file"
+            fix = "write the data into a regular file and read that file instead"
+            raise StanceError(problem(str(path), f"{what} is {kind}", fix))
         yield
     except FileNotFoundError:
         raise StanceError(
@@ -138,6 +165,10 @@ def _readable(path: Path, what: str) -> Iterator[None]:
         raise StanceError(
             problem(str(path), f"{what} is a folder", "point `dataset.path` at a file")
         ) from None
+    except OSError as err:  # permission denied, a symlink loop, an I/O error
+        what = f"cannot read the {what}: {err.strerror}"
+        fix = "make it readable by this user (check the file's permissions and links)"
+        raise StanceError(problem(str(path), what, fix)) from None
 
 
 def hash_bytes(*parts: bytes) -> str:
@@ -150,6 +181,8 @@ def hash_bytes(*parts: bytes) -> str:
 
 def bad_utf8(path: str, data: bytes, err: UnicodeDecodeError) -> StanceError:
     """The error for undecodable bytes: file, line, byte offset and the fix."""
+    if is_utf16(data):
+        return utf16_error(path)
     line = data.count(b"\n", 0, err.start) + 1
     byte = data[err.start : err.start + 1].hex()
     return StanceError(
@@ -159,3 +192,19 @@ def bad_utf8(path: str, data: bytes, err: UnicodeDecodeError) -> StanceError:
             "re-save the file as UTF-8 (e.g. `iconv -f cp1252 -t utf-8`)",
         )
     )
+
+
+def utf16_error(path: str) -> StanceError:
+    """The error for a UTF-16 file (Excel's "Unicode Text", Notepad's "Unicode")."""
+    what = "the file is UTF-16 text, not UTF-8"
+    fix = "save it as UTF-8 (`iconv -f utf-16 -t utf-8 IN > OUT`; Excel: 'CSV UTF-8')"
+    return StanceError(problem(path, what, fix))
+
+
+def is_utf16(data: bytes) -> bool:
+    """A UTF-16 byte order mark, or (without one) a NUL in every other byte of mostly-ASCII text."""
+    if data.startswith(UTF16_BOMS):
+        return True
+    head = data[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    return len(head) >= 16 and min(even, odd) == 0 and max(even, odd) > 0.2 * len(head)

@@ -10,7 +10,15 @@ import pyarrow as pa
 from stance.data import rounds
 from stance.data.paragraphs import split_paragraphs
 from stance.data.readers import read_csv, read_tabular
-from stance.data.records import Loaded, bad_utf8, hash_bytes, read_bytes, reject
+from stance.data.records import (
+    Loaded,
+    bad_utf8,
+    hash_bytes,
+    is_utf16,
+    read_bytes,
+    reject,
+    utf16_error,
+)
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 
@@ -77,15 +85,17 @@ def _sheet(cfg: DatasetConfig) -> Path:
 def _article(path: Path, skip: bool) -> list[str] | str:
     """The paragraphs of one article, or the reason it cannot be read (skip mode)."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return f"article file {path} does not exist"
-    try:
+        data = read_bytes(path, "article file")
+        if is_utf16(data):
+            raise utf16_error(str(path))
         return split_paragraphs(data.decode("utf-8"))
     except UnicodeDecodeError as err:
-        if not skip:
-            raise bad_utf8(str(path), data, err) from None
-        return f"article file {path} is not valid UTF-8"
+        error = bad_utf8(str(path), data, err)
+    except StanceError as err:
+        error = err
+    if not skip:
+        raise error from None
+    return str(error).splitlines()[0]
 
 
 def read_articles(cfg: DatasetConfig) -> Loaded:

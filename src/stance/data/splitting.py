@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stance.data.dedup import components
+from stance.data.dedup import components, oversized_group
 from stance.data.schema import SPLITS, SplitConfig
 from stance.errors import StanceError, problem
 
@@ -41,6 +41,12 @@ def assign_splits(
     n = table.num_rows
     ratios = np.array([cfg.ratios[s] for s in SPLITS])
     key = np.asarray(table["doc_id"].to_pylist(), dtype=object)  # what a unit's hash draw reads
+    if cfg.strategy in ("grouped", "random", "kfold", "time"):  # by_target's units are targets
+        unit_doc = np.arange(n) if cfg.strategy == "random" else doc
+        where = f"dataset '{name}'"
+        chain = oversized_group(_units(unit_doc, edges), unit_doc, edges, table["id"], where)
+        if chain:
+            raise StanceError(chain)
     if cfg.strategy == "predefined":
         given = pc.index_in(table["split"], value_set=pa.array(SPLITS))
         split = given.to_numpy(zero_copy_only=False).astype(np.int8)

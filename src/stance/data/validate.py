@@ -6,6 +6,7 @@ Policies for cells that may be empty (counted in the card under `rows.blank`):
   stance is relative to a target.
 - `date` empty: kept without a date, except with split.strategy=time (rejected: "missing date");
   a date that `date_format` does not parse is rejected ("bad date"); dates are stored as YYYY-MM-DD.
+Kept rows that all have one label stop the build: no classifier trains on them.
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         name: int(np.count_nonzero((reason == 0) & (codes == -3 - k)))
         for k, name in enumerate(excluded_names)
     }
+    _refuse_one_label(codes[keep], t["label"], excluded, cfg)
     kept = t.filter(pa.array(keep)).combine_chunks()
     if "doc_id" not in kept.column_names:
         kept = kept.append_column("doc_id", kept["id"])
@@ -183,6 +185,29 @@ def validate(loaded: Loaded, cfg: DatasetConfig) -> Validated:
         kept = kept.set_column(kept.column_names.index("doc_id"), "doc_id", doc)
     rows = np.flatnonzero(keep)
     return Validated(kept, codes[keep], excluded, rejects, counts, rows)
+
+
+def _refuse_one_label(
+    codes: np.ndarray, raw: pa.ChunkedArray, excluded: dict[str, int], cfg: DatasetConfig
+) -> None:
+    """Stop when every kept row has the same label: no classifier trains on one class."""
+    present = np.unique(codes)
+    if len(present) != 1:
+        return
+    seen = pc.value_counts(raw.combine_chunks()).to_pylist()
+    seen.sort(key=lambda c: -c["counts"])
+    listed = ", ".join(f"{c['values']!r} {c['counts']}" for c in seen[:6])
+    what = (
+        f"all {len(codes)} kept rows have the label {cfg.labels[int(present[0])]!r}: a classifier "
+        f"needs at least two labels (raw labels in the input: {listed}"
+        + (f"; left out as not in dataset.labels: {excluded}" if any(excluded.values()) else "")
+        + ")"
+    )
+    fix = (
+        f"label rows of another of {list(cfg.labels)}, or map the raw labels to them in "
+        "dataset.label_map (matched ignoring case)"
+    )
+    raise StanceError(problem(f"dataset '{cfg.name}' ({cfg.path})", what, fix))
 
 
 def _generated_ids(loaded: Loaded, name: str) -> pa.ChunkedArray:
