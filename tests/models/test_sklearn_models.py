@@ -164,5 +164,5 @@ def test_not_a_model_folder(tmp_path: Path) -> None:
     with pytest.raises(StanceError, match="not a model folder"):
         models.load(tmp_path)
     (tmp_path / "stance_model.json").write_text('{"family": "mystery", "classes": []}')
-    with pytest.raises(StanceError, match="unknown model family 'mystery'"):
+    with pytest.raises(StanceError, match="family 'mystery' is not one of"):
         models.load(tmp_path)

@@ -63,7 +63,9 @@ def test_health_and_model_info(api: TestClient, run_dir: Path) -> None:
     assert Path(info["model_path"]) == (run_dir / "model").resolve()
     assert info["document"]["min_paragraphs"] == 2 and info["document"]["min_margin"] == 0.1
     assert "stance-bearing paragraphs" in info["document"]["rule"]
-    assert info["limits"] == {"max_texts": 256, "max_text_chars": 5000, "max_article_chars": 200000}
+    assert info["limits"] == {
+        "max_texts": 256, "max_text_chars": 5000, "max_article_chars": 200000, "max_concurrent": 8
+    }  # fmt: skip
 
 
 def test_predict_gives_the_models_labels_and_probabilities(api: TestClient, run_dir: Path) -> None:
@@ -159,7 +161,9 @@ def test_the_api_key_guards_everything_but_health(run_dir: Path) -> None:
     assert api.get("/health").status_code == 200
 
 
-def test_an_error_inside_is_a_500_message_without_a_traceback(run_dir: Path) -> None:
+def test_an_error_inside_is_a_500_message_without_a_traceback(
+    run_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     predictor = load_model(run_dir)
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -171,9 +175,9 @@ def test_an_error_inside_is_a_500_message_without_a_traceback(run_dir: Path) -> 
         "/predict", json={"texts": TEXTS}
     )
     assert response.status_code == 500
-    assert response.json() == {
-        "error": "internal error (RuntimeError); the server's log has the details"
-    }
+    # no exception type nor message in the body: they may name files (issue 22); the log has them
+    assert response.json() == {"error": "internal error; the server's log has the details"}
+    assert "RuntimeError: secret internals" in caplog.text
 
 
 def test_a_non_loopback_host_needs_a_key_or_an_explicit_opt_out(

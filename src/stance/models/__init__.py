@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from stance import runs
 from stance.errors import StanceError, problem
-from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
+from stance.models.base import MODEL_META_FILE, StanceModel
 
 # family (written in stance_model.json) -> "module:Class"; imported on demand so that using the
 # TF-IDF baselines never imports torch.
@@ -78,12 +77,9 @@ def load(path: str | Path) -> StanceModel:
                 "pass a run directory or its model/ folder written by scripts/train.py",
             )
         )
-    try:
-        meta = read_meta(folder)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise StanceError(
-            problem(str(folder / MODEL_META_FILE), f"unreadable: {err}", "retrain the model")
-        ) from err
+    from stance.models.folder_check import check_folder  # imports the families' modules
+
+    meta = check_folder(folder)  # a folder is data from anywhere: links, JSON, required files
     return model_class(meta.get("family", "")).load(folder)
 
 

@@ -18,6 +18,7 @@ from datasets import Dataset
 
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel, read_meta, write_meta
+from stance.models.folder_check import check_folder
 
 MEMBERS_DIR = "members"
 
@@ -80,7 +81,7 @@ class EnsembleStanceModel(StanceModel):
 
         folders = expand_members(self.members)
         self.members = [str(f) for f in folders]
-        loaded = [registry.load(registry.resolve_model_folder(f)) for f in folders]
+        loaded = [_load_member(registry.resolve_model_folder(f)) for f in folders]
         self._set_members(loaded, list(train.features["label"].names))
         return self
 
@@ -116,12 +117,18 @@ class EnsembleStanceModel(StanceModel):
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Read an ensemble folder written by ``save``."""
-        from stance import models as registry
-
+        """Read an ensemble folder written by ``save``; each member is checked like any folder."""
         folder = Path(path)
         meta = read_meta(folder)
-        parts = sorted((folder / MEMBERS_DIR).iterdir(), key=lambda p: int(p.name))
+        parts = [folder / MEMBERS_DIR / str(i) for i in range(len(meta["members"]))]
         model = cls(meta["members"], meta["weights"])
-        model._set_members([registry.load(p) for p in parts], meta["classes"])
+        model._set_members([_load_member(p) for p in parts], meta["classes"])
         return model
+
+
+def _load_member(folder: Path) -> StanceModel:
+    """A member's model folder, checked (``check_folder``) before its family reads it."""
+    from stance import models as registry
+
+    check_folder(folder)
+    return registry.load(folder)

@@ -3,7 +3,9 @@
 The encoder (MiniLM by default, any Hugging Face folder or hub id) is never trained: each text, as
 a (target, text) pair when the data has targets, is mean-pooled over its tokens and L2-normalised,
 then scaled by `embedding_weight` and appended to the TF-IDF features. Embeddings are cached on
-disk by content (`cache_dir`), so a sweep over C or the n-grams encodes each dataset once.
+disk by content (`cache_dir`, from the config only), so a sweep over C or the n-grams encodes
+each dataset once. A model folder names no path: an encoder that is not packaged is copied into
+it (`encoder/`), and a loaded model caches nothing.
 """
 
 from __future__ import annotations
@@ -16,15 +18,21 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from stance.models.base import read_meta, write_meta
+from stance.models import encoders
+from stance.models.base import MODEL_META_FILE, read_meta, write_meta
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.models.transformer import PACKAGED_MINILM, resolve_pretrained
+from stance.models.trusted import refuse
+
+ENCODER_DIR = "encoder"  # a copy of an encoder that is not packaged, inside the model folder
+PACKAGED = (encoders.MINILM, encoders.MPNET)
 
 
 class HybridStanceModel(TfidfStanceModel):
     """TF-IDF n-grams + frozen mean-pooled sentence embeddings into a logistic regression."""
 
     family = "hybrid"
+    local_params = ("cache_dir",)
 
     def __init__(
         self,
@@ -114,14 +122,36 @@ class HybridStanceModel(TfidfStanceModel):
         return np.concatenate(parts) if parts else np.zeros((0, width), np.float32)
 
     def save(self, path: str | Path) -> None:
-        """The TF-IDF model's files, plus whether the encoder read (target, text) pairs."""
+        """The TF-IDF model's files, whether the encoder read (target, text) pairs, and a copy of
+        an encoder that is not packaged (so that loading reads no path from the folder)."""
         super().save(path)
         meta = read_meta(path)
+        if self.encoder not in PACKAGED:
+            self._copy_encoder(Path(path) / ENCODER_DIR)
+            meta["encoder_copy"] = ENCODER_DIR
         write_meta(path, **{**meta, "pairs": self.pairs_})
+
+    def _copy_encoder(self, folder: Path) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        source = resolve_pretrained(self.encoder)
+        local = Path(source).is_dir()
+        AutoTokenizer.from_pretrained(source, local_files_only=local).save_pretrained(folder)
+        AutoModel.from_pretrained(source, local_files_only=local).save_pretrained(folder)
 
     @classmethod
     def load(cls, path: str | Path) -> HybridStanceModel:
-        """Read a folder written by ``save`` (the encoder is loaded again when first used)."""
+        """Read a folder written by ``save`` (the encoder is loaded again when first used): the
+        encoder is a packaged one or the folder's own copy, and nothing is cached."""
         model = super().load(path)
-        model.pairs_ = bool(read_meta(path).get("pairs", False))
+        meta = read_meta(path)
+        model.pairs_ = bool(meta.get("pairs", False))
+        copy = Path(path) / ENCODER_DIR
+        if meta.get("encoder_copy") == ENCODER_DIR and copy.is_dir():
+            model.encoder = str(copy)
+        elif model.encoder not in PACKAGED:
+            what = f"params.encoder {model.encoder!r} names a folder or hub id outside the model"
+            fix = f"retrain: a hybrid saved now keeps a copy of such an encoder in {ENCODER_DIR}/"
+            refuse(Path(path) / MODEL_META_FILE, what, fix)
+        model.cache_dir = None  # caches come from the config, never from a model folder
         return model

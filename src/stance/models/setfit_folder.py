@@ -4,15 +4,15 @@ are checked before anything they name is imported or used."""
 from __future__ import annotations
 
 import json
-import zipfile
-from pathlib import Path
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-import numpy as np
 import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
 from stance.errors import StanceError, problem
+from stance.models.trusted import check, check_label_ids, check_label_names, load_skops, refuse
 
 # The only sentence-transformers modules a saved body may name in its modules.json: the file names
 # classes to import, so a model folder from elsewhere could otherwise pick any importable class.
@@ -26,21 +26,25 @@ BODY_MODULES = {
 }
 
 
-def load_head(file: Path, n_classes: int) -> LogisticRegression:
-    """The skops head, refused unless it holds only a fitted LogisticRegression for the labels."""
-    if not file.is_file():
-        raise StanceError(problem(str(file.parent), f"no {file.name}", "retrain the model"))
-    try:
-        untrusted = sio.get_untrusted_types(file=file)
-        head = None if untrusted else sio.load(file)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as err:
-        what = f"not a readable skops file ({err})"
-        raise StanceError(problem(str(file), what, "retrain the model")) from err
-    ok = isinstance(head, LogisticRegression) and hasattr(head, "coef_")
-    if not ok or set(np.asarray(head.classes_).tolist()) - set(range(n_classes)):
+def save_head(head: LogisticRegression, file: Path, classes: Sequence[str]) -> None:
+    """Write the head with the label names of its columns, which ``load_head`` checks."""
+    sio.dump({"head": head, "classes": list(classes)}, file)
+
+
+def load_head(file: Path, classes: Sequence[str]) -> LogisticRegression:
+    """The skops head, refused unless it holds only a fitted LogisticRegression, with allowed
+    settings (``stance.models.trusted``), over ``classes`` (stance_model.json) in their order."""
+    state = load_skops(file, checked=False)
+    # heads saved before the label names were stored are a bare LogisticRegression
+    stored = state if type(state) is not dict else state.get("head")
+    ok = type(stored) is LogisticRegression and hasattr(stored, "coef_")
+    if not ok or (type(state) is dict and set(state) != {"head", "classes"}):
         what = "the head is not a fitted logistic regression over this model's classes"
-        raise StanceError(problem(str(file), what, "retrain the model; load only your own"))
-    return head
+        refuse(file, what, "retrain the model; load only your own")
+    check(stored, file, "the head")
+    check_label_ids(stored, classes, file, "the head")
+    check_label_names(state.get("classes") if type(state) is dict else None, classes, file)
+    return stored
 
 
 def load_body(source: str, where: str) -> Any:
@@ -50,11 +54,23 @@ def load_body(source: str, where: str) -> Any:
     modules = Path(source) / "modules.json"
     if modules.is_file():
         try:
-            types = {entry["type"] for entry in json.loads(modules.read_text())}
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            entries = json.loads(modules.read_text())
+            types = {entry["type"] for entry in entries}
+            paths = [entry.get("path", "") for entry in entries]
+        except (
+            json.JSONDecodeError,
+            UnicodeDecodeError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ) as err:
             raise StanceError(problem(str(modules), f"unreadable ({err})", "retrain")) from err
         if types - BODY_MODULES:
             what = f"names modules outside the trusted list: {sorted(types - BODY_MODULES)}"
+            raise StanceError(problem(str(modules), what, "load only encoders you trust"))
+        outside = [p for p in paths if type(p) is not str or not _inside(p)]
+        if outside:
+            what = f"names module folders outside the encoder's folder: {outside}"
             raise StanceError(problem(str(modules), what, "load only encoders you trust"))
     local = Path(source).is_dir()
     try:
@@ -65,3 +81,9 @@ def load_body(source: str, where: str) -> Any:
         fix = "point model.encoder at a local sentence-transformers or Hugging Face folder"
         what = f"cannot load an encoder from {source!r}: {err}"
         raise StanceError(problem(where, what, fix)) from err
+
+
+def _inside(path: str) -> bool:
+    """True for a relative path that stays inside its folder ("" or "1_Pooling", not "../x")."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    return not path.startswith(("/", "\\")) and ":" not in path and ".." not in parts

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-import skops.io as sio
 from datasets import Dataset
 from sklearn.linear_model import LogisticRegression
 
@@ -26,7 +25,7 @@ from stance.errors import StanceError, problem
 from stance.models import encoders
 from stance.models.base import StanceModel, read_meta, write_meta
 from stance.models.calibration import fit_temperature, softmax
-from stance.models.setfit_folder import load_body, load_head
+from stance.models.setfit_folder import load_body, load_head, save_head
 
 BODY_DIR = "body"
 HEAD_FILE = "head.skops"
@@ -220,7 +219,7 @@ class SetFitStanceModel(StanceModel):
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         self.body_.save(str(folder / BODY_DIR), safe_serialization=True)
-        sio.dump(self.head_, folder / HEAD_FILE)
+        save_head(self.head_, folder / HEAD_FILE, self.classes_)
         write_meta(
             folder,
             self.family,
@@ -245,7 +244,7 @@ class SetFitStanceModel(StanceModel):
         model.uses_target_ = bool(meta.get("uses_target", False))
         model.seen_targets_ = meta.get("seen_targets")
         model.temperature_ = float(meta.get("temperature", 1.0))
-        model.head_ = load_head(folder / HEAD_FILE, len(model.classes_))
+        model.head_ = load_head(folder / HEAD_FILE, model.classes_)
         model.body_ = load_body(str(folder / BODY_DIR), str(folder / BODY_DIR))
         model.body_.max_seq_length = model.max_length
         return model

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,8 +19,10 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from stance.errors import StanceError, problem
-from stance.models.base import StanceModel, read_meta, write_meta
+from stance.models.base import MODEL_META_FILE, StanceModel, read_meta, write_meta
+from stance.models.folder_check import construct
 from stance.models.targets import conjunction, rows_by_target, sharing
+from stance.models.trusted import load_skops, tfidf_state
 
 SKOPS_FILE = "model.skops"
 TARGET_MODES = ("none", "features", "per_target")
@@ -47,6 +48,8 @@ class TfidfStanceModel(StanceModel):
     """
 
     family = "tfidf"
+    #: Settings of this machine, not of the model: never written to, nor read from, its folder.
+    local_params: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -237,13 +240,15 @@ class TfidfStanceModel(StanceModel):
             "vectorizer": self.vectorizer_,
             "classifier": self.classifier_,
             "per_target": self.per_target_,
+            "classes": self.classes_,  # the label names in column order, checked on load
         }
         sio.dump(state, folder / SKOPS_FILE)
+        params = self.get_params()
         write_meta(
             folder,
             self.family,
             self.classes_,
-            params=self.get_params(),
+            params={k: v for k, v in params.items() if k not in self.local_params},
             targets=self.targets_,  # the order of the global model's conjunction blocks
             seen_targets=self.seen_targets_,
             target_sharing=sharing(self),  # who has a classifier of their own, who shares
@@ -252,38 +257,21 @@ class TfidfStanceModel(StanceModel):
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Read a folder written by ``save``, refusing any type outside ``TRUSTED_TYPES``."""
+        """Read a folder written by ``save``: only ``TRUSTED_TYPES``, every setting allow-listed
+        (``stance.models.trusted``), the labels cross-checked with ``stance_model.json``."""
         folder = Path(path)
-        file = folder / SKOPS_FILE
-        if not file.is_file():
-            raise StanceError(
-                problem(str(folder), f"no {SKOPS_FILE} in this model folder", "retrain the model")
-            )
-        try:
-            untrusted = sorted(set(sio.get_untrusted_types(file=file)) - set(TRUSTED_TYPES))
-        except (zipfile.BadZipFile, KeyError, ValueError) as err:
-            raise StanceError(
-                problem(str(file), f"not a readable skops file ({err})", "retrain the model")
-            ) from err
-        if untrusted:
-            raise StanceError(
-                problem(
-                    str(file),
-                    f"refusing to load: it holds types outside the trusted list: {untrusted}",
-                    "only load models this project wrote; retrain if the file is not yours",
-                )
-            )
-        state = sio.load(file, trusted=TRUSTED_TYPES)
         meta = read_meta(folder)
-        params = dict(meta["params"])
+        file = folder / SKOPS_FILE
+        state = tfidf_state(load_skops(file, TRUSTED_TYPES), meta["classes"], file)
+        params = {k: v for k, v in meta["params"].items() if k not in cls.local_params}
         # folders from before target_feature_weight: `features` copied at 1 with a bias per
         # target, `per_target` kept its global model text-only
         old_features = params.get("target_mode") == "features"
         params.setdefault("target_feature_weight", float(old_features))
         params.setdefault("target_bias", old_features)
-        model = cls(**params)
+        model = construct(cls, params, folder / MODEL_META_FILE)
         model.classes_ = list(meta["classes"])
-        model.targets_ = list(meta.get("targets", []))
+        model.targets_ = list(meta.get("targets") or [])
         model.seen_targets_ = meta.get("seen_targets")
         model.target_rows_ = rows_by_target(meta.get("target_sharing"))
         model.vectorizer_ = state["vectorizer"]

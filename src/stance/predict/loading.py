@@ -10,7 +10,10 @@ import numpy as np
 from stance import models
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel
+from stance.models.folder_check import FIX, check_folder
 from stance.models.targets import closest_target, unseen_targets
+
+PROBE = "The senator said the policy would matter for voters."
 
 
 class Predictor:
@@ -86,9 +89,43 @@ class Predictor:
 
 
 def load_model(path: str | Path) -> Predictor:
-    """Load a run directory or a model folder; returns a ``Predictor``."""
+    """Load a run directory or a model folder; returns a ``Predictor``.
+
+    The folder is data from anywhere: it is checked first (``check_folder``, and each family's
+    ``load`` checks what it reads), then asked to label one text, so a corrupt or inconsistent
+    folder stops here with a message naming it, not with a traceback in the middle of a run.
+    """
     from stance.data import overlap
 
     folder = models.resolve_model_folder(path)
+    check_folder(folder)
+    try:
+        model = models.load(folder)
+    except StanceError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OSError) as err:
+        what = f"the model folder cannot be loaded ({type(err).__name__}: {err})"
+        raise StanceError(problem(str(folder), what, FIX)) from err
     record = overlap.read_record(folder) or {}
-    return Predictor(models.load(folder), folder, record.get("neutral_label"))
+    predictor = Predictor(model, folder, record.get("neutral_label"))
+    probe(predictor)
+    return predictor
+
+
+def probe(predictor: Predictor) -> None:
+    """Label one short text: a folder whose parts disagree (vocabulary, weights, labels) fails
+    here, when it is loaded, rather than on the first real request."""
+    seen = predictor.seen_targets or ["a policy"]
+    targets = [seen[0]] if predictor.uses_target else None
+    try:
+        proba = np.asarray(predictor.model.predict_proba([PROBE], targets), dtype=float)
+    except Exception as err:  # anything: the parts came from a folder, not from this code
+        what = f"it cannot label a text ({type(err).__name__}: {err})"
+        raise StanceError(problem(str(predictor.path), what, FIX)) from err
+    if proba.shape != (1, len(predictor.classes_)) or not np.isfinite(proba).all():
+        labels = len(predictor.classes_)
+        what = f"it gives probabilities of shape {proba.shape} for one text and {labels} labels"
+        raise StanceError(problem(str(predictor.path), what, FIX))
+    if abs(proba.sum() - 1) > 1e-3 or (proba < -1e-6).any():
+        what = f"its probabilities {proba.round(3).tolist()} do not sum to 1"
+        raise StanceError(problem(str(predictor.path), what, FIX))

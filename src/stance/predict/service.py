@@ -8,9 +8,9 @@ import secrets
 import sys
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.security import APIKeyHeader
 from omegaconf import OmegaConf
 from starlette.exceptions import HTTPException
@@ -19,6 +19,7 @@ from stance.config_schemas import DocumentConfig, ServeConfig
 from stance.errors import StanceError, problem
 from stance.predict.documents import WHERE, describe, label_rows
 from stance.predict.loading import Predictor, load_model
+from stance.predict.service_guards import BodyLimit, ConcurrencyLimit, error_handlers
 from stance.predict.service_models import ArticleResponse, PredictResponse, request_models
 
 KEY_HEADER = "X-API-Key"
@@ -55,52 +56,22 @@ def body_limit(settings: ServeConfig) -> int:
     return 6 * chars + 65536  # 6 bytes: a \uXXXX escape; 64 KiB: keys, quotes and commas
 
 
-class BodyLimit:
-    """ASGI middleware: a request body over ``limit`` bytes gets 413 before it is parsed."""
-
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > self.limit:
-            return await self._refuse(scope, receive, send)
-        body, more = bytearray(), True
-        while more:  # a chunked body has no content-length: count what arrives
-            message = await receive()
-            if message["type"] != "http.request":
-                return None  # the client went away
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.limit:
-                return await self._refuse(scope, receive, send)
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
-
-        return await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
-        message = f"request body over {self.limit} bytes: send fewer or shorter texts"
-        await JSONResponse({"error": message}, status_code=413)(scope, receive, send)
-
-
 def create_app(predictor: Predictor, settings: ServeConfig) -> FastAPI:
     """The FastAPI app: ``POST /predict``, ``POST /articles``, ``GET /model``, ``GET /health``."""
     from stance.data import split_paragraphs
 
     rule = settings.document
     predict_request, article_request = request_models(settings)
-    app = FastAPI(title="stance", summary=f"stance labels from {predictor.path.name}")
-    app.add_middleware(BodyLimit, limit=body_limit(settings))
-    _error_handlers(app)
+    app = FastAPI(
+        title="stance",
+        summary=f"stance labels from {predictor.path.name}",
+        docs_url=None,  # off unless settings.docs, then behind the key (_docs)
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent)
+    app.add_middleware(BodyLimit, limit=body_limit(settings))  # the outer one: added last
+    error_handlers(app)
     key_header = APIKeyHeader(name=KEY_HEADER, auto_error=False)
 
     def require_key(given: Annotated[str | None, Depends(key_header)]) -> None:
@@ -109,7 +80,10 @@ def create_app(predictor: Predictor, settings: ServeConfig) -> FastAPI:
             raise HTTPException(401, f"missing or wrong {KEY_HEADER} header")
 
     guard = [Depends(require_key)] if settings.api_key else []
-    limits = {k: getattr(settings, k) for k in ("max_texts", "max_text_chars", "max_article_chars")}
+    keys = ("max_texts", "max_text_chars", "max_article_chars", "max_concurrent")
+    limits = {k: getattr(settings, k) for k in keys}
+    if settings.docs:
+        _docs(app, guard)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -146,10 +120,16 @@ def create_app(predictor: Predictor, settings: ServeConfig) -> FastAPI:
     def articles(request: article_request) -> dict[str, Any]:  # type: ignore[valid-type]
         """Split one article into paragraphs, label them, and give the document stance."""
         doc, given = request.doc_id, {"target": request.target} if request.target else {}
+        paragraphs = split_paragraphs(request.text)
+        if len(paragraphs) > settings.max_texts:  # the cap /predict's texts have, per request
+            what = f"{len(paragraphs)} paragraphs, over the limit of {settings.max_texts} per "
+            fix = "request (max_texts): send the article in parts"
+            raise RequestValidationError([{"type": "too_long", "loc": ("body", "text"),
+                                           "msg": what + fix}])  # fmt: skip
         rows = [
             {"id": f"{doc}-p{i:02d}", "doc_id": doc, "paragraph": i, "text": text,
              WHERE: f"paragraph {i}"} | given
-            for i, text in enumerate(split_paragraphs(request.text))
+            for i, text in enumerate(paragraphs)
         ]  # fmt: skip
         out = label_rows(predictor, rows, None, settings.batch_size, rule)
         return {"classes": predictor.classes_, "paragraphs": out[:-1], "document": out[-1]}
@@ -157,41 +137,22 @@ def create_app(predictor: Predictor, settings: ServeConfig) -> FastAPI:
     return app
 
 
-def _error_handlers(app: FastAPI) -> None:
-    """Every error is JSON ``{"error": message}``, never a traceback."""
+def _docs(app: FastAPI, guard: list[Any]) -> None:
+    """``/openapi.json``, ``/docs`` and ``/redoc``, behind the key like every route but /health
+    (the pages fetch /openapi.json themselves: with a key, the browser must send it too)."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # the offending input is not echoed back: it may be a 200,000-character article
-        errors = [_validation_error(e, request) for e in exc.errors()[:20]]
-        message = "; ".join(f"{e['where']}: {e['message']}" for e in errors[:3])
-        return JSONResponse({"error": message, "errors": errors}, status_code=422)
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guard)
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
 
-    @app.exception_handler(StanceError)
-    async def user_error(request: Request, exc: StanceError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=422)
+    @app.get("/docs", include_in_schema=False, dependencies=guard)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="stance")
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def server_error(request: Request, exc: Exception) -> JSONResponse:
-        message = f"internal error ({type(exc).__name__}); the server's log has the details"
-        return JSONResponse({"error": message}, status_code=500)
-
-
-def _validation_error(error: dict[str, Any], request: Request) -> dict[str, str]:
-    """One pydantic error as ``{"where": "texts[2]", "message": ...}``."""
-    loc = [part for part in error["loc"] if part != "body"]
-    if error["type"] == "json_invalid":
-        reason = error.get("ctx", {}).get("error", "")
-        return {"where": "body", "message": f"not valid JSON at character {loc[0]}: {reason}"}
-    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
-    message = error["msg"].removeprefix("Value error, ")
-    if not loc and "json" not in request.headers.get("content-type", ""):
-        message += " (send a JSON object with the header Content-Type: application/json)"
-    return {"where": where.lstrip(".") or "body", "message": message}
+    @app.get("/redoc", include_in_schema=False, dependencies=guard)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title="stance")
 
 
 def settings_from(cfg: Any) -> ServeConfig:
