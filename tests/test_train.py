@@ -165,7 +165,10 @@ def test_script_builds_trains_and_then_reuses_the_run(
     run_script_in_process("train", argv)
     (run_dir,) = (tmp_path / "runs" / "tiny" / "tfidf_logreg").iterdir()
     assert f"run directory: {run_dir}" in capsys.readouterr().out
-    assert "dataset.path-" in run_dir.name and "evaluation.bootstrap-100" in run_dir.name
+    # the overrides name the folder (capped: a long one ends in a digest of all of them)
+    assert run_dir.name.startswith("dataset.columns.doc_id-doc_id+")
+    assert len(run_dir.name) <= runs.MAX_NAME
+    assert "evaluation.bootstrap=100" in runs.read_run(run_dir)["overrides"]
     assert runs.is_complete(run_dir)
     assert (tmp_path / "processed" / "tiny" / "card.json").is_file()
     assert runs.read_run(run_dir)["dataset_fingerprint"] is not None

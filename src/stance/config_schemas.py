@@ -47,6 +47,13 @@ class DistributedConfig:
 
 
 @dataclass
+class RunLockConfig:
+    """One train.py writes a run folder at a time (stance.folders.writer_lock)."""
+
+    wait: bool = False  # another train.py holds the folder: false stops (exit 2), true waits
+
+
+@dataclass
 class TrainConfig:
     """``scripts/train.py``: build/load a dataset, fit a model, evaluate, write the run record."""
 
@@ -57,6 +64,7 @@ class TrainConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     distributed: DistributedConfig = field(default_factory=DistributedConfig)
+    run_lock: RunLockConfig = field(default_factory=RunLockConfig)
     seed: int = 0  # passed explicitly to the model (via its config) and to the bootstrap
     rerun: bool = False  # true: train again even if the run directory holds a complete run
     run_dir: str = "${hydra:runtime.output_dir}"  # the run directory (tests point it at tmp)
@@ -178,10 +186,12 @@ class ServeConfig:
     # serve.yaml reads $STANCE_API_KEY, which keeps the key out of shell history and `ps`
     api_key: str | None = None
     allow_unauthenticated: bool = False  # true: listen on a non-loopback host without a key
-    max_texts: int = 256  # texts per POST /predict
+    max_texts: int = 256  # texts per request, every route: /predict's texts, /articles' paragraphs
     max_text_chars: int = 5000  # characters per text (and per target)
     max_article_chars: int = 200_000  # characters per article in POST /articles
     batch_size: int = 256  # paragraphs per model call
+    max_concurrent: int = 8  # requests labelled at once; one more gets 503 with Retry-After
+    docs: bool = False  # serve /docs, /redoc and /openapi.json (behind the API key when one is set)
     document: DocumentConfig = field(default_factory=DocumentConfig)
 
 

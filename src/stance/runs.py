@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from stance import folders
 from stance.errors import StanceError, problem
 
 RUN_FILE = "run.json"
@@ -62,9 +62,8 @@ def write_text(path: str | Path, text: str) -> None:
     """Write a file atomically: a temp file in the same folder, then rename over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with folders.replaced(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_json(path: str | Path, obj: Any) -> None:
@@ -156,7 +155,8 @@ def recording(run_dir: str | Path, info: Mapping[str, Any]) -> Iterator[dict[str
     try:
         yield record
     except BaseException as err:
-        end_run(run_dir, record, "failed", error=f"{type(err).__name__}: {err}")
+        with contextlib.suppress(OSError):  # a full disk must not hide the error that stopped it
+            end_run(run_dir, record, "failed", error=f"{type(err).__name__}: {err}")
         raise
     end_run(run_dir, record, "complete")
 
@@ -237,21 +237,19 @@ def save_model_atomic(
 ) -> Path:
     """Save ``model``, its card and ``extra`` JSON files into a temp folder, then rename it.
 
-    A run killed mid-save leaves only the temp folder (never a ``model/`` that loads half-written).
+    A run killed mid-save leaves only the temp folder (never a ``model/`` that loads half-written),
+    which the next save removes (``stance.folders.clean_stale_swaps``).
     """
     dest = Path(dest)
-    tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex}")
-    model.save(tmp)
-    (tmp / MODEL_CARD).write_text(card)
-    for name, obj in (extra or {}).items():
-        write_json(tmp / name, obj)
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex}")
-        os.replace(dest, old)
-        os.replace(tmp, dest)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, dest)
+    tmp = folders.temp_folder(dest)
+    try:
+        model.save(tmp)
+        (tmp / MODEL_CARD).write_text(card)
+        for name, obj in (extra or {}).items():
+            write_json(tmp / name, obj)
+        folders.swap_in(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # gone already when swapped in
     return dest
 
 

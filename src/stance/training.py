@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,13 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import stance.config_schemas  # noqa: F401  (registers the config schemas)
-from stance import distributed, models, runs
+from stance import distributed, folders, models, runs
 from stance.data import auxiliary, fractions, overlap, prepare_dataset
 from stance.errors import StanceError, problem
 from stance.evaluation import evaluate_configured
 from stance.models import health
 from stance.models.targets import target_report
+from stance.run_report import REPORT_FILE
 from stance.trackers import flatten
 
 # Keys that do not change what a run computes: left out of the config hash that decides whether
@@ -30,6 +32,7 @@ NOT_IN_HASH = (
     "paths",
     "optimized_metric",
     "distributed",
+    "run_lock",
 )
 HEADLINE_KEYS = (
     "test/f_avg",
@@ -128,8 +131,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     """
     distributed.adopt_submitit_tasks()
     refuse_single_process_family(cfg)
-    with distributed.session(cfg.distributed.backend, cfg.distributed.timeout_s):
-        return _train(cfg)
+    with (
+        distributed.session(cfg.distributed.backend, cfg.distributed.timeout_s),
+        ExitStack() as held,
+    ):
+        return _train(cfg, held)
 
 
 def refuse_single_process_family(cfg: DictConfig) -> None:
@@ -148,9 +154,17 @@ def refuse_single_process_family(cfg: DictConfig) -> None:
     )
 
 
-def _train(cfg: DictConfig) -> dict[str, float]:
+def _lock(run_dir: Path, cfg: DictConfig, held: ExitStack) -> None:
+    """One train.py writes a run folder at a time (rank 0 for a multi-rank run): held to the end."""
+    if distributed.is_main():
+        wait = bool(OmegaConf.select(cfg, "run_lock.wait", default=False))
+        held.enter_context(folders.writer_lock(run_dir, "train.py", wait))
+
+
+def _train(cfg: DictConfig, held: ExitStack) -> dict[str, float]:
     run_dir = Path(cfg.run_dir)
     main = distributed.is_main()
+    _lock(run_dir, cfg, held)  # before anything is read: a waiting run then reuses the first
     if OmegaConf.select(cfg, "dataset.split.follow_seed"):
         cfg.dataset.split.seed = cfg.seed  # a seed sweep then measures the split's variance too
     with distributed.main_first():  # rank 0 builds or checks; the others then load the same
@@ -169,6 +183,7 @@ def _train(cfg: DictConfig) -> dict[str, float]:
             _hydra_record_follows(run_dir, target)
         cfg.run_dir = str(target)  # ${run_dir} in the model config (checkpoints) follows it
         run_dir = target
+        _lock(run_dir, cfg, held)
     if not cfg.rerun and _reusable(run_dir, digest, fingerprint):
         if main:
             print(
@@ -183,6 +198,7 @@ def _train(cfg: DictConfig) -> dict[str, float]:
         return {}
     previous = runs.read_run(run_dir)
     if previous and previous.get("status") != "complete":
+        # "running": its process is gone, or it would hold the run folder's lock
         print(f"{run_dir}: found a {previous.get('status')} run; continuing in the same folder")
 
     labels = list(dataset["train"].features["label"].names)
@@ -233,7 +249,8 @@ def print_summary(
     print(f"run directory: {run_dir}")
     print(f"  metrics:     {run_dir / runs.METRICS_FILE}  ({shown})")
     print(f"  predictions: {run_dir / runs.PREDICTIONS_DIR}/")
-    print(f"  reports:     {run_dir}/classification_report_*.txt, confusion_matrix_*.png")
+    print(f"  report:      {run_dir / REPORT_FILE}  (open it in a browser)")
+    print(f"  also:        {run_dir}/classification_report_*.txt, confusion_matrix_*.png")
     if with_model:
         print(f"  model:       {run_dir / runs.MODEL_DIR}/  (card: {runs.MODEL_CARD})")
     for line in policies or []:

@@ -49,12 +49,14 @@ def test_a_rerun_cuts_a_partial_unit_and_skips_the_complete_ones(tmp_path: Path,
     partial = Writer(str(path), fmt, CLASSES, META)
     assert partial.done == {"a", "lone-0", "b"}
     partial.write(unit("c", 3)[:2])
-    partial.close()
-    with path.open("ab") as fh:
+    partial.abandon()  # killed: its rows stay in the work file beside the output
+    work = tmp_path / f".out.{fmt}.partial"
+    with work.open("ab") as fh:
         fh.write(b'{"level": "paragr' if fmt == "jsonl" else b'paragraph,c,"He said')
+    assert path.read_bytes() == complete  # the finished output is as it was
     resumed = Writer(str(path), fmt, CLASSES, META)
     assert resumed.done == {"a", "lone-0", "b"}  # c was not finished
-    assert path.read_bytes() == complete  # its rows are gone
+    assert work.read_bytes() == complete  # its rows are gone
     resumed.write(unit("c", 3))
     resumed.close()
     rows = rows_of(path, fmt)

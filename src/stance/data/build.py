@@ -6,12 +6,9 @@ build or load the same dataset, one builds and the other waits, then loads the r
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
 import sys
-import tempfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from filelock import FileLock
 
+from stance import folders
 from stance.data import card as cards
 from stance.data import history, rounds
 from stance.data.dedup import deduplicate
@@ -128,7 +126,7 @@ def _nothing_left(
     cfg: DatasetConfig, folder: Path, n_input: int, excluded: dict, rejects: list[dict]
 ) -> None:
     """Raise why no row survived, naming the most common causes (and write the rejects)."""
-    causes = Counter({f"label {k!r} not in dataset.labels": v for k, v in excluded.items()})
+    causes = Counter({f"label {k!r} not in dataset.labels": v for k, v in excluded.items() if v})
     causes.update(r["kind"] for r in rejects)
     top = "".join(f"; {k}: {v}" for k, v in causes.most_common(3))
     what = f"no row is left to build from ({n_input} read, {len(rejects)} rejected{top})"
@@ -173,8 +171,9 @@ def _dataset_dict(
 def _write(
     folder: Path, dsd: datasets.DatasetDict, card: dict, rejects: list[dict], cfg: DatasetConfig
 ) -> None:
-    """Write into a temp folder next to `folder`, check it loads, then swap it in."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    """Write into a temp folder next to `folder`, check it loads, then swap it in (the leftovers
+    of a build killed mid-swap are removed first: `stance.folders.temp_folder`)."""
+    tmp = folders.temp_folder(folder)
     try:
         # an empty split needs its one (empty) shard, or `load_from_disk` fails on it
         shards = {s: None if d.num_rows else 1 for s, d in dsd.items()}
@@ -193,11 +192,7 @@ def _write(
                 for r in rejects:
                     fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
         cards.write_card(tmp, card)  # last: a folder without card.json is not a dataset
-        old = folder.parent / f".{folder.name}.old-{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
+        folders.swap_in(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

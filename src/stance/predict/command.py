@@ -10,10 +10,11 @@ from omegaconf import OmegaConf
 from tqdm.auto import tqdm
 
 from stance.config_schemas import DocumentConfig
+from stance.predict.destinations import output_file, refuse_inputs
 from stance.predict.documents import label_units, unit_key
 from stance.predict.inputs import InputSpec, Source, sources, units
 from stance.predict.loading import Predictor, load_model
-from stance.predict.outputs import Writer, output_format
+from stance.predict.outputs import META_SUFFIX, Writer, output_format
 
 
 def input_spec(cfg: Any) -> InputSpec:
@@ -28,7 +29,11 @@ def predict_command(cfg: Any) -> int:
     spec = input_spec(cfg)
     found = sources(spec)
     rule = DocumentConfig(**OmegaConf.to_container(cfg.document))
+    output_file("output", cfg.output)
     fmt = output_format(cfg.output, cfg.output_format)
+    if cfg.output not in (None, "-"):  # nothing is written before this check
+        written = [cfg.output, f"{cfg.output}{META_SUFFIX}"]
+        refuse_inputs("output", written, [spec.path, *(s.path for s in found), predictor.path])
     meta = {"model": str(predictor.path.resolve()), "classes": predictor.classes_,
             "document": OmegaConf.to_container(cfg.document)}  # fmt: skip
     writer = Writer(cfg.output, fmt, predictor.classes_, meta, cfg.resume)
@@ -57,6 +62,9 @@ def predict_command(cfg: Any) -> int:
                 if row.get("unseen_target"):
                     target = row.get("target")
                     unseen[target] = unseen.get(target, 0) + 1
+    except BaseException:
+        writer.abandon()  # the rows written so far stay in its work file, for the rerun
+        raise
     finally:
         bar.close()
     writer.close()

@@ -1,16 +1,20 @@
 """Writing labelled rows as JSONL, CSV or Parquet, one unit at a time, and resuming a file.
 
 A unit (a document's paragraph rows and its document row, or a lone paragraph) is written and
-flushed whole, so a killed run leaves complete units plus at most one partial one, which the
-rerun cuts off before it skips the units already there. Parquet cannot be appended to: units go
+flushed whole into a work file beside the output (``.<output>.partial``), renamed over
+``<output>`` when the run ends: a killed run leaves the work file with complete units plus at
+most one partial one, which the rerun cuts off before it skips the units already there, and an
+earlier output stays as it was until the new one is whole. Parquet cannot be appended to: units go
 to part files in ``<output>.parts/``, merged into ``<output>`` when the run ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -20,6 +24,7 @@ from typing import Any, TextIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from stance import folders
 from stance.errors import StanceError, problem
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
@@ -38,6 +43,9 @@ def output_format(path: str | None, declared: str | None) -> str:
         raise StanceError(
             problem(str(path), f"unknown output format {fmt!r}", f"use one of {OUTPUT_FORMATS}")
         )
+    if fmt == "parquet" and path in (None, "-"):
+        fix = "give output=FILE.parquet, or output_format=jsonl or csv for stdout"
+        raise StanceError(problem("output_format=parquet", "Parquet cannot go to stdout", fix))
     return fmt
 
 
@@ -54,77 +62,113 @@ def columns(classes: Sequence[str]) -> list[str]:
 
 
 class Writer:
-    """Writes units to ``path`` (None or "-": stdout) and knows the units already there."""
+    """Writes units to ``path`` (None or "-": stdout) and knows the units already there.
+
+    Rows go to a work file beside ``path`` (``.<name>.partial``; Parquet: part files in
+    ``<name>.parts/``) that ``close`` renames over ``path``: until then an earlier output is as it
+    was. A rerun continues the work file a killed run left, or a copy of a finished output; a run
+    that ends before its first row creates nothing."""
 
     def __init__(self, path: str | None, fmt: str, classes: Sequence[str], meta: dict,
                  resume: bool = True) -> None:  # fmt: skip
-        self.fmt, self.classes = fmt, list(classes)
+        self.fmt, self.classes, self.meta = fmt, list(classes), meta
         self.path = None if path in (None, "-") else Path(path)
         self.done: set[str] = set()
         self.rows = 0
         self._parts: list[dict] = []
+        self._out: TextIO | None = None
+        self._base: Path | None = None  # a finished output this run continues (copied first)
+        self._keep = 0  # bytes of the base or work file that hold complete units
+        self._started = self.path is None  # the work file (or part folder) is this run's
         if self.path is None:
-            self._out: TextIO | None = sys.stdout
-            self._header = fmt == "csv"
+            self._out, self._header = sys.stdout, fmt == "csv"
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        meta_path = self.path.with_name(self.path.name + META_SUFFIX)
-        existing = self.path.exists() or self._parts_dir.exists()
-        if existing and resume:
-            self._check_meta(meta_path, meta)
-            self.done = self._resume()
+        if resume and self._work_has_rows():
+            self._check_meta(self._work_meta, self._work, "an interrupted run's output")
+            self.done, self._started = self._resume(self._work), True
         else:
-            self._clear()
-        meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        self._header = fmt == "csv" and not (self.path.exists() and self.path.stat().st_size)
-        self._out = None if fmt == "parquet" else self.path.open("a", encoding="utf-8", newline="")
+            self._clear_work()
+            if resume and self.path.exists():
+                self._check_meta(self.path.with_name(self.path.name + META_SUFFIX), self.path, "")
+                self.done, self._base = self._resume(self.path), self.path
+        self._header = fmt == "csv" and not self._keep
 
     @property
-    def _parts_dir(self) -> Path:
+    def _work(self) -> Path:
         assert self.path is not None
-        return self.path.with_name(self.path.name + ".parts")
+        if self.fmt == "parquet":
+            return self.path.with_name(self.path.name + ".parts")
+        return self.path.with_name(f".{self.path.name}.partial")
 
-    def _check_meta(self, meta_path: Path, meta: dict) -> None:
+    @property
+    def _work_meta(self) -> Path:
+        if self.fmt == "parquet":
+            return self._work / META_SUFFIX
+        return self._work.with_name(self._work.name + META_SUFFIX)
+
+    def _work_has_rows(self) -> bool:
+        if self.fmt == "parquet":
+            return any(self._work.glob("part-*.parquet"))
+        return self._work.is_file() and self._work.stat().st_size > 0
+
+    def _check_meta(self, meta_path: Path, output: Path, what: str) -> None:
         try:
             before = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             before = None
-        if before != meta:
+        if before != self.meta:
+            named = f"{what} ({output}) " if what else ""
             what = (
-                "exists and was not written by predict.py"
+                f"{named}exists and was not written by predict.py"
                 if before is None
-                else f"was written with other settings ({meta_path.name}: {before})"
+                else f"{named}was written with other settings ({meta_path.name}: {before})"
             )
             fix = "give another output=, delete it, or pass resume=false to overwrite it"
             raise StanceError(problem(str(self.path), what, fix))
 
-    def _clear(self) -> None:
-        assert self.path is not None
-        self.path.unlink(missing_ok=True)
-        shutil.rmtree(self._parts_dir, ignore_errors=True)
+    def _clear_work(self) -> None:
+        self._work_meta.unlink(missing_ok=True)
+        shutil.rmtree(self._work, ignore_errors=True)  # a part folder
+        self._work.unlink(missing_ok=True)  # a work file
 
-    def _resume(self) -> set[str]:
-        """Keys of the complete units already written; a trailing partial unit is cut off."""
-        assert self.path is not None
+    def _resume(self, source: Path) -> set[str]:
+        """Keys of the complete units in ``source``; a trailing partial unit is left out (cut
+        off the work file; a finished output is copied without it)."""
         if self.fmt == "parquet":
-            if self.path.exists():  # a finished output: continue it as the first part
-                self._parts_dir.mkdir(exist_ok=True)
-                self.path.rename(self._parts_dir / "part-00000.parquet")
-            done: set[str] = set()
-            for part in sorted(self._parts_dir.glob("part-*.parquet")):
-                table = pq.read_table(part, columns=["level", "doc_id", "id"])
-                done.update(_keys(table.to_pylist()))
-            return done
-        records = _jsonl_records(self.path) if self.fmt == "jsonl" else _csv_records(self.path)
+            files = [source] if source.is_file() else sorted(source.glob("part-*.parquet"))
+            tables = (pq.read_table(f, columns=["level", "doc_id", "id"]) for f in files)
+            return {key for table in tables for key in _keys(table.to_pylist())}
+        records = _jsonl_records(source) if self.fmt == "jsonl" else _csv_records(source)
         done, end = set(), 0
         for record, offset in records:
             key = _key(record)
             if key is not None:
                 done.add(key)
                 end = offset
-        with self.path.open("r+b") as fh:
-            fh.truncate(end)
+        self._keep = end
+        if source == self._work:
+            os.truncate(source, end)
         return done
+
+    def _start(self) -> None:
+        """Create the work file (or part folder) from the base, and its settings file."""
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.fmt == "parquet":
+            self._work.mkdir(exist_ok=True)
+        self._work_meta.write_text(json.dumps(self.meta, indent=2) + "\n", encoding="utf-8")
+        if self.fmt == "parquet" and self._base is not None:
+            first = self._work / "part-00000.parquet"
+            try:
+                os.link(self._base, first)  # parts are never changed: a link is a copy
+            except OSError:
+                shutil.copyfile(self._base, first)
+        elif self._base is not None:
+            shutil.copyfile(self._base, self._work)
+            os.truncate(self._work, self._keep)
+        elif self.fmt != "parquet":
+            self._work.touch()
+        self._started = True
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         """Write one unit's rows and flush them."""
@@ -134,7 +178,10 @@ class Writer:
             if len(self._parts) >= PART_ROWS:
                 self._flush_part()
             return
-        assert self._out is not None
+        if self._out is None:
+            if not self._started:
+                self._start()
+            self._out = self._work.open("a", encoding="utf-8", newline="")
         buffer = io.StringIO()
         if self.fmt == "jsonl":
             buffer.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
@@ -150,29 +197,44 @@ class Writer:
     def _flush_part(self) -> None:
         if not self._parts:
             return
-        self._parts_dir.mkdir(exist_ok=True)
-        number = len(list(self._parts_dir.glob("part-*.parquet")))
+        if not self._started:
+            self._start()
+        number = len(list(self._work.glob("part-*.parquet")))
         table = pa.Table.from_pylist(self._parts, schema=_schema(self.classes))
-        temp = self._parts_dir / f".part-{number:05d}.tmp"
+        temp = self._work / f".part-{number:05d}.tmp"
         pq.write_table(table, temp)
-        temp.rename(self._parts_dir / f"part-{number:05d}.parquet")  # a part is whole or absent
+        temp.rename(self._work / f"part-{number:05d}.parquet")  # a part is whole or absent
         self._parts = []
 
+    def abandon(self) -> None:
+        """The run failed: keep what was written for the rerun to continue (nothing if no row)."""
+        if self._out is not None and self._out is not sys.stdout:
+            self._out.close()
+        if self.fmt == "parquet" and self.path is not None:
+            with contextlib.suppress(OSError):
+                self._flush_part()  # complete units, held in memory until now
+
     def close(self) -> None:
-        """Finish the output (Parquet: merge the parts into one file)."""
-        if self.fmt != "parquet":
-            if self._out is not None and self._out is not sys.stdout:
-                self._out.close()
+        """Finish the output: rename the work file over ``path`` (Parquet: merge the parts)."""
+        if self.path is None:
             return
+        if self._out is not None:
+            self._out.close()
         self._flush_part()
-        assert self.path is not None
-        parts = sorted(self._parts_dir.glob("part-*.parquet"))
-        temp = self.path.with_name(self.path.name + ".tmp")
-        with pq.ParquetWriter(temp, _schema(self.classes)) as out:
-            for part in parts:
-                out.write_table(pq.read_table(part, schema=_schema(self.classes)))
-        temp.replace(self.path)
-        shutil.rmtree(self._parts_dir, ignore_errors=True)
+        if self._base is not None and not self._started:
+            return  # a finished output and nothing new: it stays as it is
+        if not self._started:
+            self._start()  # no row at all: an empty output
+        final = self._work
+        if self.fmt == "parquet":
+            final = self._work / ".merged.tmp"
+            with pq.ParquetWriter(final, _schema(self.classes)) as out:
+                for part in sorted(self._work.glob("part-*.parquet")):
+                    out.write_table(pq.read_table(part, schema=_schema(self.classes)))
+        with folders.replaced(self.path.with_name(self.path.name + META_SUFFIX)) as meta:
+            meta.write_text(json.dumps(self.meta, indent=2) + "\n", encoding="utf-8")
+        os.replace(final, self.path)
+        self._clear_work()
 
 
 def _schema(classes: Sequence[str]) -> pa.Schema:

@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
+from stance import folders
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
+from stance.runs import write_text
 
 SHEET = "label_sheet.csv"
 LABEL_STUDIO_TASKS = "label_studio_tasks.json"
 LABEL_STUDIO_CONFIG = "label_studio_config.xml"
 RANKING = "suggestions.jsonl"
+ROUND_FILES = (SHEET, LABEL_STUDIO_TASKS, LABEL_STUDIO_CONFIG, RANKING)
 
 
 class Chosen(Protocol):
@@ -40,8 +43,8 @@ def sheet_columns(cfg: DatasetConfig) -> dict[str, str]:
 
 
 def write_csv(path: Path, columns: Sequence[str], records: list[dict[str, Any]]) -> None:
-    """``records`` as a UTF-8 CSV with the header ``columns``."""
-    with path.open("w", encoding="utf-8", newline="") as fh:
+    """``records`` as a UTF-8 CSV with the header ``columns`` (whole, or the earlier file stays)."""
+    with folders.replaced(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
@@ -57,13 +60,15 @@ def write_round(chosen: Sequence[Chosen], cfg: DatasetConfig, out: Path, model: 
     records = [sheet_record(c.row | {"label": ""}, columns) for c in chosen]
     write_csv(out / SHEET, columns.values(), records)
     tasks = [{"data": {k: v for k, v in r.items() if k != columns["label"]}} for r in records]
-    (out / LABEL_STUDIO_TASKS).write_text(json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")
-    (out / LABEL_STUDIO_CONFIG).write_text(label_studio_config(cfg, columns))
-    with (out / RANKING).open("w", encoding="utf-8") as fh:
-        for rank_, c in enumerate(chosen, start=1):
-            info = {"rank": rank_, **c.row, "model_guess": c.guess, "uncertainty": c.uncertainty}
-            fh.write(json.dumps(info | {"model": model}, ensure_ascii=False) + "\n")
-    return [out / name for name in (SHEET, LABEL_STUDIO_TASKS, LABEL_STUDIO_CONFIG, RANKING)]
+    write_text(out / LABEL_STUDIO_TASKS, json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")
+    write_text(out / LABEL_STUDIO_CONFIG, label_studio_config(cfg, columns))
+    ranking = (
+        {"rank": rank_, **c.row, "model_guess": c.guess, "uncertainty": c.uncertainty}
+        | {"model": model}
+        for rank_, c in enumerate(chosen, start=1)
+    )
+    write_text(out / RANKING, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ranking))
+    return [out / name for name in ROUND_FILES]
 
 
 def sheet_record(row: dict[str, Any], columns: dict[str, str]) -> dict[str, Any]:

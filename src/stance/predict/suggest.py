@@ -34,13 +34,14 @@ from stance.data.sources import read_source
 from stance.data.validate import blank
 from stance.errors import StanceError, problem
 from stance.predict.command import input_spec
+from stance.predict.destinations import output_folder, refuse_inputs
 from stance.predict.diversity import pick
 from stance.predict.documents import label_units
 from stance.predict.furniture import KINDS, furniture_kind
 from stance.predict.inputs import sources, units
 from stance.predict.loading import Predictor, load_model
 from stance.predict.review import REVIEW_SHEET, write_review
-from stance.predict.sheets import SHEET, write_round
+from stance.predict.sheets import ROUND_FILES, SHEET, write_round
 
 
 @dataclass
@@ -167,11 +168,17 @@ def check_settings(cfg: Any) -> None:
         raise StanceError(problem(where, what, "add model@review.model=tfidf_logreg"))
 
 
+def _dataset_paths(cfg: DatasetConfig) -> list[str]:
+    """What ``dataset.path`` names: a file, a folder, a glob, or a list of files and globs."""
+    return [cfg.path] if isinstance(cfg.path, str) else [str(p) for p in cfg.path or []]
+
+
 def suggest_command(cfg: Any) -> list[Path]:
     """``scripts/suggest.py``: rank ``cfg.input``'s paragraphs and write the next round."""
     check_settings(cfg)
     predictor = load_model(cfg.model_path)
     out = Path(cfg.out)
+    output_folder("out", out)
     for name in (SHEET, REVIEW_SHEET):
         if (out / name).exists() and not cfg.force:
             what = f"{name} is already there and may hold your labels"
@@ -182,12 +189,16 @@ def suggest_command(cfg: Any) -> list[Path]:
         fix = "name the dataset config the labels go back into: dataset=<name>"
         raise StanceError(problem(str(predictor.path), "no run config.yaml beside the model", fix))
     dataset_cfg = as_dataset_config(dataset)
+    spec = input_spec(cfg)
+    found = sources(spec)  # (stdin is read here, once)
+    read = [spec.path, *(s.path for s in found), predictor.path, dataset_cfg.label_sheet]
+    read += _dataset_paths(dataset_cfg)
+    refuse_inputs("out", [out, *(out / name for name in (*ROUND_FILES, REVIEW_SHEET))], read)
     known, _card = prepare_dataset(dataset, cfg.paths.processed_root)  # built when missing
     record = overlap.read_record(predictor.path) or {"rows": {}}
     seen = {h for split in overlap.SEEN_SPLITS for h in record["rows"].get(split, [])}
     seen |= labelled_hashes(dataset_cfg, known)
-    spec = input_spec(cfg)
-    pool_units = (unit for source in sources(spec) for unit in units(source, spec))
+    pool_units = (unit for source in found for unit in units(source, spec))
     labelled = (
         row for out_rows in label_units(predictor, pool_units, cfg.target, cfg.batch_size)
         for row in out_rows
