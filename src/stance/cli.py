@@ -6,6 +6,8 @@ import dataclasses
 import errno
 import inspect
 import json
+import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -85,6 +87,25 @@ class _Tee:
         return getattr(self.stream, name)
 
 
+class JobLogFile(logging.FileHandler):
+    """Hydra's job-log file handler (configs/hydra/job_logging/stance.yaml) that warns and drops
+    the records when the file cannot be opened, instead of stopping the job before it starts."""
+
+    def __init__(self, filename: str, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().__init__(filename, *args, **kwargs)
+        except OSError as err:
+            logging.Handler.__init__(self)
+            self.stream = None
+            self.baseFilename = os.path.abspath(filename)
+            print(f"warning: no job log: {os_error_message(err)}", file=sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write the record when the file opened; drop it otherwise."""
+        if self.stream is not None:
+            super().emit(record)
+
+
 @contextmanager
 def job_log() -> Iterator[None]:
     """Copy what the job prints into its Hydra job log (``train.log``, ``evaluate.log``).
@@ -102,7 +123,17 @@ def job_log() -> Iterator[None]:
     if not filename:
         yield
         return
-    with open(filename, "a", encoding="utf-8") as log:
+    try:
+        log = open(filename, "a", encoding="utf-8")  # noqa: SIM115  (closed below)
+    except OSError as err:
+        warned = any(  # the job-log handler said so already
+            isinstance(h, JobLogFile) and h.stream is None for h in logging.getLogger().handlers
+        )
+        if not warned:
+            print(f"warning: no job log: {os_error_message(err)}", file=sys.stderr)
+        yield
+        return
+    with log:
         out, err = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
         try:

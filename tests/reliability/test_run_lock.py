@@ -178,3 +178,28 @@ def test_a_dataset_build_killed_mid_swap_is_cleaned_up_by_the_next_build(tmp_pat
     build_dataset(cfg, processed)
     assert not [p for p in processed.iterdir() if p.name.startswith((".tiny.old", ".tiny.tmp"))]
     assert (processed / "tiny" / "card.json").is_file()
+
+
+def test_a_job_log_that_cannot_be_written_warns_and_a_complete_run_is_still_reused(
+    tmp_path: Path,
+) -> None:
+    """The trial's read-only run folder stopped Hydra with "Unable to configure handler 'file'"
+    before our code ran, even when the run would only be skipped. (Root ignores permissions, so
+    the log file is made unwritable by putting a folder in its place.)"""
+    argv = script_env(tmp_path)
+    first = subprocess.run(
+        [sys.executable, str(CONFIGS.parent / "scripts" / "train.py"), *argv],
+        cwd=CONFIGS.parent, env=ENV, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    (run_dir,) = (tmp_path / "runs" / "tiny" / "tfidf_logreg").iterdir()
+    (run_dir / "train.log").unlink()
+    (run_dir / "train.log").mkdir()
+    again = subprocess.run(
+        [sys.executable, str(CONFIGS.parent / "scripts" / "train.py"), *argv],
+        cwd=CONFIGS.parent, env=ENV, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr and "Unable to configure handler" not in again.stderr
+    assert again.stderr.count("warning: no job log:") == 1 and "train.log" in again.stderr
+    assert "already holds a complete run of this config; skipping" in again.stdout
