@@ -27,8 +27,9 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 import stance.config_schemas  # noqa: F401  (registers the config schemas)
-from stance import metrics, runs
-from stance.training import train
+from stance import runs
+from stance.experiment.training import train
+from stance.scoring import metrics
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 FOLDS = 5

@@ -3,7 +3,7 @@
     python benchmarks/bench_onnx.py                            # demo MiniLM, validation split
     python benchmarks/bench_onnx.py --int8 --split all --repeats 3
 
-Exports the run into a temporary folder through ``stance.predict.export.export_model`` (so the
+Exports the run into a temporary folder through ``stance.export.command.export_model`` (so the
 parity check on validation runs as in scripts/export.py; int8 is written whatever its agreement,
 since here it is measured, not shipped), then times each runtime on the same texts, calls
 interleaved so that a change in the machine's load falls on all of them alike, and reports the
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from stance import load_model, runs
-from stance.evaluation import prepare_dataset
+from stance.experiment.evaluation import prepare_dataset
+from stance.export.command import export_model, timings
 from stance.models.onnx_runtime import INT8_FILE, OnnxStanceModel
-from stance.predict.export import export_model, timings
 
 
 def texts_of(run: Path, split: str) -> tuple[list[str], list[str] | None]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from datasets import DatasetDict
 
-from stance import metrics
+from stance.scoring import metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ def folds(dataset: str, k: int) -> list[DatasetDict]:
     from hydra import compose, initialize_config_dir
 
     import stance.config_schemas  # noqa: F401  (the train schema)
-    from stance.evaluation import prepare_dataset
+    from stance.experiment.evaluation import prepare_dataset
 
     out = []
     for fold in range(k):

@@ -27,7 +27,11 @@ from datasets import Dataset
 from hydra import compose, initialize_config_dir
 
 from stance.data import ensure_dataset
-from stance.models.transformer import PACKAGED_MINILM, TransformerStanceModel, resolve_pretrained
+from stance.models.transformer.model import (
+    PACKAGED_MINILM,
+    TransformerStanceModel,
+    resolve_pretrained,
+)
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

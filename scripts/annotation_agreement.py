@@ -5,14 +5,14 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from stance.annotation import report_agreement
 from stance.cli import user_errors
+from stance.labelling.annotation import report_agreement
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="annotation_agreement")
 @user_errors
 def main(cfg: DictConfig) -> None:
-    """Run ``stance.annotation.report_agreement`` and print the headline numbers."""
+    """Run ``stance.labelling.annotation.report_agreement`` and print the headline numbers."""
     result = report_agreement(**OmegaConf.to_container(cfg, resolve=True))
     print(
         f"{result.n} paragraphs: raw agreement {result.raw_agreement:.3f}, "

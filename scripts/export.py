@@ -9,13 +9,13 @@ from omegaconf import DictConfig
 
 from stance.cli import model_path_argv, script_help, user_errors
 from stance.config_schemas import ExportConfig  # (importing it registers the schemas)
-from stance.predict.export import export_command
+from stance.export.command import export_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="export")
 @user_errors
 def main(cfg: DictConfig) -> None:
-    """Run ``stance.predict.export.export_command``."""
+    """Run ``stance.export.command.export_command``."""
     export_command(cfg)
 
 

@@ -9,13 +9,13 @@ from omegaconf import DictConfig
 
 from stance.cli import model_path_argv, script_help, user_errors
 from stance.config_schemas import ServeConfig  # (importing it registers the schemas)
-from stance.predict.service import serve
+from stance.serve.service import serve
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="serve")
 @user_errors
 def main(cfg: DictConfig) -> None:
-    """Run ``stance.predict.service.serve``."""
+    """Run ``stance.serve.service.serve``."""
     serve(cfg)
 
 

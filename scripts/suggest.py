@@ -9,13 +9,13 @@ from omegaconf import DictConfig
 
 from stance.cli import model_path_argv, script_help, user_errors
 from stance.config_schemas import SuggestConfig  # (importing it registers the schemas)
-from stance.predict.suggest import suggest_command
+from stance.labelling.suggest import suggest_command
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="suggest")
 @user_errors
 def main(cfg: DictConfig) -> None:
-    """Run ``stance.predict.suggest.suggest_command``."""
+    """Run ``stance.labelling.suggest.suggest_command``."""
     suggest_command(cfg)
 
 

@@ -7,7 +7,7 @@ from omegaconf import DictConfig
 
 import stance.runs  # noqa: F401  (registers the resolvers used in hydra.run.dir)
 from stance.cli import user_errors
-from stance.training import require_metric, train
+from stance.experiment.training import require_metric, train
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")

@@ -10,7 +10,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from stance.annotation import (
+from stance.errors import StanceError
+from stance.labelling.annotation import (
     agreement,
     corpus_tables_markdown,
     read_pass,
@@ -18,7 +19,6 @@ from stance.annotation import (
     report_agreement,
     sample_for_second_pass,
 )
-from stance.errors import StanceError
 
 LABELS = ["anti", "neutral", "pro"]
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"

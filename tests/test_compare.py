@@ -10,14 +10,14 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from stance import metrics as metrics_module
 from stance import runs as run_files
-from stance import stats
 from stance.compare import CompareConfig, compare, register_schema
 from stance.compare.records import group_runs, load_run, section_predictions
 from stance.compare.report import write_report
 from stance.compare.table import _batch_metric
 from stance.errors import StanceError
+from stance.scoring import metrics as metrics_module
+from stance.scoring import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 400

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from stance.annotation import read_jsonl  # also registers the annotation_agreement schema
+from stance.labelling.annotation import read_jsonl  # also registers the annotation_agreement schema
 from train_helpers import compose_cfg
 
 ROOT = Path(__file__).resolve().parents[1]

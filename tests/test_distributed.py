@@ -1,7 +1,7 @@
 """Data-parallel training: `torchrun --nproc_per_node=2` (gloo, CPU) on the tiny random BERT.
 
 Every rank records the window indices it trained on and its weights at each checkpoint
-(`$STANCE_DDP_RECORD`, see stance.models.transformer_record), so the tests can check the shards
+(`$STANCE_DDP_RECORD`, see stance.models.transformer.record), so the tests can check the shards
 and that gradients were synchronised, not only that the job finished.
 """
 
@@ -23,7 +23,7 @@ import pytest
 
 from models.conftest import ANTI, FILLER, PRO, TOPICS, tiny_bert  # noqa: F401  (the fixture)
 from stance import distributed, runs
-from stance.models.transformer_record import RECORD_ENV
+from stance.models.transformer.record import RECORD_ENV
 from train_helpers import CONFIGS, compose_cfg, run_script_in_process
 
 ROOT = CONFIGS.parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stance.metrics import (
+from stance.scoring.metrics import (
     classification_metrics,
     expected_calibration_error,
     probability_metrics,

@@ -8,7 +8,7 @@ import mlflow
 import pytest
 
 from stance import runs
-from stance.training import train
+from stance.experiment.training import train
 from train_helpers import compose_cfg, tiny_dataset
 
 
@@ -17,7 +17,8 @@ def test_train_logs_params_metrics_and_artifacts(
 ) -> None:
     data = tiny_dataset()
     monkeypatch.setattr(
-        "stance.training.prepare_dataset", lambda cfg, root: (data, {"fingerprint": "fp"})
+        "stance.experiment.training.prepare_dataset",
+        lambda cfg, root: (data, {"fingerprint": "fp"}),
     )
     uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
     run_dir = tmp_path / "run"

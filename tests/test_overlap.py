@@ -15,8 +15,8 @@ from stance import runs
 from stance.compare.records import group_runs, load_run
 from stance.data import overlap, read_card
 from stance.errors import StanceError
-from stance.evaluation import evaluate_saved
-from stance.training import train
+from stance.experiment.evaluation import evaluate_saved
+from stance.experiment.training import train
 from train_helpers import compose_cfg
 
 COLUMNS = [f"dataset.columns.{c}={c}" for c in ("id", "doc_id", "target", "source", "date")]

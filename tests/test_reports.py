@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from stance import runs
-from stance.training import train
+from stance.experiment.training import train
 from train_helpers import compose_cfg, tiny_dataset
 
 
@@ -47,7 +47,7 @@ class Page(HTMLParser):
 def test_every_run_writes_a_self_contained_report(tmp_path: Path, monkeypatch) -> None:
     data = tiny_dataset(labels=("pro", "anti", "neutral"))
     monkeypatch.setattr(
-        "stance.training.prepare_dataset",
+        "stance.experiment.training.prepare_dataset",
         lambda cfg, root: (data, {"fingerprint": "fp", "neutral_label": "neutral"}),
     )
     run_dir = tmp_path / "run"
@@ -76,12 +76,12 @@ def test_a_stalled_collapsed_run_says_so_everywhere(tmp_path: Path, monkeypatch,
     from stance.models.sklearn_models import TfidfStanceModel
 
     data = tiny_dataset(labels=("pro", "anti", "neutral"))
-    monkeypatch.setattr("stance.training.prepare_dataset", lambda cfg, root: (data, {}))
+    monkeypatch.setattr("stance.experiment.training.prepare_dataset", lambda cfg, root: (data, {}))
     # a fit that logged a loss stuck at ln 3, and predictions that are all 'pro'
     flat = {"loss_first": 1.096, "loss_last": 1.093, "steps": 14, "chance_loss": float(np.log(3))}
     monkeypatch.setattr(TfidfStanceModel, "fit_log_", flat, raising=False)
     monkeypatch.setattr(
-        "stance.evaluation.predict_split",
+        "stance.experiment.evaluation.predict_split",
         lambda model, split, **_: np.tile([0.8, 0.1, 0.1], (len(split), 1)),
     )
     run_dir = tmp_path / "run"
@@ -104,7 +104,7 @@ def test_a_stalled_collapsed_run_says_so_everywhere(tmp_path: Path, monkeypatch,
 
 def test_a_healthy_run_has_no_warnings(tmp_path: Path, monkeypatch, capsys) -> None:
     data = tiny_dataset()
-    monkeypatch.setattr("stance.training.prepare_dataset", lambda cfg, root: (data, {}))
+    monkeypatch.setattr("stance.experiment.training.prepare_dataset", lambda cfg, root: (data, {}))
     run_dir = tmp_path / "run"
     cfg = ["~dataset", "+dataset={name: tiny}", "model.char_ngrams=null", f"run_dir={run_dir}"]
     metrics = train(compose_cfg("train", cfg))
@@ -123,7 +123,7 @@ def test_a_small_test_split_without_a_label_or_policy_says_so_everywhere(
     keep = [i for i, t in enumerate(test["target"]) if t != test["target"][0]][:16]
     data["test"] = test.select(keep)  # 16 rows, one policy gone
     gone = test["target"][0]
-    monkeypatch.setattr("stance.training.prepare_dataset", lambda cfg, root: (data, {}))
+    monkeypatch.setattr("stance.experiment.training.prepare_dataset", lambda cfg, root: (data, {}))
     run_dir = tmp_path / "run"
     cfg = ["~dataset", "+dataset={name: tiny}", "model.char_ngrams=null", f"run_dir={run_dir}"]
     metrics = train(compose_cfg("train", cfg))

@@ -10,7 +10,7 @@ from datasets import DatasetDict
 
 from stance import load_model, runs
 from stance.data import read_card
-from stance.training import train
+from stance.experiment.training import train
 from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
 
 TINY = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=0", "model.char_ngrams=null"]
@@ -75,7 +75,7 @@ def cards(monkeypatch: pytest.MonkeyPatch):
             "round": {"name": f"round {index}", "index": index, "files": ["a.csv"]},
         }
         chosen = data if data is not None else tiny_dataset()
-        monkeypatch.setattr("stance.training.prepare_dataset", lambda *_: (chosen, card))
+        monkeypatch.setattr("stance.experiment.training.prepare_dataset", lambda *_: (chosen, card))
 
     return install
 

@@ -10,9 +10,9 @@ from datasets import DatasetDict
 
 from stance import load_model, runs
 from stance.errors import StanceError
-from stance.evaluation import evaluate_saved
+from stance.experiment.evaluation import evaluate_saved
+from stance.experiment.training import train
 from stance.models.sklearn_models import TfidfStanceModel
-from stance.training import train
 from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
 
 # Most tests feed train() an in-memory dataset; the script test builds a real one from CSV.
@@ -30,8 +30,8 @@ def use_dataset(monkeypatch: pytest.MonkeyPatch):
             neutral = "neutral" if "neutral" in names else None  # as a built card declares it
             return dataset, {"fingerprint": fingerprint, "neutral_label": neutral}
 
-        monkeypatch.setattr("stance.training.prepare_dataset", fake)
-        monkeypatch.setattr("stance.evaluation.prepare_dataset", fake)
+        monkeypatch.setattr("stance.experiment.training.prepare_dataset", fake)
+        monkeypatch.setattr("stance.experiment.evaluation.prepare_dataset", fake)
 
     return install
 

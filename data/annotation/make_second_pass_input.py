@@ -1,6 +1,6 @@
 """Write the label-free blind second-pass sample from the two corpus parts (run from repo root)."""
 
-from stance.annotation import read_jsonl, sample_for_second_pass, write_jsonl
+from stance.labelling.annotation import read_jsonl, sample_for_second_pass, write_jsonl
 
 SEED = 20261127
 FRACTION = 0.22

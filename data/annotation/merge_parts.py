@@ -2,7 +2,7 @@
 
 from collections import Counter, defaultdict
 
-from stance.annotation import read_jsonl, write_jsonl
+from stance.labelling.annotation import read_jsonl, write_jsonl
 
 PARTS = ["data/raw/parts/part_a.jsonl", "data/raw/parts/part_b.jsonl"]
 KEYS = ["id", "doc_id", "paragraph_index", "text", "label", "target", "source", "date", "register"]

@@ -11,8 +11,8 @@ __version__ = "0.1.0"
 _API = {
     "load_model": "stance.predict",
     "build_dataset": "stance.data",
-    "train": "stance.training",
-    "evaluate": "stance.evaluation",
+    "train": "stance.experiment.training",
+    "evaluate": "stance.experiment.evaluation",
 }
 __all__ = ["__version__", *_API]
 

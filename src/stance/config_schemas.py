@@ -9,7 +9,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from stance.data.schema import DatasetConfig
-from stance.models.transformer_settings import TrainSettings
+from stance.models.transformer.settings import TrainSettings
 
 
 @dataclass
@@ -177,7 +177,7 @@ class ExportConfig:
 
 @dataclass
 class ServeConfig:
-    """``scripts/serve.py``: an HTTP API over a saved model (stance.predict.service)."""
+    """``scripts/serve.py``: an HTTP API over a saved model (stance.serve.service)."""
 
     model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
     host: str = "127.0.0.1"  # a non-loopback address needs api_key (or allow_unauthenticated)
@@ -200,7 +200,7 @@ class TransformerModelConfig(TrainSettings):
     """Schema of configs/model/transformer.yaml: the training fields come, with their defaults
     and help lines, from `TrainSettings`; the YAML states only the model's own settings."""
 
-    _target_: str = "stance.models.transformer.TransformerStanceModel"
+    _target_: str = "stance.models.transformer.model.TransformerStanceModel"
     name: str = MISSING
     pretrained: str = MISSING  # a folder, a hub id, or a packaged encoder
     max_length: int = MISSING  # tokens per window, special tokens and target included

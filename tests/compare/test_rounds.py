@@ -16,7 +16,7 @@ from stance.compare.records import Config, Run, Section, group_runs
 from stance.compare.report import write_report
 from stance.compare.rounds import name_sections
 from stance.data import overlap
-from stance.training import train
+from stance.experiment.training import train
 from train_helpers import CONFIGS, compose_cfg, tiny_dataset
 
 TINY = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=0", "model.char_ngrams=null"]
@@ -41,7 +41,7 @@ def train_round(
         "built_at": f"2026-12-0{index + 1}T09:30:00+00:00",
         "round": {"name": f"round {index}", "index": index, "files": ["a.csv"]},
     }
-    monkeypatch.setattr("stance.training.prepare_dataset", lambda *_: (data, card))
+    monkeypatch.setattr("stance.experiment.training.prepare_dataset", lambda *_: (data, card))
     train(compose_cfg("train", [*TINY, f"run_dir={run_dir}"]))
 
 

@@ -66,7 +66,7 @@ def test_model_mpnet_trains_and_round_trips(toy_split, tmp_path: Path) -> None:
     import numpy as np
 
     from stance import models
-    from stance.models.transformer import TransformerStanceModel
+    from stance.models.transformer.model import TransformerStanceModel
 
     model = TransformerStanceModel(pretrained=encoders.MPNET, max_steps=2, batch_size=4)
     model.fit(toy_split(8, 0, with_target=False))

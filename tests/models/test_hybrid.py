@@ -42,7 +42,7 @@ def test_roberta_style_encoders_without_token_type_ids(
 ) -> None:
     from transformers import AutoTokenizer
 
-    from stance.models.transformer import TransformerStanceModel
+    from stance.models.transformer.model import TransformerStanceModel
 
     assert "token_type_ids" not in AutoTokenizer.from_pretrained(tiny_roberta)("a", "b")
     train, test = toy_split(16, 0), toy_split(6, 1)  # (target, text) pairs

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from stance.errors import StanceError
-from stance.models.onnx_export import export_onnx, exportable
+from stance.export.command import export_model
+from stance.export.onnx import export_onnx, exportable
 from stance.models.onnx_runtime import EXPORT_META, INT8_FILE, MODEL_FILE, OnnxStanceModel
-from stance.models.transformer import TransformerStanceModel, load_encoder
-from stance.models.transformer_data import encode_windows
-from stance.predict.export import export_model
+from stance.models.transformer.data import encode_windows
+from stance.models.transformer.model import TransformerStanceModel, load_encoder
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")  # torch.onnx's exporter
@@ -96,7 +96,7 @@ def toy_run(
     tiny_bert: Path, toy_split: Callable, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:
     """(run dir, processed root): the real train config on a toy JSONL dataset, tiny BERT."""
-    from stance.training import train
+    from stance.experiment.training import train
     from train_helpers import compose_cfg
 
     root = tmp_path_factory.mktemp("toy-run")
@@ -157,7 +157,7 @@ def test_a_model_folder_outside_its_run_takes_the_dataset_from_the_command_line(
     import shutil
 
     from stance import runs
-    from stance.predict.export import validation_split
+    from stance.export.command import validation_split
 
     run_dir, processed = toy_run
     moved = shutil.copytree(run_dir / "model", tmp_path / "model")
@@ -198,7 +198,7 @@ def test_export_script_writes_a_self_contained_folder_next_to_the_model(
 
 
 def test_an_unknown_format_is_a_user_error() -> None:
-    from stance.predict.export import export_command
+    from stance.export.command import export_command
     from train_helpers import compose_cfg
 
     with pytest.raises(StanceError, match="use format=onnx"):
@@ -207,7 +207,7 @@ def test_an_unknown_format_is_a_user_error() -> None:
 
 @pytest.mark.slow
 def test_packaged_minilm_exports_within_the_tolerance(toy_split: Callable, tmp_path: Path) -> None:
-    from stance.models.transformer import PACKAGED_MINILM, resolve_pretrained
+    from stance.models.transformer.model import PACKAGED_MINILM, resolve_pretrained
 
     model = untrained(resolve_pretrained(PACKAGED_MINILM), True, scale=1.0)
     validation = toy_split(20, 1, long_every=3)

@@ -124,12 +124,14 @@ def test_train_config_model_setfit_writes_a_run_that_load_model_reads(
     tiny_bert: Path, toy_split: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from stance import load_model, runs
-    from stance.training import train
+    from stance.experiment.training import train
 
     data = DatasetDict(
         train=toy_split(48, 0, long_every=5), validation=toy_split(16, 1), test=toy_split(16, 2)
     )
-    monkeypatch.setattr("stance.training.prepare_dataset", lambda *_: (data, {"fingerprint": "t"}))
+    monkeypatch.setattr(
+        "stance.experiment.training.prepare_dataset", lambda *_: (data, {"fingerprint": "t"})
+    )
     overrides = ["~dataset", "+dataset={name: toy}", "evaluation.bootstrap=0", "model=setfit"]
     overrides += [f"model.encoder={tiny_bert}", f"run_dir={tmp_path / 'run'}"]
     overrides += [f"model.{key}={json.dumps(value)}" for key, value in TINY.items()]
@@ -159,7 +161,7 @@ def test_a_saved_setfit_model_is_served(fitted: SetFitStanceModel, tmp_path: Pat
 
     from stance.config_schemas import ServeConfig
     from stance.predict import load_model
-    from stance.predict.service import create_app
+    from stance.serve.service import create_app
 
     fitted.save(tmp_path / "m")
     app = create_app(load_model(tmp_path / "m"), ServeConfig())

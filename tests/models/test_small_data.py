@@ -12,10 +12,10 @@ from datasets import ClassLabel, Dataset
 from transformers import AutoModelForSequenceClassification, TrainerControl, TrainerState
 
 from stance.models import health
-from stance.models.transformer import TransformerStanceModel
-from stance.models.transformer_progress import LearnedEarlyStopping
-from stance.models.transformer_settings import TrainSettings
-from stance.models.transformer_train import StanceTrainer, training_arguments
+from stance.models.transformer.model import TransformerStanceModel
+from stance.models.transformer.progress import LearnedEarlyStopping
+from stance.models.transformer.settings import TrainSettings
+from stance.models.transformer.train import StanceTrainer, training_arguments
 
 LABELS = ["pro", "anti", "neutral"]
 # The reproduction: 2 epochs of ~105 training rows in batches of 16 are 14 steps.

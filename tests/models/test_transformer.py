@@ -13,9 +13,9 @@ from datasets import Dataset, DatasetDict
 
 from stance import models
 from stance.errors import StanceError
-from stance.models.transformer import TransformerStanceModel
-from stance.models.transformer_data import encode_windows, mean_by_paragraph
-from stance.models.transformer_train import StanceTrainer, balanced_class_weights
+from stance.models.transformer.data import encode_windows, mean_by_paragraph
+from stance.models.transformer.model import TransformerStanceModel
+from stance.models.transformer.train import StanceTrainer, balanced_class_weights
 
 CLASSES = ["pro", "anti"]  # the order the toy splits declare in their ClassLabel
 
@@ -145,7 +145,7 @@ def test_bad_trainer_settings_are_user_errors(
 
 
 def test_class_weight_none_is_accepted_as_null_for_sweeps() -> None:
-    from stance.models.transformer_settings import TrainSettings
+    from stance.models.transformer.settings import TrainSettings
 
     assert TrainSettings(class_weight="none").class_weight is None
     assert TrainSettings().class_weight == "balanced"
@@ -175,7 +175,7 @@ def toy_run(tiny_bert: Path, toy_split: Callable) -> Iterator[Callable[[Path], d
 
     import stance.config_schemas
     import stance.runs  # noqa: F401  (schemas and the resolvers the train config uses)
-    from stance.training import train
+    from stance.experiment.training import train
 
     data = DatasetDict(
         train=toy_split(64, 0, long_every=5),
@@ -193,7 +193,9 @@ def toy_run(tiny_bert: Path, toy_split: Callable) -> Iterator[Callable[[Path], d
         return train(cfg)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("stance.training.prepare_dataset", lambda *_: (data, {"fingerprint": "toy"}))
+        patch.setattr(
+            "stance.experiment.training.prepare_dataset", lambda *_: (data, {"fingerprint": "toy"})
+        )
         yield run
 
 
@@ -246,7 +248,7 @@ def test_rerun_after_a_kill_resumes_from_the_last_checkpoint(
         patch.setattr(StanceTrainer, "_save_checkpoint", save_then_die)
         with pytest.raises(Killed):
             toy_run(tmp_path / "killed")
-    with caplog.at_level("INFO", logger="stance.models.transformer_train"):
+    with caplog.at_level("INFO", logger="stance.models.transformer.train"):
         resumed = toy_run(tmp_path / "killed")
 
     assert "(step 16)" in caplog.text
@@ -276,7 +278,7 @@ def test_packaged_minilm_fine_tunes_offline_and_pipeline_reads_it(
 
 
 def test_temperature_is_fitted_on_validation_and_kept_on_save(tiny_bert, toy_split, tmp_path):
-    from stance.metrics import expected_calibration_error
+    from stance.scoring.metrics import expected_calibration_error
 
     train, validation = toy_split(32, 0), toy_split(16, 1)
     model = tiny_model(tiny_bert, epochs=1).fit(train, validation)

@@ -152,7 +152,7 @@ def test_script_reads_stdin_and_reports_bad_input(
 def test_the_main_jobs_3_way_model_leaves_captions_of_a_scraped_article_neutral(
     tmp_path: Path,
 ) -> None:
-    from stance.training import train
+    from stance.experiment.training import train
     from train_helpers import CONFIGS, compose_cfg
 
     run = tmp_path / "run"

@@ -21,7 +21,7 @@ from stance.data import split_paragraphs
 from stance.errors import StanceError
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict import label_rows, load_model
-from stance.predict.service import check_exposure, create_app, settings_from
+from stance.serve.service import check_exposure, create_app, settings_from
 from train_helpers import CONFIGS, compose_cfg, run_script_in_process, tiny_dataset
 
 ARTICLE = """Senators spar over tariffs

@@ -15,7 +15,7 @@ from stance.data import overlap
 from stance.data.overlap import text_hashes
 from stance.data.schema import DedupConfig
 from stance.errors import StanceError
-from stance.predict.suggest import Candidate, rank
+from stance.labelling.suggest import Candidate, rank
 from train_helpers import ANTI, PRO, run_script_in_process, tiny_dataset, write_csv
 
 

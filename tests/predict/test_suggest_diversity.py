@@ -6,7 +6,7 @@ import pytest
 
 from stance.data.schema import DedupConfig
 from stance.errors import StanceError
-from stance.predict.suggest import Candidate, rank
+from stance.labelling.suggest import Candidate, rank
 
 A = "The new tariffs on imported steel will hurt farmers and factory workers across Ohio this year."
 B = "Farmers and factory workers across Ohio will be hurt this year by the new tariffs on imported steel."  # noqa: E501

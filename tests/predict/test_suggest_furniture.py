@@ -1,12 +1,12 @@
-"""Page furniture never goes on a label sheet, by the rule in stance.predict.furniture."""
+"""Page furniture never goes on a label sheet, by the rule in stance.labelling.furniture."""
 
 from __future__ import annotations
 
 import pytest
 
 from stance.data.schema import DedupConfig
-from stance.predict.furniture import furniture_kind
-from stance.predict.suggest import Candidate, rank, summary
+from stance.labelling.furniture import furniture_kind
+from stance.labelling.suggest import Candidate, rank, summary
 
 FURNITURE = {
     "By Thomas Reed": "byline",

@@ -11,7 +11,7 @@ import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from stance.data import as_dataset_config
-from stance.predict.review import (
+from stance.labelling.review import (
     REVIEW_SHEET,
     labelled_rows,
     out_of_fold,

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from stance.config_schemas import ServeConfig
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict import label_rows, load_model
-from stance.predict.service import create_app
+from stance.serve.service import create_app
 from train_helpers import run_script_in_process, tiny_dataset
 
 TEXTS = ["we support and applaud it", "we oppose and condemn it"]

@@ -21,6 +21,7 @@ from sklearn.preprocessing import FunctionTransformer
 from models.conftest import tiny_bert  # noqa: F401  (the 32-wide random BERT fixture)
 from stance.data import overlap
 from stance.errors import StanceError
+from stance.experiment.training import train
 from stance.models import encoders
 from stance.models.ensemble import EnsembleStanceModel
 from stance.models.hybrid import HybridStanceModel
@@ -28,7 +29,6 @@ from stance.models.setfit_folder import load_body, load_head, save_head
 from stance.models.sklearn_models import SKOPS_FILE, TRUSTED_TYPES, TfidfStanceModel
 from stance.models.trusted import PARAMS
 from stance.predict import load_model
-from stance.training import train
 from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
 
 TEXTS = ["we support and applaud it", "we oppose and condemn it"]

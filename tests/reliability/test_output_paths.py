@@ -18,8 +18,8 @@ import pytest
 
 from stance import runs
 from stance.errors import StanceError
+from stance.labelling import sheets
 from stance.models.sklearn_models import TfidfStanceModel
-from stance.predict import sheets
 from stance.predict.outputs import META_SUFFIX
 from train_helpers import ANTI, CONFIGS, PRO, run_script_in_process, tiny_dataset
 

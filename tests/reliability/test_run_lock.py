@@ -18,8 +18,8 @@ from datasets import DatasetDict
 from stance import folders, load_model, runs
 from stance.data import build_dataset
 from stance.errors import StanceError
+from stance.experiment.training import train
 from stance.models.sklearn_models import TfidfStanceModel
-from stance.training import train
 from train_helpers import CONFIGS, compose_cfg, tiny_dataset, write_csv
 
 TINY = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=0", "model.char_ngrams=null"]
@@ -35,8 +35,8 @@ def tiny_data(monkeypatch: pytest.MonkeyPatch) -> DatasetDict:
     def fake(dataset_cfg, processed_root):
         return data, {"fingerprint": "fp-1", "neutral_label": None}
 
-    monkeypatch.setattr("stance.training.prepare_dataset", fake)
-    monkeypatch.setattr("stance.evaluation.prepare_dataset", fake)
+    monkeypatch.setattr("stance.experiment.training.prepare_dataset", fake)
+    monkeypatch.setattr("stance.experiment.evaluation.prepare_dataset", fake)
     return data
 
 

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from stance.config_schemas import ServeConfig
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict.loading import Predictor
-from stance.predict.service import create_app
+from stance.serve.service import create_app
 from train_helpers import tiny_dataset
 
 TEXTS = ["we support and applaud it", "we oppose and condemn it"]
@@ -81,7 +81,7 @@ def test_an_error_inside_is_a_500_without_type_or_path_and_the_log_has_both(
         raise FileNotFoundError(2, "No such file or directory", "/srv/secret/notes.txt")
 
     broken.predict_proba = fail  # type: ignore[method-assign]
-    with caplog.at_level(logging.ERROR, logger="stance.predict.service"):
+    with caplog.at_level(logging.ERROR, logger="stance.serve.service"):
         response = client(broken).post("/predict", json={"texts": ["/srv/secret/notes.txt"]})
     assert response.status_code == 500
     assert response.json() == {"error": "internal error; the server's log has the details"}

@@ -6,7 +6,7 @@
 - `rounds`: sections named by labelling round and build date; `round_scores`: labels vs score
   across rounds;
 - `report`: the Markdown, CSV, PNG and HTML files (`cells`: how numbers and tables are written).
-The statistics they compute resample `stance.metrics.batch_metric` (`stance.stats`).
+The statistics they compute resample `stance.scoring.metrics.batch_metric` (`stance.scoring.stats`).
 """
 
 from stance.compare.table import CompareConfig, SectionTable, compare, register_schema

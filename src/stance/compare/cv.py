@@ -15,8 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats as scipy_stats
 
-from stance import metrics, runs
+from stance import runs
 from stance.compare.records import Config
+from stance.scoring import metrics
 
 
 def corrected_t_test(diffs: Sequence[float], k: int) -> float:

@@ -1,10 +1,10 @@
 """Many runs -> one table per test set: seeds, mean ± std, a bootstrap interval, a paired test.
 
-Statistics (see ``stance.stats``): the interval is a percentile bootstrap over test examples of
-the config's seed-mean headline score; the test of each config against the best (highest headline
-mean) is either a paired bootstrap on the same resampled examples (both configs' seed-mean
-scores) or McNemar on the majority vote of each config's seeds. Runs on different datasets or
-test sets are never pooled: each (dataset fingerprint, test set) is its own section.
+Statistics (see ``stance.scoring.stats``): the interval is a percentile bootstrap over test
+examples of the config's seed-mean headline score; the test of each config against the best
+(highest headline mean) is either a paired bootstrap on the same resampled examples (both configs'
+seed-mean scores) or McNemar on the majority vote of each config's seeds. Runs on different
+datasets or test sets are never pooled: each (dataset fingerprint, test set) is its own section.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from stance import metrics, stats
 from stance.compare import cv as compare_cv
 from stance.compare import rounds
 from stance.compare.records import (
@@ -33,6 +32,7 @@ from stance.compare.records import (
     section_predictions,
 )
 from stance.errors import StanceError, problem
+from stance.scoring import metrics, stats
 
 TESTS = ("paired_bootstrap", "mcnemar")
 DEFAULT = "(default)"

@@ -16,7 +16,7 @@ from stance.models.base import MODEL_META_FILE, StanceModel
 # TF-IDF baselines never imports torch.
 REGISTRY: dict[str, str] = {
     "tfidf": "stance.models.sklearn_models:TfidfStanceModel",
-    "transformer": "stance.models.transformer:TransformerStanceModel",
+    "transformer": "stance.models.transformer.model:TransformerStanceModel",
     "ensemble": "stance.models.ensemble:EnsembleStanceModel",
     "hybrid": "stance.models.hybrid:HybridStanceModel",
     "setfit": "stance.models.setfit_model:SetFitStanceModel",

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from stance.models import encoders
 from stance.models.base import MODEL_META_FILE, read_meta, write_meta
 from stance.models.sklearn_models import TfidfStanceModel
-from stance.models.transformer import PACKAGED_MINILM, resolve_pretrained
+from stance.models.transformer.model import PACKAGED_MINILM, resolve_pretrained
 from stance.models.trusted import refuse
 
 ENCODER_DIR = "encoder"  # a copy of an encoder that is not packaged, inside the model folder

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError, problem
-from stance.models.transformer_data import pair_targets, paragraph_proba, window_logits
+from stance.models.transformer.data import pair_targets, paragraph_proba, window_logits
 
 EXPORT_META = "stance_onnx.json"
 MODEL_FILE = "model.onnx"

@@ -9,8 +9,8 @@ import numpy as np
 
 from stance.config_schemas import DocumentConfig
 from stance.errors import StanceError, problem
-from stance.metrics import stance_indices
 from stance.predict.loading import Predictor
+from stance.scoring.metrics import stance_indices
 
 NO_CLEAR_STANCE = "no clear stance"
 DOCUMENT_RULE = (

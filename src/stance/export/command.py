@@ -81,7 +81,7 @@ def export_model(
     opset: int | None = None,
 ) -> dict[str, Any]:
     """Export, check parity (and int8 agreement) on validation, time both runtimes, then write."""
-    from stance.models.onnx_export import export_onnx, exportable, quantize_int8, write_export_meta
+    from stance.export.onnx import export_onnx, exportable, quantize_int8, write_export_meta
     from stance.predict import load_model
 
     predictor = load_model(model_path)

@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from stance import models
 from stance.data.schema import DatasetConfig
-from stance.predict.sheets import sheet_columns, sheet_record, write_csv
+from stance.labelling.sheets import sheet_columns, sheet_record, write_csv
 
 REVIEW_SHEET = "review_sheet.csv"
 REVIEW_COLUMNS = ("given_label", "suggested_label", "p_suggested", "p_given", "split")

@@ -16,7 +16,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from stance.stats import BatchMetric, bootstrap_interval, resample_indices
+from stance.scoring.stats import BatchMetric, bootstrap_interval, resample_indices
 
 HEADLINE = "f_avg"
 BATCH_METRICS = ("f_avg", "f1_macro", "accuracy")

@@ -16,11 +16,11 @@ import stance.config_schemas  # noqa: F401  (registers the config schemas)
 from stance import distributed, folders, models, runs
 from stance.data import auxiliary, fractions, overlap, prepare_dataset
 from stance.errors import StanceError, problem
-from stance.evaluation import evaluate_configured
+from stance.experiment.evaluation import evaluate_configured
+from stance.experiment.run_report import REPORT_FILE
+from stance.experiment.trackers import flatten
 from stance.models import health
 from stance.models.targets import target_report
-from stance.run_report import REPORT_FILE
-from stance.trackers import flatten
 
 # Keys that do not change what a run computes: left out of the config hash that decides whether
 # a complete run in the same folder can be reused.

@@ -3,14 +3,14 @@
 What is never suggested: a paragraph already labelled (any split of the dataset the labels go
 back into, any labelled row of its input files, even one the build left out, or the model's
 training record; matched by dedup's normalised text), page furniture
-(bylines, datelines, captions, share lines, very short paragraphs: ``stance.predict.furniture``),
+(bylines, datelines, captions, share lines, very short paragraphs: ``stance.labelling.furniture``),
 and all but the most uncertain of each group of exact or near-duplicates (dedup's normalisation
 and word-bigram MinHash LSH). Ranking: margin uncertainty (1 - the gap between the two most
 probable labels) mixed with diversity (maximal marginal relevance over TF-IDF cosine:
-``stance.predict.diversity``). Selection takes the targets in turn, and at most
+``stance.labelling.diversity``). Selection takes the targets in turn, and at most
 ``max_per_document`` paragraphs of one document, so a round spreads over policies and articles.
-Beside the label sheet (``stance.predict.sheets``) goes the review sheet of labels worth a second
-look (``stance.predict.review``).
+Beside the label sheet (``stance.labelling.sheets``) goes the review sheet of labels worth a second
+look (``stance.labelling.review``).
 """
 
 from __future__ import annotations
@@ -33,15 +33,15 @@ from stance.data.schema import DatasetConfig, DedupConfig
 from stance.data.sources import read_source
 from stance.data.validate import blank
 from stance.errors import StanceError, problem
+from stance.labelling.diversity import pick
+from stance.labelling.furniture import KINDS, furniture_kind
+from stance.labelling.review import REVIEW_SHEET, write_review
+from stance.labelling.sheets import ROUND_FILES, SHEET, write_round
 from stance.predict.command import input_spec
 from stance.predict.destinations import output_folder, refuse_inputs
-from stance.predict.diversity import pick
 from stance.predict.documents import label_units
-from stance.predict.furniture import KINDS, furniture_kind
 from stance.predict.inputs import sources, units
 from stance.predict.loading import Predictor, load_model
-from stance.predict.review import REVIEW_SHEET, write_review
-from stance.predict.sheets import ROUND_FILES, SHEET, write_round
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The request and response bodies of the HTTP API (stance.predict.service), with their limits."""
+"""The request and response bodies of the HTTP API (stance.serve.service), with their limits."""
 
 # No `from __future__ import annotations`: the request models are built inside request_models
 # (their limits come from the settings), and pydantic resolves string annotations in the

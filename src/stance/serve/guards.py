@@ -1,4 +1,4 @@
-"""What stands between a request and the model (stance.predict.service): the body size, how many
+"""What stands between a request and the model (stance.serve.service): the body size, how many
 requests are labelled at once, and error bodies that say where and never leak internals."""
 
 # No `from __future__ import annotations`: FastAPI reads the handlers' annotations at runtime.
@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 
 from stance.errors import StanceError
 
-log = logging.getLogger("stance.predict.service")
+log = logging.getLogger("stance.serve.service")
 OPEN_PATHS = ("/health",)  # answered whatever the load: liveness probes
 
 

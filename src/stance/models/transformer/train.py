@@ -27,22 +27,22 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from stance import distributed
 from stance.errors import StanceError, problem
-from stance.metrics import classification_metrics
 from stance.models import health
-from stance.models.transformer_data import (
+from stance.models.transformer.data import (
     WINDOW_SOURCE,
     LengthGroupedEpochSampler,
     paragraph_proba,
 )
-from stance.models.transformer_progress import LearnedEarlyStopping, fit_log
-from stance.models.transformer_record import (
+from stance.models.transformer.progress import LearnedEarlyStopping, fit_log
+from stance.models.transformer.record import (
     WINDOW_INDEX,
     RankRecorder,
     append_record,
     record_folder,
     window_digest,
 )
-from stance.models.transformer_settings import BEST_MODEL_METRICS, TrainSettings
+from stance.models.transformer.settings import BEST_MODEL_METRICS, TrainSettings
+from stance.scoring.metrics import classification_metrics
 
 log = logging.getLogger(__name__)
 

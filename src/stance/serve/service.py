@@ -19,8 +19,8 @@ from stance.config_schemas import DocumentConfig, ServeConfig
 from stance.errors import StanceError, problem
 from stance.predict.documents import WHERE, describe, label_rows
 from stance.predict.loading import Predictor, load_model
-from stance.predict.service_guards import BodyLimit, ConcurrencyLimit, error_handlers
-from stance.predict.service_models import ArticleResponse, PredictResponse, request_models
+from stance.serve.guards import BodyLimit, ConcurrencyLimit, error_handlers
+from stance.serve.schemas import ArticleResponse, PredictResponse, request_models
 
 KEY_HEADER = "X-API-Key"
 

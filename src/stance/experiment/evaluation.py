@@ -15,10 +15,10 @@ from sklearn.metrics import classification_report
 from stance import runs
 from stance.data.build import prepare_dataset
 from stance.errors import StanceError, problem
-from stance.metrics import expected_calibration_error, split_metrics
+from stance.experiment.run_report import write_run_report
 from stance.models import health
 from stance.models.base import StanceModel
-from stance.run_report import write_run_report
+from stance.scoring.metrics import expected_calibration_error, split_metrics
 
 GROUP_COLUMNS = ("target", "source")
 

@@ -1,6 +1,6 @@
 """Statistics for comparing runs on one test set: bootstrap intervals and paired tests.
 
-The metrics they resample are ``stance.metrics.batch_metric``: the same code that writes
+The metrics they resample are ``stance.scoring.metrics.batch_metric``: the same code that writes
 metrics.json. Predictions are integer label indices. A config with several seeds is a matrix
 ``(n_seeds, n)``; its score on a sample of examples is the mean over seeds of the metric on that
 sample, so the bootstrap resamples test *examples* (the same indices for every seed and for both

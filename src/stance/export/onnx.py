@@ -12,8 +12,8 @@ import torch
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel
 from stance.models.onnx_runtime import EXPORT_META, MODEL_FILE, TOKENIZER_FILE
-from stance.models.transformer import TransformerStanceModel
-from stance.models.transformer_data import encode_windows, pad_batch
+from stance.models.transformer.data import encode_windows, pad_batch
+from stance.models.transformer.model import TransformerStanceModel
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
