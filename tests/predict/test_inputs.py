@@ -36,7 +36,7 @@ def test_a_folder_of_articles_gives_one_unit_per_file_named_by_its_path(tmp_path
     first = found[0]
     assert [r["text"] for r in first] == ["Title line", "We support the new tariffs.",
                                           "Critics oppose them."]  # fmt: skip
-    assert [r["id"] for r in first] == ["2024/a-p00", "2024/a-p01", "2024/a-p02"]
+    assert [r["id"] for r in first] == ["2024/a-p0", "2024/a-p1", "2024/a-p2"]
     assert {r.get("target") for r in first} == {"tariffs"}
     assert "target" not in found[1][0]
     assert [u[0]["doc_id"] for u in read(tmp_path / "**" / "a.txt")] == ["a"]

@@ -8,7 +8,7 @@ from stance.data.build import (
     prepare_dataset,
 )
 from stance.data.card import read_card
-from stance.data.paragraphs import split_paragraphs
+from stance.data.paragraphs import paragraph_id, split_paragraphs
 from stance.data.schema import DatasetConfig, as_dataset_config, folder_name
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "folder_name",
     "is_current",
     "load_processed",
+    "paragraph_id",
     "prepare_dataset",
     "read_card",
     "split_paragraphs",

@@ -135,3 +135,9 @@ def split_paragraphs(text: str) -> list[str]:
         if lines:
             out.extend(_block(lines))
     return out
+
+
+def paragraph_id(doc_id: str, index: int) -> str:
+    """The id of paragraph ``index`` (0-based) of document ``doc_id``, the same everywhere: a
+    dataset built from articles, predict.py's rows and the service's (``<doc_id>-p<index>``)."""
+    return f"{doc_id}-p{index}"

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from stance.data import rounds
-from stance.data.paragraphs import split_paragraphs
+from stance.data.paragraphs import paragraph_id, split_paragraphs
 from stance.data.readers import read_csv, read_tabular
 from stance.data.records import (
     Loaded,
@@ -137,7 +137,7 @@ def read_articles(cfg: DatasetConfig) -> Loaded:
         used.add((doc, what))
     t["text"] = texts
     refs = zip(t["doc_id"], t["paragraph_index"], strict=True)
-    t.setdefault("id", [f"{d}-p{i}" for d, i in refs])
+    t.setdefault("id", [paragraph_id(d, i) for d, i in refs])
     table = pa.table(
         {
             c: pa.array(v, pa.int64() if c == "_line" else pa.string())

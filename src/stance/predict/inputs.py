@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stance.data.paragraphs import paragraph_id, split_paragraphs
 from stance.data.readers import header_of, read_tabular
 from stance.data.records import setting_names
 from stance.data.schema import DatasetConfig
@@ -136,8 +137,6 @@ def sidecar_target(path: Path) -> str | None:
 
 def article_units(source: Source) -> Iterator[list[dict[str, Any]]]:
     """One unit: the paragraphs of a ``.txt`` article (doc_id = its name)."""
-    from stance.data import split_paragraphs
-
     try:
         content = source.path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
@@ -145,7 +144,7 @@ def article_units(source: Source) -> Iterator[list[dict[str, Any]]]:
         raise StanceError(problem(str(source.path), what, "save it as UTF-8")) from err
     target = sidecar_target(source.path)
     rows = [
-        {"id": f"{source.name}-p{i:02d}", "doc_id": source.name, "paragraph": i, "text": text}
+        {"id": paragraph_id(source.name, i), "doc_id": source.name, "paragraph": i, "text": text}
         | ({"target": target} if target else {})
         for i, text in enumerate(split_paragraphs(content))
     ]

@@ -16,6 +16,7 @@ from omegaconf import OmegaConf
 from starlette.exceptions import HTTPException
 
 from stance.config_schemas import DocumentConfig, ServeConfig
+from stance.data.paragraphs import paragraph_id, split_paragraphs
 from stance.errors import StanceError, problem
 from stance.predict.documents import WHERE, describe, label_rows
 from stance.predict.loading import Predictor, load_model
@@ -58,8 +59,6 @@ def body_limit(settings: ServeConfig) -> int:
 
 def create_app(predictor: Predictor, settings: ServeConfig) -> FastAPI:
     """The FastAPI app: ``POST /predict``, ``POST /articles``, ``GET /model``, ``GET /health``."""
-    from stance.data import split_paragraphs
-
     rule = settings.document
     predict_request, article_request = request_models(settings)
     app = FastAPI(
@@ -127,7 +126,7 @@ def create_app(predictor: Predictor, settings: ServeConfig) -> FastAPI:
             raise RequestValidationError([{"type": "too_long", "loc": ("body", "text"),
                                            "msg": what + fix}])  # fmt: skip
         rows = [
-            {"id": f"{doc}-p{i:02d}", "doc_id": doc, "paragraph": i, "text": text,
+            {"id": paragraph_id(doc, i), "doc_id": doc, "paragraph": i, "text": text,
              WHERE: f"paragraph {i}"} | given
             for i, text in enumerate(paragraphs)
         ]  # fmt: skip
