@@ -1,12 +1,19 @@
-"""Train and evaluate one config: `python scripts/train.py [dataset=...] [model=...] [...]`."""
+"""python scripts/train.py [dataset=NAME] [model=NAME] [logger=mlflow] [model.C=0.5] [rerun=true]
+
+Builds the dataset when missing or stale, trains, evaluates on validation and test, and writes the
+run record (metrics.json, predictions, report.html, the model) into the run directory.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import hydra
 from omegaconf import DictConfig
 
 import stance.runs  # noqa: F401  (registers the resolvers used in hydra.run.dir)
-from stance.cli import user_errors
+from stance.cli import script_help, user_errors
+from stance.config_schemas import TrainConfig
 from stance.experiment.training import require_metric, train
 
 
@@ -19,4 +26,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    script_help(sys.argv, __doc__, TrainConfig, "train")
     main()

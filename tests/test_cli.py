@@ -39,6 +39,16 @@ def test_help_lists_the_scripts_own_keys_not_the_training_models(script: str) ->
         assert '  paths.processed_root="data/processed"' in done.stdout  # the config's value
 
 
+def test_train_help_lists_its_keys_from_the_schema_not_hydras_dump() -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "train.py"), "--help"],
+        capture_output=True, text=True, check=True, cwd=CONFIGS.parent,
+    )  # fmt: skip
+    assert "  seed=0\n      passed explicitly to the model" in done.stdout
+    assert "  run_lock.wait=false\n" in done.stdout and "(configs/model/: " in done.stdout
+    assert "== Config ==" not in done.stdout and "Configuration groups" not in done.stdout
+
+
 def test_compare_help_lists_its_keys_with_the_schemas_help_lines() -> None:
     done = subprocess.run(
         [sys.executable, str(SCRIPTS / "compare.py"), "--help"],

@@ -40,7 +40,10 @@ class EvaluationConfig:
 
 @dataclass
 class DistributedConfig:
-    """Read only under a multi-rank launch (torchrun, accelerate launch, submitit tasks)."""
+    """Data-parallel training of the transformer family: launch with ``torchrun
+    --nproc_per_node=N scripts/train.py model=minilm ...`` (or accelerate launch, or
+    hydra/launcher=slurm_ddp); model.batch_size is per rank, so the global batch is N times it.
+    Read only under such a launch; a single process never starts a process group."""
 
     backend: str = "auto"  # auto: nccl on GPUs, gloo on CPU | nccl | gloo
     timeout_s: int = 1800  # how long a rank waits for the others (dataset build, checkpoints)
@@ -48,7 +51,9 @@ class DistributedConfig:
 
 @dataclass
 class RunLockConfig:
-    """One train.py writes a run folder at a time (stance.folders.writer_lock)."""
+    """One train.py writes a run folder at a time (stance.folders.writer_lock): it holds
+    <run_dir>/.stance.lock for the whole run (the holder is named in .stance.lock.json). Not in the
+    folder name: both commands find the same folder, and it is written by one process."""
 
     wait: bool = False  # another train.py holds the folder: false stops (exit 2), true waits
 
