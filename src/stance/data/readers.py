@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ from stance.data.records import (
     setting,
 )
 from stance.data.schema import DatasetConfig
-from stance.data.workbooks import as_text, read_workbook
+from stance.data.workbooks import as_text, read_workbook, sheet_header
 from stance.errors import StanceError, problem
 
 WORKBOOK_MAGIC = {b"PK\x03\x04": "an xlsx/ods workbook", b"\xd0\xcf\x11\xe0": "an xls workbook"}
@@ -44,54 +46,128 @@ def wanted_columns(cfg: DatasetConfig) -> dict[str, str]:
     return {f: getattr(cols, f) for f in FIELDS if getattr(cols, f) is not None}
 
 
-def header_of(path: Path, fmt: str, delimiter: str | None = None, sheet: str | None = None
-              ) -> list[str]:  # fmt: skip
-    """The column names of a csv/tsv/jsonl/parquet/xlsx file (jsonl: the first object's keys)."""
-    if fmt == "xlsx":
-        from stance.data.workbooks import sheet_header
+@dataclass(frozen=True)
+class TableSpec:
+    """How to read one table file: what the dataset builder and predict.py both hand the readers
+    (a dataset config is one source of it, predict.py's input settings another)."""
 
-        return sheet_header(path, sheet)
-    if fmt == "parquet":
-        try:
-            return pq.read_schema(path).names
-        except (pa.ArrowException, OSError):
-            return []  # read_tabular names the problem
-    with readable(path), path.open("rb") as fh:
-        head = unix_lines(fh.read(65536)).decode("utf-8", "replace").removeprefix(BOM)
-    if fmt == "jsonl":
-        first = next((ln for ln in head.splitlines() if ln.strip()), "")
-        try:
-            record = json.loads(first)
-        except json.JSONDecodeError:
-            return []
-        return list(record) if isinstance(record, dict) else []
-    delim = delimiter or ("\t" if fmt == "tsv" else ",")
-    return next(csv.reader(io.StringIO(head), delimiter=delim), [])
+    path: Path
+    format: str  # a key of READERS
+    delimiter: str | None = None  # csv/tsv: null means "," for csv and a tab for tsv
+    sheet: str | None = None  # xlsx: the sheet's name; null: the first sheet
+    skip: bool = False  # bad rows become rejects (on_bad_rows=skip) instead of an error
+
+    @classmethod
+    def of(cls, cfg: DatasetConfig) -> TableSpec:
+        """The spec of a dataset config's (one) file."""
+        skip = cfg.on_bad_rows == "skip"
+        return cls(Path(cfg.path), cfg.format, cfg.delimiter, cfg.sheet, skip)
+
+    def separator(self) -> str:
+        """The delimiter of a csv/tsv file."""
+        return self.delimiter or ("\t" if self.format == "tsv" else ",")
 
 
-def read_tabular(cfg: DatasetConfig, wanted: dict[str, str] | None = None) -> Loaded:
-    """Read the csv/tsv/jsonl/parquet/xlsx file named by `cfg.path`; `wanted`: our field ->
-    column, by default the config's mapping."""
-    path, skip = Path(cfg.path), cfg.on_bad_rows == "skip"
-    wanted = wanted_columns(cfg) if wanted is None else wanted
-    if cfg.format == "xlsx":
-        return read_workbook(path, wanted, cfg.sheet)
-    data = read_bytes(path)
+@dataclass(frozen=True)
+class Reader:
+    """One table format: its header (column names) and its rows (`wanted`: field -> column)."""
+
+    header: Callable[[TableSpec], list[str]]
+    read: Callable[[TableSpec, dict[str, str]], Loaded]
+
+
+def _text_head(spec: TableSpec) -> str:
+    with readable(spec.path), spec.path.open("rb") as fh:
+        return unix_lines(fh.read(65536)).decode("utf-8", "replace").removeprefix(BOM)
+
+
+def _jsonl_header(spec: TableSpec) -> list[str]:
+    first = next((ln for ln in _text_head(spec).splitlines() if ln.strip()), "")
+    try:
+        record = json.loads(first)
+    except json.JSONDecodeError:
+        return []
+    return list(record) if isinstance(record, dict) else []
+
+
+def _parquet_header(spec: TableSpec) -> list[str]:
+    try:
+        return pq.read_schema(spec.path).names
+    except (pa.ArrowException, OSError):
+        return []  # reading it names the problem
+
+
+def _delimited_header(spec: TableSpec) -> list[str]:
+    return next(csv.reader(io.StringIO(_text_head(spec)), delimiter=spec.separator()), [])
+
+
+def _text_bytes(spec: TableSpec) -> bytes:
+    """The bytes of a text table, after the checks every text format shares."""
+    data = read_bytes(spec.path)
     if not data.removeprefix(BOM.encode()).strip():
-        raise StanceError(problem(str(path), "the file is empty", "export the labelled rows again"))
-    if cfg.format == "parquet":
-        return _read_parquet(path, data, wanted)
+        what, fix = "the file is empty", "export the labelled rows again"
+        raise StanceError(problem(str(spec.path), what, fix))
     for magic, what in WORKBOOK_MAGIC.items():
         if data.startswith(magic):
             fix = f"set {setting('format')}=xlsx (and {setting('sheet')}=<name> for another sheet)"
-            raise StanceError(problem(str(path), f"this is {what}, not {cfg.format}", fix))
+            raise StanceError(problem(str(spec.path), f"this is {what}, not {spec.format}", fix))
     if is_utf16(data):
         fix = "save it as 'CSV UTF-8' (or `iconv -f utf-16 -t utf-8`); for tabs set format=tsv"
-        raise StanceError(problem(str(path), "the file is UTF-16 text, not UTF-8", fix))
-    if cfg.format == "jsonl":
-        return _read_jsonl(path, data, wanted, skip)
-    delimiter = cfg.delimiter or ("\t" if cfg.format == "tsv" else ",")
-    return read_csv(path, data, wanted, delimiter, skip)
+        raise StanceError(problem(str(spec.path), "the file is UTF-16 text, not UTF-8", fix))
+    return data
+
+
+def _delimited(spec: TableSpec, wanted: dict[str, str]) -> Loaded:
+    return read_csv(spec.path, _text_bytes(spec), wanted, spec.separator(), spec.skip)
+
+
+def _jsonl(spec: TableSpec, wanted: dict[str, str]) -> Loaded:
+    return _read_jsonl(spec.path, _text_bytes(spec), wanted, spec.skip)
+
+
+def _parquet(spec: TableSpec, wanted: dict[str, str]) -> Loaded:
+    data = read_bytes(spec.path)
+    if not data.strip():
+        what, fix = "the file is empty", "export the labelled rows again"
+        raise StanceError(problem(str(spec.path), what, fix))
+    return _read_parquet(spec.path, data, wanted)
+
+
+# A file's table format by its suffix (predict.py's inputs, the files of labelling rounds).
+TABLE_SUFFIXES = {
+    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xlsx",
+    ".ods": "xlsx",
+}  # fmt: skip
+
+# Adding a table format is one reader and one line here; the dataset builder and predict.py both
+# read through this table (and schema.FORMATS lists the names a dataset config accepts).
+READERS: dict[str, Reader] = {
+    "csv": Reader(_delimited_header, _delimited),
+    "tsv": Reader(_delimited_header, _delimited),
+    "jsonl": Reader(_jsonl_header, _jsonl),
+    "parquet": Reader(_parquet_header, _parquet),
+    "xlsx": Reader(
+        lambda spec: sheet_header(spec.path, spec.sheet),
+        lambda spec, wanted: read_workbook(spec.path, wanted, spec.sheet),
+    ),
+}
+
+
+def header_of(spec: TableSpec) -> list[str]:
+    """The column names of a table file (jsonl: the first object's keys)."""
+    return READERS[spec.format].header(spec)
+
+
+def read_table(spec: TableSpec, wanted: dict[str, str]) -> Loaded:
+    """The `wanted` columns (our field -> column) of the table file `spec` names."""
+    return READERS[spec.format].read(spec, wanted)
+
+
+def read_tabular(cfg: DatasetConfig, wanted: dict[str, str] | None = None) -> Loaded:
+    """Read the table file named by a dataset config; `wanted`: our field -> column, by default
+    the config's mapping."""
+    return read_table(TableSpec.of(cfg), wanted_columns(cfg) if wanted is None else wanted)
 
 
 def _read_jsonl(path: Path, raw: bytes, wanted: dict[str, str], skip: bool) -> Loaded:

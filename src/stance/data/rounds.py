@@ -23,21 +23,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stance.data.dedup import normalized
+from stance.data.readers import TABLE_SUFFIXES
 from stance.data.records import Loaded, hash_bytes, read_bytes
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 
-SUFFIX_FORMATS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-    ".xlsx": "xlsx",
-    ".xls": "xlsx",
-    ".ods": "xlsx",
-}
 GLOB = re.compile(r"[*?\[]")
 EXAMPLES = 5
 
@@ -76,7 +66,7 @@ def input_files(cfg: DatasetConfig) -> list[Path]:
 
 def file_config(cfg: DatasetConfig, path: Path) -> DatasetConfig:
     """`cfg` for one file of the list: its own path and the format its suffix says."""
-    fmt = SUFFIX_FORMATS.get(path.suffix.lower(), cfg.format)
+    fmt = TABLE_SUFFIXES.get(path.suffix.lower(), cfg.format)
     same = fmt == cfg.format
     return replace(
         cfg,

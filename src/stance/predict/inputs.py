@@ -14,17 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from stance.data.paragraphs import paragraph_id, split_paragraphs
-from stance.data.readers import header_of, read_tabular
+from stance.data.readers import TABLE_SUFFIXES, TableSpec, header_of, read_table
 from stance.data.records import setting_names
-from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 from stance.predict.documents import WHERE
 
-EXTENSIONS = {
-    ".txt": "txt", ".md": "txt", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl",
-    ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx", ".xlsm": "xlsx",
-    ".xls": "xlsx", ".ods": "xlsx",
-}  # fmt: skip
+EXTENSIONS = {".txt": "txt", ".md": "txt", **TABLE_SUFFIXES}
 INPUT_FORMATS = tuple(dict.fromkeys(EXTENSIONS.values()))
 FIELDS = ("text", "id", "doc_id", "target")  # what a table may give; the rest is not read
 TARGET_SIDECAR = ".target"  # <file>.target next to an input: the policy its texts speak about
@@ -156,11 +151,10 @@ def article_units(source: Source) -> Iterator[list[dict[str, Any]]]:
 
 def table_units(source: Source, spec: InputSpec) -> Iterator[list[dict[str, Any]]]:
     """Units of a table: consecutive rows of one ``doc_id``, or each row alone without one."""
-    cfg = DatasetConfig(name="input", format=source.format, path=str(source.path), labels=[])
-    cfg.delimiter, cfg.sheet = spec.delimiter, spec.sheet
+    table_spec = TableSpec(source.path, source.format, spec.delimiter, spec.sheet)
     with setting_names(PREDICT_SETTINGS):
-        wanted = _columns(source, spec)
-        loaded = read_tabular(cfg, wanted)
+        wanted = _columns(table_spec, spec)
+        loaded = read_table(table_spec, wanted)
     table, sidecar = loaded.table, sidecar_target(source.path)
     if not table.num_rows:
         raise StanceError(problem(str(source.path), "no rows to label", "give some text"))
@@ -184,14 +178,14 @@ def table_units(source: Source, spec: InputSpec) -> Iterator[list[dict[str, Any]
         yield unit
 
 
-def _columns(source: Source, spec: InputSpec) -> dict[str, str]:
+def _columns(table: TableSpec, spec: InputSpec) -> dict[str, str]:
     """Our field -> the table's column. A field mapped to its own name is optional: read when
     the table has that column. Any other name must be there (the readers say so if not)."""
     unknown = sorted(set(spec.columns) - set(FIELDS))
     if unknown:
         fix = f"map only {', '.join(FIELDS)} (columns.<field>=<your column>)"
         raise StanceError(problem("columns", f"unknown fields {unknown}", fix))
-    header = header_of(source.path, source.format, spec.delimiter, spec.sheet)
+    header = header_of(table)
     wanted = {
         f: c
         for f, c in spec.columns.items()
@@ -199,7 +193,7 @@ def _columns(source: Source, spec: InputSpec) -> dict[str, str]:
     }
     if "text" not in wanted:
         fix = "set columns.text=<the column holding the paragraphs>"
-        raise StanceError(problem(str(source.path), "no text column is mapped", fix))
+        raise StanceError(problem(str(table.path), "no text column is mapped", fix))
     return wanted
 
 
