@@ -18,6 +18,7 @@ class PathsConfig:
 
     processed_root: str = MISSING
     runs_root: str = MISSING
+    sweeps_root: str = MISSING
 
 
 @dataclass
