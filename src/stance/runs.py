@@ -283,6 +283,7 @@ def model_card(
         "| metric | value |",
         "|---|---|",
     ]
+    # the model card's rows (spelt out: importing stance.scoring.metrics here would load sklearn)
     headline = ("f_avg", "f_avg_ci_low", "f_avg_ci_high", "f1_macro", "accuracy", "roc_auc", "ece")
     for split in ("validation", "test"):
         for name in headline:

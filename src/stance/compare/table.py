@@ -64,7 +64,7 @@ class CompareConfig:
     out_dir: str = "comparison"  # comparison.md / .csv / .html and the charts go here
     # columns: mean ± std over seeds, from each run's metrics.json
     metrics: list[str] = field(
-        default_factory=lambda: ["test/f_avg", "test/f1_macro", "test/accuracy"]
+        default_factory=lambda: [f"test/{name}" for name in metrics.BATCH_METRICS]
     )
     # bootstrap interval, paired test and chart; recomputed from predictions/<split>.jsonl, so it
     # must be <split>/f_avg, <split>/f1_macro or <split>/accuracy

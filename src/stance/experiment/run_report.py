@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from stance.models import health
+from stance.scoring.metrics import BATCH_METRICS
 
 REPORT_FILE = "report.html"  # one self-contained page per run
 
@@ -99,8 +100,7 @@ def _groups(metrics: Mapping[str, float], split: str, column: str) -> str:
     if not values:
         return ""
     rows = [
-        [v, *(float(metrics[f"{prefix}{v}/{m}"]) for m in ("n", "f_avg", "f1_macro", "accuracy"))]
-        for v in values
+        [v, *(float(metrics[f"{prefix}{v}/{m}"]) for m in ("n", *BATCH_METRICS))] for v in values
     ]
     return f"<h3>by {column}</h3>" + _table([column, "n", "F_avg", "macro-F1", "accuracy"], rows)
 
@@ -144,7 +144,7 @@ def write_run_report(
         ci = (m.get("f_avg_ci_low", np.nan), m.get("f_avg_ci_high", np.nan))
         interval = "" if np.isnan(ci[0]) else f" (95% bootstrap interval {ci[0]:.3f}-{ci[1]:.3f})"
         parts.append(f"<h2>{split}: F_avg {m.get('f_avg', np.nan):.3f}{interval}</h2>")
-        keys = ("n", "f_avg", "f1_macro", "accuracy", "roc_auc", "pr_auc", "ece")
+        keys = ("n", *BATCH_METRICS, "roc_auc", "pr_auc", "ece")
         parts.append(_table(list(keys), [[float(m.get(k, np.nan)) for k in keys]]))
         per_class = [
             [c, *(float(m[f"{s}/{c}"]) for s in ("precision", "recall", "f1", "support"))]

@@ -21,6 +21,7 @@ from stance.experiment.run_report import REPORT_FILE
 from stance.experiment.trackers import flatten
 from stance.models import health
 from stance.models.targets import target_report
+from stance.scoring.metrics import BATCH_METRICS, HEADLINE
 
 # Keys that do not change what a run computes: left out of the config hash that decides whether
 # a complete run in the same folder can be reused.
@@ -35,12 +36,9 @@ NOT_IN_HASH = (
     "run_lock",
 )
 HEADLINE_KEYS = (
-    "test/f_avg",
-    "test/f_avg_ci_low",
-    "test/f_avg_ci_high",
-    "test/f1_macro",
-    "test/accuracy",
-    "validation/f_avg",
+    *(f"test/{HEADLINE}{part}" for part in ("", "_ci_low", "_ci_high")),
+    *(f"test/{name}" for name in BATCH_METRICS if name != HEADLINE),
+    f"validation/{HEADLINE}",
 )
 
 

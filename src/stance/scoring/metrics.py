@@ -19,6 +19,8 @@ from sklearn.metrics import (
 from stance.scoring.stats import BatchMetric, bootstrap_interval, resample_indices
 
 HEADLINE = "f_avg"
+# The metric names every report, compare's default columns and the transformer's checkpoint
+# choice use: each is computed by `batch_metric` on any resample, so each has an interval.
 BATCH_METRICS = ("f_avg", "f1_macro", "accuracy")
 
 

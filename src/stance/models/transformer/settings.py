@@ -6,9 +6,10 @@ import math
 from dataclasses import dataclass
 
 from stance.errors import StanceError, problem
+from stance.scoring.metrics import BATCH_METRICS
 
 # Metrics the validation pass reports; any of them can drive early stopping.
-BEST_MODEL_METRICS = ("f_avg", "f1_macro", "accuracy")
+BEST_MODEL_METRICS = BATCH_METRICS
 
 
 @dataclass
