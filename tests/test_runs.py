@@ -130,3 +130,10 @@ def test_a_long_override_folder_name_is_capped_and_stays_distinct() -> None:
     assert len(a) <= runs.MAX_NAME and len(b) <= runs.MAX_NAME and a != b
     assert a.startswith("model.option_0-0+") and runs.slug(long_a) == a
     assert runs.slug("seed=3,model.C=0.5") == "seed-3+model.C-0.5"  # short ones as before
+
+
+def test_the_user_error_is_part_of_the_public_api() -> None:
+    import stance
+    from stance.errors import StanceError
+
+    assert stance.StanceError is StanceError and "StanceError" in stance.__all__

@@ -13,6 +13,7 @@ _API = {
     "build_dataset": "stance.data",
     "train": "stance.experiment.training",
     "evaluate": "stance.experiment.evaluation",
+    "StanceError": "stance.errors",  # every user-facing error: `except stance.StanceError`
 }
 __all__ = ["__version__", *_API]
 
