@@ -81,3 +81,32 @@ def test_the_job_log_holds_what_the_job_printed(tmp_path: Path) -> None:
     log = (tmp_path / "out" / "job.log").read_text()
     assert "metrics: 0.5\n" in log and "error: bad input\n  fix: do this" in log
     assert "50%" not in log
+
+
+@pytest.mark.parametrize(
+    ("script", "arg", "hint"),
+    [
+        ("suggest", "progress=false", "suggest.py has no key 'progress'"),
+        ("train", "evaluation.bootstrp=10", "did you mean evaluation.bootstrap"),
+        ("compare", "headlin=test/f1_macro", "did you mean headline"),
+    ],
+)
+def test_an_unknown_key_stops_with_the_closest_keys_not_hydras_dead_end(
+    script: str, arg: str, hint: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / f"{script}.py"), "model=x", arg],
+        capture_output=True, text=True, cwd=CONFIGS.parent,
+    )  # fmt: skip
+    assert done.returncode == 2 and hint in done.stderr
+    assert "--help" in done.stderr and "To append to your config" not in done.stderr
+
+
+def test_keys_inside_free_form_nodes_and_groups_pass_the_check() -> None:
+    args = ["model=x", "review.model.C=2", "model@review.model=tfidf_svm", "columns.text=body"]
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "suggest.py"), *args, "--cfg", "job"],
+        capture_output=True, text=True, cwd=CONFIGS.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "text: body" in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import errno
 import inspect
 import json
@@ -182,10 +183,38 @@ def field_help(schema: type) -> list[tuple[str, str, str]]:
     return out
 
 
+def check_keys(argv: Sequence[str], schema: type, config: str) -> None:
+    """Stop (exit 2) on a ``key=value`` whose key the script does not have, naming the closest
+    keys, before Hydra answers with "To append to your config use +key=..." (a dead end: the key
+    would be ignored). ``+key``, ``~key``, ``hydra.*`` and flags are Hydra's and pass through."""
+    configs = Path(argv[0]).resolve().parents[1] / "configs"
+    known = {key for key, _, _ in field_help(schema)}
+    groups = {p.name for p in configs.iterdir() if p.is_dir()} | {"model", "hydra"}
+    tops = {key.split(".")[0] for key in known} | groups
+    nested = {key.split(".")[0] for key in known if "." in key}  # dataclass fields: keys checked
+    for arg in argv[1:]:
+        if arg.startswith(("-", "+", "~")) or "=" not in arg or "@" in arg.split("=", 1)[0]:
+            continue
+        key = arg.split("=", 1)[0]
+        top = key.split(".")[0].split("/")[0]
+        under = any(
+            key.startswith(f"{k}.") for k in known
+        )  # inside a free-form node (review.model)
+        if top in tops and (top not in nested or key in known or under or top in groups):
+            continue
+        close = difflib.get_close_matches(key, sorted(known | groups), n=3, cutoff=0.5)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        script = Path(argv[0]).name
+        fix = f"{hint}every key: python scripts/{script} --help"
+        print(f"error: {problem(arg, f'{script} has no key {key!r}', fix)}", file=sys.stderr)
+        sys.exit(EXIT_USER_ERROR)
+
+
 def script_help(argv: Sequence[str], usage: str, schema: type, config: str) -> None:
     """On ``--help``: print ``usage`` and the script's own keys, with the values ``configs/
     <config>.yaml`` gives them and the help lines of ``schema``; then exit."""
     if not {"--help", "-h"} & set(argv[1:]):
+        check_keys(argv, schema, config)
         return
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
