@@ -13,11 +13,13 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.metrics import classification_report
 
 from stance import runs
+from stance.data import overlap
 from stance.data.build import prepare_dataset
 from stance.errors import StanceError, problem
 from stance.experiment.run_report import write_run_report
 from stance.models import health
 from stance.models.base import StanceModel
+from stance.predict import load_model
 from stance.scoring.metrics import expected_calibration_error, split_metrics
 
 GROUP_COLUMNS = ("target", "source")
@@ -209,8 +211,6 @@ def unseen_only(
     dataset: DatasetDict, splits: Sequence[str], record: dict, card: dict, allow: bool
 ) -> tuple[DatasetDict, dict[str, int]]:
     """The splits without the rows the model trained on; stops on any unless ``allow``."""
-    from stance.data import overlap
-
     counts = {}
     for split in [s for s in splits if s in dataset]:
         seen = overlap.seen_rows(record, dataset[split]["text"], split)
@@ -243,8 +243,6 @@ def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
 
     Rows the model was trained on are refused (``allow_overlap=true``: left out and counted).
     """
-    from stance.data import overlap
-    from stance.predict import load_model
 
     predictor = load_model(cfg.model_path)
     dataset, card = prepare_dataset(cfg.dataset, cfg.paths.processed_root)

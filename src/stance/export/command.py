@@ -20,8 +20,10 @@ from datasets import Dataset
 from omegaconf import DictConfig
 
 from stance import runs
+from stance.data import prepare_dataset
 from stance.errors import StanceError, problem
 from stance.models.onnx_runtime import EXPORT_META, INT8_FILE, MODEL_FILE, OnnxStanceModel
+from stance.predict import load_model
 
 DEFAULT_DIR = "onnx"  # <model folder>/onnx/ unless `out=` says otherwise
 
@@ -30,7 +32,6 @@ def validation_split(
     model_folder: Path, dataset_cfg: DictConfig | None, processed_root: str
 ) -> Dataset:
     """The validation split of ``dataset_cfg``, else of the dataset the run was trained on."""
-    from stance.data import prepare_dataset
 
     if dataset_cfg is None:
         dataset_cfg = runs.trained_dataset(model_folder)
@@ -81,8 +82,8 @@ def export_model(
     opset: int | None = None,
 ) -> dict[str, Any]:
     """Export, check parity (and int8 agreement) on validation, time both runtimes, then write."""
+    # torch.onnx and onnxscript load only when exporting, not for export.py --help
     from stance.export.onnx import export_onnx, exportable, quantize_int8, write_export_meta
-    from stance.predict import load_model
 
     predictor = load_model(model_path)
     model = exportable(predictor.model, str(predictor.path))

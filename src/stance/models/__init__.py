@@ -77,7 +77,7 @@ def load(path: str | Path) -> StanceModel:
                 "pass a run directory or its model/ folder written by scripts/train.py",
             )
         )
-    from stance.models.folder_check import check_folder  # imports the families' modules
+    from stance.models.folder_check import check_folder  # it imports this package (REGISTRY)
 
     meta = check_folder(folder)  # a folder is data from anywhere: links, JSON, required files
     return model_class(meta.get("family", "")).load(folder)

@@ -16,6 +16,7 @@ from typing import Self
 import numpy as np
 from datasets import Dataset
 
+from stance import models as registry
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel, read_meta, write_meta
 from stance.models.folder_check import check_folder
@@ -77,8 +78,6 @@ class EnsembleStanceModel(StanceModel):
         self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
     ) -> Self:
         """Load the members (nothing is trained) and check they share the dataset's labels."""
-        from stance import models as registry
-
         folders = expand_members(self.members)
         self.members = [str(f) for f in folders]
         loaded = [_load_member(registry.resolve_model_folder(f)) for f in folders]
@@ -128,7 +127,5 @@ class EnsembleStanceModel(StanceModel):
 
 def _load_member(folder: Path) -> StanceModel:
     """A member's model folder, checked (``check_folder``) before its family reads it."""
-    from stance import models as registry
-
     check_folder(folder)
     return registry.load(folder)

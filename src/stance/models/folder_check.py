@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.data.overlap import RECORD_FILE
+from stance.models import REGISTRY
 from stance.models.base import MODEL_META_FILE
 from stance.models.trusted import integer, number, refuse
 
@@ -64,8 +65,6 @@ def is_names(value: Any, at_least: int = 0) -> bool:
 
 def check_meta(file: Path, meta: dict[str, Any]) -> None:
     """The keys every family reads: ``family``, ``classes``, ``seen_targets``, ``params``."""
-    from stance.models import REGISTRY
-
     if meta.get("family") not in REGISTRY:
         what = f"family {meta.get('family')!r} is not one of {sorted(REGISTRY)}"
         refuse(file, what, "was it written by another program or version? retrain the model")

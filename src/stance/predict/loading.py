@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from stance import models
+from stance.data import overlap
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel
 from stance.models.folder_check import FIX, check_folder
@@ -95,8 +96,6 @@ def load_model(path: str | Path) -> Predictor:
     ``load`` checks what it reads), then asked to label one text, so a corrupt or inconsistent
     folder stops here with a message naming it, not with a traceback in the middle of a run.
     """
-    from stance.data import overlap
-
     folder = models.resolve_model_folder(path)
     check_folder(folder)
     try:
