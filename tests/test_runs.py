@@ -9,6 +9,7 @@ from omegaconf import OmegaConf
 
 from stance import runs
 from stance.errors import StanceError
+from stance.experiment.model_card import model_card
 
 
 class FakeModel:
@@ -118,7 +119,7 @@ def test_model_card_has_what_a_reader_needs(tmp_path: Path) -> None:
         "git_commit": "deadbeef",
         "libraries": {"scikit-learn": "1.9"},
     }
-    card = runs.model_card(info, cfg, {"test/f_avg": 0.8125})
+    card = model_card(info, cfg, {"test/f_avg": 0.8125})
     for needle in ("abc123", "deadbeef", "scikit-learn 1.9", "| test/f_avg | 0.8125 |", "C: 4.0"):
         assert needle in card
 
@@ -137,3 +138,42 @@ def test_the_user_error_is_part_of_the_public_api() -> None:
     from stance.errors import StanceError
 
     assert stance.StanceError is StanceError and "StanceError" in stance.__all__
+
+
+def test_sigterm_or_ctrl_c_marks_the_run_interrupted_and_restores_the_handler(
+    tmp_path: Path,
+) -> None:
+    import os
+    import signal
+
+    from stance.errors import Interrupted
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Interrupted), runs.recording(tmp_path / "a", {"model": "m"}):
+        os.kill(os.getpid(), signal.SIGTERM)
+    record = runs.read_run(tmp_path / "a")
+    assert record["status"] == "interrupted" and record["error"] == "stopped by SIGTERM"
+    assert signal.getsignal(signal.SIGTERM) is before
+    with pytest.raises(KeyboardInterrupt), runs.recording(tmp_path / "b", {"model": "m"}):
+        raise KeyboardInterrupt
+    assert runs.read_run(tmp_path / "b")["status"] == "interrupted"
+    with pytest.raises(ValueError), runs.recording(tmp_path / "c", {"model": "m"}):
+        raise ValueError("boom")
+    assert runs.read_run(tmp_path / "c")["status"] == "failed"
+
+
+def test_a_script_stopped_by_sigterm_exits_143_without_a_traceback(capsys) -> None:
+    import os
+    import signal
+
+    from stance.cli import user_errors
+
+    @user_errors
+    def job() -> None:
+        with runs._sigterm_interrupts():
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(SystemExit) as stopped:
+        job()
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert "stopped by SIGTERM; the same command continues the run" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TextIO, TypeVar
 
-from stance.errors import StanceError, problem
+from stance.errors import Interrupted, StanceError, problem
 
 EXIT_USER_ERROR = 2
 P = ParamSpec("P")
@@ -38,6 +39,10 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
                     _exit_with(err)
         except OSError as err:  # the job log itself (a read-only run folder)
             _exit_with(err)
+        except (Interrupted, KeyboardInterrupt) as err:  # a stop, not a failure: no traceback
+            name = err.signal_name if isinstance(err, Interrupted) else "SIGINT"
+            print(f"stopped by {name}; the same command continues the run", file=sys.stderr)
+            sys.exit(128 + int(getattr(signal.Signals, name)))
 
     return wrapper
 

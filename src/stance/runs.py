@@ -7,8 +7,10 @@ import hashlib
 import json
 import re
 import shutil
+import signal
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -18,7 +20,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from stance import folders
-from stance.errors import StanceError, problem
+from stance.errors import Interrupted, StanceError, problem
 
 RUN_FILE = "run.json"
 CONFIG_FILE = "config.yaml"
@@ -26,7 +28,7 @@ METRICS_FILE = "metrics.json"
 PREDICTIONS_DIR = "predictions"
 MODEL_DIR = "model"
 MODEL_CARD = "README.md"
-STATUSES = ("running", "complete", "failed")
+STATUSES = ("running", "complete", "failed", "interrupted")
 MAX_NAME = 120  # characters of one folder name from overrides; longer ones end in a digest
 LIBRARIES = ("stance", "scikit-learn", "skops", "datasets", "transformers", "torch", "numpy")
 
@@ -149,11 +151,35 @@ def start_run(run_dir: str | Path, info: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Inside: SIGTERM raises ``Interrupted`` (in the main thread; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
 def recording(run_dir: str | Path, info: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """``running`` on entry, ``failed`` with the error on an exception, ``complete`` on exit."""
+    """``running`` on entry, ``complete`` on exit, ``interrupted`` on SIGTERM or Ctrl-C (the same
+    command resumes it), ``failed`` with the error on any other exception."""
     record = start_run(run_dir, info)
     try:
-        yield record
+        with _sigterm_interrupts():
+            yield record
+    except (Interrupted, KeyboardInterrupt) as err:
+        name = err.signal_name if isinstance(err, Interrupted) else "SIGINT"
+        with contextlib.suppress(OSError):
+            end_run(run_dir, record, "interrupted", error=f"stopped by {name}")
+        raise
     except BaseException as err:
         with contextlib.suppress(OSError):  # a full disk must not hide the error that stopped it
             end_run(run_dir, record, "failed", error=f"{type(err).__name__}: {err}")
@@ -162,7 +188,7 @@ def recording(run_dir: str | Path, info: Mapping[str, Any]) -> Iterator[dict[str
 
 
 def end_run(run_dir: str | Path, record: dict[str, Any], status: str, **extra: Any) -> None:
-    """Rewrite ``run.json`` with the final ``status`` (``complete`` or ``failed``)."""
+    """Rewrite ``run.json`` with its final ``status``: complete, failed or interrupted."""
     assert status in STATUSES
     record.update(status=status, ended=now(), **extra)
     write_json(Path(run_dir) / RUN_FILE, record)
@@ -251,46 +277,3 @@ def save_model_atomic(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already when swapped in
     return dest
-
-
-def model_card(
-    info: Mapping[str, Any],
-    cfg: DictConfig,
-    metrics: Mapping[str, float],
-    policies: Sequence[str] = (),
-) -> str:
-    """The model folder's ``README.md``: data and fingerprint, config, metrics, commit, versions,
-    and ``policies``: which targets got their own classifier and which share
-    (``stance.models.targets.target_report(model)``)."""
-    data_round = round_title(info.get("dataset_round"), info.get("dataset_built_at"))
-    lines = [
-        f"# Stance model `{info.get('model')}` on `{info.get('dataset')}`",
-        "",
-        f"- dataset: `{info.get('dataset')}`, fingerprint `{info.get('dataset_fingerprint')}`",
-        f"- labelling round: {data_round}",
-        f"- labels: {', '.join(info.get('labels', []))}",
-        f"- seed: {info.get('seed')}",
-        f"- git commit: `{info.get('git_commit') or git_commit()}`",
-        f"- trained: {now()}",
-        "- libraries: "
-        + ", ".join(f"{k} {v}" for k, v in (info.get("libraries") or library_versions()).items()),
-        "",
-        "Load it with `stance.load_model(<this folder>)`; label new text with "
-        "`python scripts/predict.py model=<this folder> input=FILE`.",
-        "",
-        "## Metrics",
-        "",
-        "| metric | value |",
-        "|---|---|",
-    ]
-    # the model card's rows (spelt out: importing stance.scoring.metrics here would load sklearn)
-    headline = ("f_avg", "f_avg_ci_low", "f_avg_ci_high", "f1_macro", "accuracy", "roc_auc", "ece")
-    for split in ("validation", "test"):
-        for name in headline:
-            key = f"{split}/{name}"
-            if key in metrics:
-                lines.append(f"| {key} | {metrics[key]:.4f} |")
-    if policies:
-        lines += ["", "## Policies (targets)", "", *(f"- {line}" for line in policies)]
-    lines += ["", "## Config", "", "```yaml", OmegaConf.to_yaml(cfg, resolve=True).rstrip(), "```"]
-    return "\n".join(lines) + "\n"

@@ -10,7 +10,8 @@ import pytest
 from datasets import ClassLabel, Dataset, Features, Value
 from omegaconf import OmegaConf
 
-from stance import models, runs
+from stance import models
+from stance.experiment.model_card import model_card
 from stance.models.base import read_meta
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.models.targets import closest_target, target_report, unseen_targets
@@ -91,7 +92,7 @@ def test_stance_model_json_and_the_report_say_who_shares(
     assert (
         report[1] == "policies sharing the global model (2): sanctions (50 rows), tariffs (50 rows)"
     )
-    card = runs.model_card({"model": "tfidf"}, OmegaConf.create({"seed": 0}), {}, policies=report)
+    card = model_card({"model": "tfidf"}, OmegaConf.create({"seed": 0}), {}, policies=report)
     assert "## Policies (targets)\n\n- policies with their own classifier (1): aid" in card
     assert target_report(configured(target_mode="none").fit(train)) == [
         "policies: text-only model; the target (policy) is not used"

@@ -17,6 +17,7 @@ from stance import distributed, folders, models, runs
 from stance.data import auxiliary, fractions, overlap, prepare_dataset
 from stance.errors import StanceError, problem
 from stance.experiment.evaluation import evaluate_configured
+from stance.experiment.model_card import model_card
 from stance.experiment.run_report import REPORT_FILE
 from stance.experiment.trackers import flatten
 from stance.models import health
@@ -223,7 +224,7 @@ def _train(cfg: DictConfig, held: ExitStack) -> dict[str, float]:
         metrics = evaluate_configured(model, dataset, cfg, run_dir, neutral)
         record["warnings"] = health.warnings(metrics)
         policies = target_report(model)  # which policies have a classifier of their own
-        card_text = runs.model_card(record, cfg, metrics, policies=policies)
+        card_text = model_card(record, cfg, metrics, policies=policies)
         # what the model saw, so that evaluation on any other split can refuse seen rows
         seen = {overlap.RECORD_FILE: overlap.training_record(dataset, card)}
         runs.save_model_atomic(model, run_dir / runs.MODEL_DIR, card_text, extra=seen)

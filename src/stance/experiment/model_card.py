@@ -1,0 +1,60 @@
+"""The model folder's README.md: what a reader of a saved model needs to know and to reuse it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from stance import runs
+from stance.scoring.metrics import BATCH_METRICS, HEADLINE
+
+
+def model_card(
+    info: Mapping[str, Any],
+    cfg: DictConfig,
+    metrics: Mapping[str, float],
+    policies: Sequence[str] = (),
+) -> str:
+    """The model folder's ``README.md``: data and fingerprint, config, metrics, commit, versions,
+    and ``policies``: which targets got their own classifier and which share
+    (``stance.models.targets.target_report(model)``)."""
+    libraries = info.get("libraries") or runs.library_versions()
+    data_round = runs.round_title(info.get("dataset_round"), info.get("dataset_built_at"))
+    lines = [
+        f"# Stance model `{info.get('model')}` on `{info.get('dataset')}`",
+        "",
+        f"- dataset: `{info.get('dataset')}`, fingerprint `{info.get('dataset_fingerprint')}`",
+        f"- labelling round: {data_round}",
+        f"- labels: {', '.join(info.get('labels', []))}",
+        f"- seed: {info.get('seed')}",
+        f"- git commit: `{info.get('git_commit') or runs.git_commit()}`",
+        f"- trained: {runs.now()}",
+        "- libraries: " + ", ".join(f"{k} {v}" for k, v in libraries.items()),
+        "",
+        "Load it with `stance.load_model(<this folder>)`; label new text with "
+        "`python scripts/predict.py model=<this folder> input=FILE`.",
+        "",
+        "## Metrics",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    headline = (
+        HEADLINE,
+        f"{HEADLINE}_ci_low",
+        f"{HEADLINE}_ci_high",
+        *BATCH_METRICS[1:],
+        "roc_auc",
+        "ece",
+    )
+    for split in ("validation", "test"):
+        for name in headline:
+            key = f"{split}/{name}"
+            if key in metrics:
+                lines.append(f"| {key} | {metrics[key]:.4f} |")
+    if policies:
+        lines += ["", "## Policies (targets)", "", *(f"- {line}" for line in policies)]
+    lines += ["", "## Config", "", "```yaml", OmegaConf.to_yaml(cfg, resolve=True).rstrip(), "```"]
+    return "\n".join(lines) + "\n"
