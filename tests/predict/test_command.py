@@ -57,8 +57,10 @@ def test_a_killed_run_resumes_to_the_same_output(
         real_write(self, rows)
 
     monkeypatch.setattr(Writer, "write", dies_after_four)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SystemExit) as stopped:  # Ctrl-C: exit 130, no traceback
         predict(run_dir, f"input={folder}", f"output={resumed}", "batch_size=4")
+    assert stopped.value.code == 130
+    assert "stopped by SIGINT; the same command continues" in capsys.readouterr().err
     monkeypatch.setattr(Writer, "write", real_write)
     predict(run_dir, f"input={folder}", f"output={resumed}", "batch_size=4")
     assert "4 documents were already there" in capsys.readouterr().err
