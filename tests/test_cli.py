@@ -39,26 +39,27 @@ def test_help_lists_the_scripts_own_keys_not_the_training_models(script: str) ->
         assert '  paths.processed_root="data/processed"' in done.stdout  # the config's value
 
 
-def test_train_help_lists_its_keys_from_the_schema_not_hydras_dump() -> None:
+def script_help(script: str) -> str:
+    """What ``scripts/<script>.py --help`` prints (it must exit 0)."""
     done = subprocess.run(
-        [sys.executable, str(SCRIPTS / "train.py"), "--help"],
+        [sys.executable, str(SCRIPTS / f"{script}.py"), "--help"],
         capture_output=True, text=True, check=True, cwd=CONFIGS.parent,
     )  # fmt: skip
-    assert "  seed=0\n      passed explicitly to the model" in done.stdout
-    assert "  run_lock.wait=false\n" in done.stdout and "(configs/model/: " in done.stdout
-    assert "== Config ==" not in done.stdout and "Configuration groups" not in done.stdout
+    assert "Configuration groups" not in done.stdout and "== Config ==" not in done.stdout
+    return done.stdout
+
+
+def test_train_help_lists_its_keys_from_the_schema_not_hydras_dump() -> None:
+    out = script_help("train")
+    assert "  seed=0\n      passed explicitly to the model" in out
+    assert "  run_lock.wait=false\n" in out and "(configs/model/: " in out
 
 
 def test_compare_help_lists_its_keys_with_the_schemas_help_lines() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPTS / "compare.py"), "--help"],
-        capture_output=True, text=True, check=True, cwd=CONFIGS.parent,
-    )  # fmt: skip
-    assert '  headline="test/f_avg"\n      bootstrap interval, paired test' in done.stdout
-    assert '  metrics=["test/f_avg", "test/f1_macro", "test/accuracy"]' in done.stdout
-    assert (
-        "learning_curve.horizon=10.0" in done.stdout and "Configuration groups" not in done.stdout
-    )
+    out = script_help("compare")
+    assert '  headline="test/f_avg"\n      bootstrap interval, paired test' in out
+    assert '  metrics=["test/f_avg", "test/f1_macro", "test/accuracy"]' in out
+    assert "learning_curve.horizon=10.0" in out
 
 
 def test_the_job_log_holds_what_the_job_printed(tmp_path: Path) -> None:
