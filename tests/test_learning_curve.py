@@ -226,3 +226,18 @@ def test_the_fit_recovers_a_known_power_law_and_solves_for_a_score():
     assert line.kind == "log-linear" and line.params == pytest.approx((0.2, 0.05))
     assert line.labels_for(0.2 + 0.05 * np.log(1000)) == pytest.approx(1000)
     assert fit_curve(np.array([100, 100]), np.array([0.5, 0.6])) is None
+
+
+def test_a_flat_fit_says_out_of_reach_without_an_absurd_number() -> None:
+    import pandas as pd
+
+    from stance.compare.learning_curve import Fit, sentence
+
+    pts = pd.DataFrame({"fraction": [0.5, 1.0], "labels": [245.0, 490.0], "score": [0.47, 0.48]})
+    flat = Fit("log-linear", (0.45, 0.0057))  # reaches 0.614 at about 10^12 labels
+    text = sentence("setfit", pts, flat, 0.614, 10, 100)
+    assert text.endswith(
+        "does not reach 61.4 within 10x the labels (the log-linear fit puts it beyond 100x)"
+    )
+    near = Fit("log-linear", (0.0, 0.614 / np.log(7000.0)))  # 0.614 at 7,000 labels: 14x
+    assert "puts it at about 7,000" in sentence("setfit", pts, near, 0.614, 10, 100)

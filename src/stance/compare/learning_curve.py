@@ -33,6 +33,7 @@ from stance.data import overlap
 from stance.errors import StanceError, problem
 
 KEY = "dataset.train_fraction"
+FAR = 100  # beyond this many times the labels, the sentence gives no number
 MIN_POWER_LAW = 4  # distinct label counts needed for three parameters and one degree of freedom
 
 
@@ -168,7 +169,9 @@ def sentence(
         level = f" (it levels off at {fit.params[0] * scale:.1f})" if power else ""
         return f"{head}; the {fit.kind} fit never reaches {t}{level}"
     if need > horizon * n_top:
-        about = f"the {fit.kind} fit puts it at about {need:,.0f}"
+        far = need > FAR * n_top  # a number that far out is the fit's arithmetic, not a guide
+        where = f"beyond {FAR:g}x" if far else f"at about {need:,.0f}"
+        about = f"the {fit.kind} fit puts it {where}"
         return f"{head}; does not reach {t} within {horizon:g}x the labels ({about})"
     where = "extrapolated" if need > n_top else "within the measured range"
     return (
