@@ -5,6 +5,11 @@ from __future__ import annotations
 SMALL_SPLIT = 30  # rows: a validation or test split below this scores with a wide interval
 
 
+def small_split(split: str, rows: int, fix: str) -> str:
+    """The warning for a validation or test split under ``SMALL_SPLIT`` rows, with ``fix``."""
+    return f"the {split} split has only {rows} rows: its scores have wide intervals; {fix}"
+
+
 def kfold_command(name: str) -> str:
     """The commands that cross-validate dataset `name` (5 grouped folds) and pool the folds."""
     return (

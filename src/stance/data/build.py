@@ -122,6 +122,13 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
         print(f"WARNING: {cfg.name}: {line}", file=sys.stderr)
 
 
+def _write_rejects(path: Path, rejects: list[dict]) -> None:
+    """One JSON line per rejected row: where, kind, reason and the row as read."""
+    with path.open("w", encoding="utf-8") as fh:
+        for r in rejects:
+            fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+
+
 def _nothing_left(
     cfg: DatasetConfig, folder: Path, n_input: int, excluded: dict, rejects: list[dict]
 ) -> None:
@@ -136,9 +143,7 @@ def _nothing_left(
         fix += f"; the first reject is {first['where']}: {first['reason']}"
     if rejects and cfg.on_bad_rows == "skip":
         kept = folder.parent / f"{folder.name}.rejects.jsonl"  # the build folder is not written
-        with kept.open("w", encoding="utf-8") as fh:
-            for r in rejects:
-                fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+        _write_rejects(kept, rejects)
         fix += f"; every reject is in {kept}"
     raise StanceError(problem(f"dataset '{cfg.name}' ({cfg.path})", what, fix))
 
@@ -188,9 +193,7 @@ def _write(
                 datasets.enable_progress_bars()
         datasets.load_from_disk(str(tmp))  # never swap in a folder that does not load
         if cfg.on_bad_rows == "skip":
-            with (tmp / "rejects.jsonl").open("w", encoding="utf-8") as fh:
-                for r in rejects:
-                    fh.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+            _write_rejects(tmp / "rejects.jsonl", rejects)
         cards.write_card(tmp, card)  # last: a folder without card.json is not a dataset
         folders.swap_in(tmp, folder)
     finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 import datasets
 import pyarrow as pa
 
-from stance.advice import SMALL_SPLIT, kfold_command
+from stance.advice import SMALL_SPLIT, kfold_command, small_split
 from stance.data import card as cards
 from stance.data.schema import SPLITS
 from stance.errors import StanceError
@@ -108,10 +108,7 @@ def _split_warnings(counts: dict, labels: list[str], name: str) -> list[str]:
         total = counts[split]["total"]
         missing = [lab for lab in labels if total and not counts[split][lab]]
         if 0 < total < SMALL_SPLIT:
-            out.append(
-                f"the {split} split has only {total} rows: its scores have wide intervals; "
-                f"use cross-validation ({kfold_command(name)})"
-            )
+            out.append(small_split(split, total, f"use cross-validation ({kfold_command(name)})"))
         if missing:
             out.append(f"the {split} split has no {', '.join(map(repr, missing))} row")
     return out

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from stance.advice import SMALL_SPLIT, kfold_command
+from stance.advice import SMALL_SPLIT, kfold_command, small_split
 
 # Training counts as learning once its loss is this fraction below the reference (chance).
 STALL_MARGIN = 0.1
@@ -157,9 +157,7 @@ def _data_warnings(metrics: Mapping[str, float]) -> list[str]:
                 if kfold
                 else f"use cross-validation: {kfold_command('<name>')}"
             )
-            out.append(
-                f"the {split} split has only {rows:.0f} rows: its scores have wide intervals; {fix}"
-            )
+            out.append(small_split(split, int(rows), fix))
     for kind, what in (("missing_label", "label"), ("missing_target", "policy")):
         missing: dict[str, list[str]] = {}
         for key in metrics:
