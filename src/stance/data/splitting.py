@@ -40,7 +40,9 @@ def assign_splits(
     """Split index (0 train, 1 validation, 2 test) of every row; `doc` codes each row's doc_id."""
     n = table.num_rows
     ratios = np.array([cfg.ratios[s] for s in SPLITS])
-    key = np.asarray(table["doc_id"].to_pylist(), dtype=object)  # what a unit's hash draw reads
+    hashed = cfg.assign == "hash"
+    # what a unit's hash draw reads (the strings are only needed when splits are hashed)
+    key = _strings(table["doc_id"]) if hashed else None
     if cfg.strategy in ("grouped", "random", "kfold", "time"):  # by_target's units are targets
         unit_doc = np.arange(n) if cfg.strategy == "random" else doc
         where = f"dataset '{name}'"
@@ -78,7 +80,7 @@ def assign_splits(
     elif cfg.strategy == "random" or cfg.strategy == "grouped":
         random = cfg.strategy == "random"
         unit_doc = np.arange(n) if random else doc
-        keys = np.asarray(table["id"].to_pylist(), dtype=object) if random else key
+        keys = _strings(table["id"]) if random and hashed else key
         split = _grouped(unit_doc, label, edges, cfg, n_labels, ratios, keys=keys)
     else:
         unit = _units(doc, edges)
@@ -97,6 +99,11 @@ def assign_splits(
     return split
 
 
+def _strings(column: pa.ChunkedArray) -> np.ndarray:
+    """A string column as a numpy array of Python strings."""
+    return np.asarray(column.to_pylist(), dtype=object)
+
+
 def _carve_validation(
     split: np.ndarray,
     share: float,
@@ -105,14 +112,21 @@ def _carve_validation(
     edges: tuple[np.ndarray, np.ndarray],
     cfg: SplitConfig,
     n_labels: int,
-    key: np.ndarray,
+    key: np.ndarray | None,
 ) -> None:
     """Move ``share`` of the train rows (whole units, by their own hash draw) into validation."""
     rest = np.flatnonzero(split == 0)
     part = np.array([1 - share, share, 0])
     within = _within(edges, rest)
     sub = _grouped(
-        doc[rest], label[rest], within, cfg, n_labels, part, keys=key[rest], salt="validation"
+        doc[rest],
+        label[rest],
+        within,
+        cfg,
+        n_labels,
+        part,
+        keys=None if key is None else key[rest],
+        salt="validation",
     )
     split[rest[sub == 1]] = 1
 
