@@ -101,12 +101,18 @@ def _delimited_header(spec: TableSpec) -> list[str]:
     return next(csv.reader(io.StringIO(_text_head(spec)), delimiter=spec.separator()), [])
 
 
-def _text_bytes(spec: TableSpec) -> bytes:
-    """The bytes of a text table, after the checks every text format shares."""
+def _nonempty_bytes(spec: TableSpec) -> bytes:
+    """The file's bytes; an empty file (or only a BOM and blanks) stops here."""
     data = read_bytes(spec.path)
     if not data.removeprefix(BOM.encode()).strip():
         what, fix = "the file is empty", "export the labelled rows again"
         raise StanceError(problem(str(spec.path), what, fix))
+    return data
+
+
+def _text_bytes(spec: TableSpec) -> bytes:
+    """The bytes of a text table, after the checks every text format shares."""
+    data = _nonempty_bytes(spec)
     for magic, what in WORKBOOK_MAGIC.items():
         if data.startswith(magic):
             fix = f"set {setting('format')}=xlsx (and {setting('sheet')}=<name> for another sheet)"
@@ -126,11 +132,7 @@ def _jsonl(spec: TableSpec, wanted: dict[str, str]) -> Loaded:
 
 
 def _parquet(spec: TableSpec, wanted: dict[str, str]) -> Loaded:
-    data = read_bytes(spec.path)
-    if not data.strip():
-        what, fix = "the file is empty", "export the labelled rows again"
-        raise StanceError(problem(str(spec.path), what, fix))
-    return _read_parquet(spec.path, data, wanted)
+    return _read_parquet(spec.path, _nonempty_bytes(spec), wanted)
 
 
 # A file's table format by its suffix (predict.py's inputs, the files of labelling rounds).
