@@ -23,7 +23,8 @@ import numpy as np
 from stance import load_model, runs
 from stance.experiment.evaluation import prepare_dataset
 from stance.export.command import export_model, timings
-from stance.models.onnx_runtime import INT8_FILE, OnnxStanceModel
+from stance.models.onnx_runtime import INT8_FILE
+from stance.models.onnx_setfit import open_export
 
 
 def texts_of(run: Path, split: str) -> tuple[list[str], list[str] | None]:
@@ -52,9 +53,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-onnx-") as scratch:
         folder = Path(scratch) / "onnx"
         exported = export_model(args.run, folder, int8=args.int8, int8_min_agreement=0, repeats=1)
-        runtimes = {"onnx": OnnxStanceModel(folder)}
+        runtimes = {"onnx": open_export(folder)}
         if args.int8:
-            runtimes["int8"] = OnnxStanceModel(folder, INT8_FILE)
+            runtimes["int8"] = open_export(folder, INT8_FILE)
         reference = predictor.predict_proba(texts, targets)
         proba = {name: r.predict_proba(texts, targets) for name, r in runtimes.items()}
         calls = {"pytorch": lambda: predictor.predict_proba(texts, targets)}

@@ -1,4 +1,4 @@
-"""Export a transformer model: `python scripts/export.py model=PATH format=onnx [int8=true]`."""
+"""Export a transformer or SetFit model: `python scripts/export.py model=PATH format=onnx`."""
 
 from __future__ import annotations
 

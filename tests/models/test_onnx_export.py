@@ -79,14 +79,14 @@ def test_onnx_probabilities_equal_pytorch_over_windows_and_pairs(
             onnx.predict(texts)
 
 
-def test_only_transformer_models_export(toy_split: Callable, tmp_path: Path) -> None:
+def test_only_transformer_and_setfit_models_export(toy_split: Callable, tmp_path: Path) -> None:
     from stance.models.sklearn_models import TfidfStanceModel
 
     model = TfidfStanceModel().fit(toy_split(24, 0))
-    with pytest.raises(StanceError, match="only transformer models export"):
+    with pytest.raises(StanceError, match="only transformer and SetFit models export"):
         exportable(model, "runs/x")
     model.save(tmp_path / "model")
-    with pytest.raises(StanceError, match="a tfidf model: only transformer"):
+    with pytest.raises(StanceError, match="a tfidf model: only transformer and SetFit"):
         export_model(tmp_path / "model")
     assert not (tmp_path / "model" / "onnx").exists()
 

@@ -1,4 +1,5 @@
-"""`scripts/export.py`: a saved transformer as an ONNX folder, checked against PyTorch first.
+"""`scripts/export.py`: a saved transformer or SetFit model as an ONNX folder, checked against
+PyTorch first.
 
 Nothing is written unless the ONNX probabilities match PyTorch's on the validation split within
 ``tolerance`` (and, with int8, its labels agree with PyTorch's on at least ``int8_min_agreement``
@@ -22,7 +23,8 @@ from omegaconf import DictConfig
 from stance import runs
 from stance.data import prepare_dataset
 from stance.errors import StanceError, problem
-from stance.models.onnx_runtime import EXPORT_META, INT8_FILE, MODEL_FILE, OnnxStanceModel
+from stance.models.onnx_runtime import EXPORT_META, INT8_FILE, MODEL_FILE
+from stance.models.onnx_setfit import open_export
 from stance.predict import load_model
 
 DEFAULT_DIR = "onnx"  # <model folder>/onnx/ unless `out=` says otherwise
@@ -102,7 +104,7 @@ def export_model(
         # before exporting: what the saved model says, whatever tracing may do to it
         reference = predictor.predict_proba(texts, targets)
         meta = export_onnx(model, scratch, opset)
-        runtimes = {"onnx": OnnxStanceModel(scratch)}
+        runtimes = {"onnx": open_export(scratch)}
         diff = float(np.abs(runtimes["onnx"].predict_proba(texts, targets) - reference).max())
         if not diff <= tolerance:  # `not <=`: a NaN fails too
             raise StanceError(
@@ -117,7 +119,7 @@ def export_model(
         report: dict[str, Any] = {"paragraphs": len(texts), "max_abs_diff": diff}
         if int8:
             quantize_int8(scratch / MODEL_FILE, scratch / INT8_FILE)
-            runtimes["int8"] = OnnxStanceModel(scratch, INT8_FILE)
+            runtimes["int8"] = open_export(scratch, INT8_FILE)
             labels = runtimes["int8"].predict_proba(texts, targets).argmax(axis=1)
             agreement = float((labels == reference.argmax(axis=1)).mean())
             report["int8_label_agreement"] = agreement
@@ -134,7 +136,7 @@ def export_model(
                 )
         calls = {"pytorch": lambda: predictor.predict_proba(texts, targets)}
         calls.update({k: lambda r=r: r.predict_proba(texts, targets) for k, r in runtimes.items()})
-        report["speed"] = timings(calls, repeats, model.predict_batch_size)
+        report["speed"] = timings(calls, repeats, meta["batch_size"])
         meta["validation"] = report
         write_export_meta(scratch, meta)
         if folder.exists():

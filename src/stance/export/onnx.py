@@ -1,4 +1,5 @@
-"""A fine-tuned transformer written as an ONNX export folder (torch.onnx, dynamic batch, length)."""
+"""A fine-tuned transformer, or a SetFit model's tuned encoder, written as an ONNX export folder
+(torch.onnx, dynamic batch and length)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ import torch
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel
 from stance.models.onnx_runtime import EXPORT_META, MODEL_FILE, TOKENIZER_FILE
+from stance.models.onnx_setfit import KIND as SETFIT_KIND
+from stance.models.setfit_model import SetFitStanceModel
 from stance.models.transformer.data import encode_windows, pad_batch
 from stance.models.transformer.model import TransformerStanceModel
+
+Exportable = TransformerStanceModel | SetFitStanceModel
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -30,19 +35,54 @@ class _Logits(torch.nn.Module):
         return self.model(**dict(zip(self.input_names, inputs, strict=True))).logits
 
 
-def exportable(model: StanceModel, where: str) -> TransformerStanceModel:
-    """``model`` itself when it is a transformer; any other family is a clear error."""
+class _Embeddings(torch.nn.Module):
+    """A sentence encoder with positional inputs and one output: the L2-normalised mean of its
+    token states over the attention mask, (batch, width), as sentence-transformers computes it."""
+
+    def __init__(self, encoder: torch.nn.Module, input_names: list[str]) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.input_names = input_names
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        features = dict(zip(self.input_names, inputs, strict=True))
+        hidden = self.encoder(**features).last_hidden_state
+        mask = features["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
+def exportable(model: StanceModel, where: str) -> Exportable:
+    """``model`` itself when it has one network to export; any other family is a clear error."""
+    if isinstance(model, SetFitStanceModel):
+        _check_setfit_body(model, where)
+        return model
     if not isinstance(model, TransformerStanceModel):
         raise StanceError(
             problem(
                 where,
-                f"a {model.family or type(model).__name__} model: only transformer models export "
-                "to ONNX (a TF-IDF, hybrid or ensemble model has no single network to export)",
-                "give the run directory of a model trained with model=transformer, minilm, "
-                "distilroberta or mpnet",
+                f"a {model.family or type(model).__name__} model: only transformer and SetFit "
+                "models export to ONNX (a TF-IDF, hybrid or ensemble model has no single network "
+                "to export)",
+                "give the run directory of a model trained with model=setfit, transformer, "
+                "minilm, distilroberta or mpnet",
             )
         )
     return model
+
+
+def _check_setfit_body(model: SetFitStanceModel, where: str) -> None:
+    """The body must be a transformer, mean pooling and (optionally) a normalisation: what
+    ``_Embeddings`` computes. Anything else is refused rather than exported differently."""
+    modules = [type(module).__name__ for module in model.body_]
+    pooling = getattr(model.body_[1], "pooling_mode", None) if len(modules) > 1 else None
+    if modules[:2] != ["Transformer", "Pooling"] or modules[2:] not in ([], ["Normalize"]):
+        what = f"the encoder's modules are {modules}; the export reads Transformer, Pooling"
+    elif pooling != "mean":
+        what = f"the encoder pools by {pooling!r}; the export computes mean pooling"
+    else:
+        return
+    raise StanceError(problem(where, what, "export a SetFit model on a mean-pooling encoder"))
 
 
 def export_meta(model: TransformerStanceModel, input_names: list[str]) -> dict[str, Any]:
@@ -50,6 +90,7 @@ def export_meta(model: TransformerStanceModel, input_names: list[str]) -> dict[s
     tokenizer = model.tokenizer_
     return {
         "format": "onnx",
+        "kind": "transformer",
         "classes": list(model.classes_),
         "temperature": float(model.temperature_),
         "uses_target": model.uses_target,
@@ -64,29 +105,82 @@ def export_meta(model: TransformerStanceModel, input_names: list[str]) -> dict[s
     }
 
 
-def export_onnx(
-    model: TransformerStanceModel, folder: str | Path, opset: int | None = None
-) -> dict[str, Any]:
+def setfit_meta(model: SetFitStanceModel, input_names: list[str]) -> dict[str, Any]:
+    """The head's coefficients and the windowing of a SetFit export."""
+    window_tokens, stride = model.window_tokens
+    head = model.head_
+    return {
+        "format": "onnx",
+        "kind": SETFIT_KIND,
+        "classes": list(model.classes_),
+        "temperature": float(model.temperature_),
+        "uses_target": model.uses_target,
+        "max_length": model.max_length,
+        "window_tokens": window_tokens,
+        "stride": stride,
+        "batch_size": model.embed_batch_size,
+        "pad_token_id": model.body_.tokenizer.pad_token_id or 0,
+        "inputs": input_names,
+        "output": "sentence_embedding",
+        "encoder": model.encoder,
+        "head": {
+            "coef": head.coef_.tolist(),
+            "intercept": head.intercept_.tolist(),
+            "classes": [int(c) for c in head.classes_],
+        },
+    }
+
+
+def export_onnx(model: Exportable, folder: str | Path, opset: int | None = None) -> dict[str, Any]:
     """Write ``model.onnx``, the tokenizer files and ``stance_onnx.json`` into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    # Two windows of different lengths, so neither axis is traced as a constant.
+    # Two inputs of different lengths, so neither axis is traced as a constant.
     texts = ["the plan is good", "we oppose the plan of this law because it harms us all"]
-    targets = ["the plan", "the law"] if model.uses_target else None
-    features = encode_windows(model.tokenizer_, texts, targets, model.max_length, model.stride)
-    input_names = [name for name in INPUTS if name in features]
-    example = pad_batch(features, [0, 1], model.tokenizer_.pad_token_id or 0)
+    if isinstance(model, SetFitStanceModel):
+        tokenizer, where = model.body_.tokenizer, f"{model.encoder} -> ONNX"
+        example = dict(tokenizer(texts, padding=True, return_tensors="pt"))
+        input_names = [name for name in INPUTS if name in example]
+        network: torch.nn.Module = _Embeddings(model.body_[0].auto_model, input_names)
+        output, meta = "sentence_embedding", setfit_meta(model, input_names)
+    else:
+        tokenizer, where = model.tokenizer_, f"{model.pretrained} -> ONNX"
+        targets = ["the plan", "the law"] if model.uses_target else None
+        features = encode_windows(tokenizer, texts, targets, model.max_length, model.stride)
+        input_names = [name for name in INPUTS if name in features]
+        example = pad_batch(features, [0, 1], tokenizer.pad_token_id or 0)
+        network = _Logits(model.model_, input_names)
+        output, meta = "logits", export_meta(model, input_names)
+    trace(network.cpu().eval(), [example[n] for n in input_names], output, folder, opset, where)
+    tokenizer.save_pretrained(folder)
+    if not (folder / TOKENIZER_FILE).is_file():
+        raise StanceError(
+            problem(str(folder), f"the tokenizer wrote no {TOKENIZER_FILE}", "use a fast tokenizer")
+        )
+    write_export_meta(folder, meta)
+    return meta
+
+
+def trace(
+    network: torch.nn.Module,
+    example: list[torch.Tensor],
+    output: str,
+    folder: Path,
+    opset: int | None,
+    where: str,
+) -> None:
+    """``torch.onnx.export`` of ``network`` to ``folder/model.onnx``, batch and length dynamic."""
+    input_names = list(network.input_names)
     batch, length = torch.export.Dim("batch"), torch.export.Dim("sequence")
-    network = _Logits(model.model_.cpu().eval(), input_names)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's deprecation and tracer chatter
         try:
             torch.onnx.export(
                 network,
-                tuple(example[name] for name in input_names),
+                tuple(example),
                 str(folder / MODEL_FILE),
                 input_names=input_names,
-                output_names=["logits"],
+                output_names=[output],
                 dynamic_shapes=(tuple({0: batch, 1: length} for _ in input_names),),
                 opset_version=opset,
                 dynamo=True,
@@ -96,20 +190,12 @@ def export_onnx(
         except Exception as err:  # the exporter raises many types, all meaning "cannot export"
             raise StanceError(
                 problem(
-                    f"{model.pretrained} -> ONNX",
+                    where,
                     f"torch.onnx.export failed: {type(err).__name__}: {str(err)[:500]}",
                     "check that onnxscript is installed (pip install -e '.[export]') and try "
                     "another opset=",
                 )
             ) from err
-    model.tokenizer_.save_pretrained(folder)
-    if not (folder / TOKENIZER_FILE).is_file():
-        raise StanceError(
-            problem(str(folder), f"the tokenizer wrote no {TOKENIZER_FILE}", "use a fast tokenizer")
-        )
-    meta = export_meta(model, input_names)
-    write_export_meta(folder, meta)
-    return meta
 
 
 def write_export_meta(folder: str | Path, meta: dict[str, Any]) -> None:

@@ -33,13 +33,22 @@ def read_export_meta(folder: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def session(file: Path, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session of ``file`` (``threads``: intra-op threads, else its default)."""
+    import onnxruntime as ort  # the optional [export] extra, loaded only to run a folder
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxStanceModel:
     """An export folder behind ``predict_proba`` / ``predict``: windows, temperature, mean."""
 
     def __init__(
         self, folder: str | Path, model_file: str = MODEL_FILE, threads: int | None = None
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.folder = Path(folder)
@@ -58,12 +67,7 @@ class OnnxStanceModel:
             strategy="only_second" if self.uses_target else "longest_first",
             direction=meta.get("truncation_side", "right"),
         )
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(
-            str(self.folder / model_file), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = session(self.folder / model_file, threads)
         self.input_names = [node.name for node in self.session.get_inputs()]
 
     def windows(

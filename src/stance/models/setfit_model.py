@@ -159,12 +159,12 @@ class SetFitStanceModel(StanceModel):
     def _windows(self, texts: list[str]) -> list[list[str]]:
         """Overlapping token windows of each text (the text itself when it fits in one)."""
         tokenizer = self.body_.tokenizer
-        budget = max(16, self.max_length - 24)  # room for special tokens and a short target
+        budget, stride = self.window_tokens
         enc = tokenizer(
             texts,
             truncation=True,
             max_length=budget,
-            stride=min(self.stride, budget // 2),
+            stride=stride,
             return_overflowing_tokens=True,
             add_special_tokens=False,
         )
@@ -172,6 +172,13 @@ class SetFitStanceModel(StanceModel):
         for ids, source in zip(enc["input_ids"], enc["overflow_to_sample_mapping"], strict=True):
             out[source].append(tokenizer.decode(ids))
         return [ws if len(ws) > 1 else [text] for ws, text in zip(out, texts, strict=True)]
+
+    @property
+    def window_tokens(self) -> tuple[int, int]:
+        """Tokens of text per window and tokens shared by consecutive windows; the budget leaves
+        room for the special tokens and a short "target: " within ``max_length``."""
+        budget = max(16, self.max_length - 24)
+        return budget, min(self.stride, budget // 2)
 
     def _embed(self, inputs: list[list[str]]) -> np.ndarray:
         """One L2-normalised embedding per paragraph: the mean of its windows' embeddings."""

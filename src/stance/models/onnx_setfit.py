@@ -1,0 +1,139 @@
+"""An exported SetFit model run with onnxruntime, the `tokenizers` library and numpy (no torch
+model, no sentence-transformers).
+
+The folder holds `model.onnx` (the tuned encoder: token windows -> L2-normalised mean-pooled
+embeddings), `tokenizer.json` and `stance_onnx.json`, whose `head` is the logistic regression's
+coefficients. A paragraph is cut into the same text windows as ``SetFitStanceModel`` cuts (each
+read as "target: window"), its window embeddings are averaged and normalised, and the head's
+softmax at the fitted temperature is its probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stance.errors import StanceError, problem
+from stance.models.calibration import softmax
+from stance.models.onnx_runtime import (
+    EXPORT_META,
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    OnnxStanceModel,
+    read_export_meta,
+    session,
+)
+from stance.models.transformer.data import window_logits
+
+KIND = "setfit"  # `kind` in stance_onnx.json
+
+
+class OnnxSetFitModel:
+    """A SetFit export folder behind ``predict_proba`` / ``predict``."""
+
+    def __init__(
+        self, folder: str | Path, model_file: str = MODEL_FILE, threads: int | None = None
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        self.folder = Path(folder)
+        meta = read_export_meta(self.folder)
+        self.classes_: list[str] = list(meta["classes"])
+        self.uses_target: bool = bool(meta["uses_target"])
+        self.temperature: float = float(meta["temperature"])
+        self.batch_size: int = int(meta["batch_size"])
+        self.pad_token_id: int = int(meta["pad_token_id"])
+        head = meta["head"]
+        self.coef = np.asarray(head["coef"], dtype=np.float64)  # (1 or k, width)
+        self.intercept = np.asarray(head["intercept"], dtype=np.float64)
+        self.head_classes = [int(i) for i in head["classes"]]  # class index of each head column
+        self.splitter = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+        self.splitter.no_padding()
+        self.splitter.no_truncation()
+        self.splitter.enable_truncation(int(meta["window_tokens"]), stride=int(meta["stride"]))
+        self.reader = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+        self.reader.no_padding()
+        self.reader.no_truncation()
+        self.reader.enable_truncation(int(meta["max_length"]))
+        self.session = session(self.folder / model_file, threads)
+        self.input_names = [node.name for node in self.session.get_inputs()]
+
+    def inputs(self, texts: Sequence[str], targets: Sequence[str] | None) -> list[list[str]]:
+        """Each paragraph's windows of text, "target: window" for a pair model (as in training)."""
+        if self.uses_target and targets is None:
+            raise StanceError(
+                problem(
+                    str(self.folder / EXPORT_META),
+                    "this model reads the policy (target) of every text and got none",
+                    "give one target per text",
+                )
+            )
+        pieces = self.splitter.encode_batch(list(texts), add_special_tokens=False)
+        windows = []
+        for text, first in zip(texts, pieces, strict=True):
+            parts = [first, *first.overflowing]
+            windows.append(
+                [self.splitter.decode(p.ids) for p in parts] if len(parts) > 1 else [text]
+            )
+        if not self.uses_target:
+            return windows
+        return [[f"{t}: {w}" for w in ws] for t, ws in zip(targets, windows, strict=True)]
+
+    def embed(self, inputs: list[list[str]]) -> np.ndarray:
+        """One L2-normalised embedding per paragraph: the mean of its windows' embeddings."""
+        flat = [w for ws in inputs for w in ws]
+        source = np.repeat(np.arange(len(inputs)), [len(ws) for ws in inputs])
+        features: dict[str, list[Any]] = {name: [] for name in self.input_names}
+        for encoding in self.reader.encode_batch(flat):
+            fields = {
+                "input_ids": encoding.ids,
+                "attention_mask": encoding.attention_mask,
+                "token_type_ids": encoding.type_ids,
+            }
+            for name in self.input_names:
+                features[name].append(fields[name])
+
+        def forward(batch: dict[str, Any]) -> np.ndarray:
+            return self.session.run(None, {k: v.numpy() for k, v in batch.items()})[0]
+
+        width = self.coef.shape[1]
+        vectors = window_logits(features, width, self.batch_size, self.pad_token_id, forward)
+        sums = np.zeros((len(inputs), width))
+        np.add.at(sums, source, vectors)
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return sums
+
+    def predict_proba(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Class probabilities in ``classes_`` order: (n, k)."""
+        texts = list(texts)
+        full = np.zeros((len(texts), len(self.classes_)))
+        if not texts:
+            return full
+        scores = self.embed(self.inputs(texts, targets)) @ self.coef.T + self.intercept
+        if scores.shape[1] == 1:  # a binary head: P(second) = sigmoid(s) = softmax([0, s])
+            scores = np.column_stack([np.zeros(len(scores)), scores[:, 0]])
+        full[:, self.head_classes] = softmax(scores / self.temperature)
+        return full
+
+    def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
+        """The label name of each text."""
+        proba = self.predict_proba(texts, targets)
+        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
+
+
+def open_export(
+    folder: str | Path, model_file: str = MODEL_FILE, threads: int | None = None
+) -> OnnxStanceModel | OnnxSetFitModel:
+    """The runtime an export folder needs, by the `kind` its ``stance_onnx.json`` states (folders
+    written before SetFit could export have none and hold a transformer)."""
+    kind = read_export_meta(folder).get("kind", "transformer")
+    runtimes = {"transformer": OnnxStanceModel, KIND: OnnxSetFitModel}
+    if kind not in runtimes:
+        what = f"`kind` is {kind!r}; this version reads {sorted(runtimes)}"
+        raise StanceError(problem(str(Path(folder) / EXPORT_META), what, "export the model again"))
+    return runtimes[kind](folder, model_file, threads)
