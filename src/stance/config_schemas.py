@@ -16,9 +16,9 @@ from stance.models.transformer.settings import TrainSettings
 class PathsConfig:
     """Where built datasets are read from and runs are written to: configs/paths/default.yaml."""
 
-    processed_root: str = MISSING
-    runs_root: str = MISSING
-    sweeps_root: str = MISSING
+    processed_root: str = MISSING  # built datasets: <processed_root>/<dataset.name>/
+    runs_root: str = MISSING  # single runs: <runs_root>/<dataset>/<model>/<overrides>/
+    sweeps_root: str = MISSING  # -m sweeps: <sweeps_root>/<sweep>/<dataset>/<model>/<overrides>/
 
 
 @dataclass
@@ -34,9 +34,15 @@ class BuildDatasetConfig:
 class EvaluationConfig:
     """Which splits to score and how the headline interval is computed."""
 
-    splits: list[str] = field(default_factory=lambda: ["validation", "test"])
+    splits: list[str] = field(default_factory=lambda: ["validation", "test"])  # splits scored
     bootstrap: int = 1000  # resamples for the F_avg interval; 0 turns it off
     confidence: float = 0.95  # of the bootstrap interval
+    # a target (source, group_by value) with fewer rows in a split is not scored alone: report.html
+    # and metrics.json pool such values as one "other targets (N)" row (by_target/_other/...)
+    min_group_rows: int = 5
+    # more columns to slice the metrics and report.html by (by_<column>/<value>/...), e.g. [shot];
+    # each must be kept from the input with dataset.columns.extra
+    group_by: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -76,6 +82,9 @@ class TrainConfig:
     run_dir: str = "${hydra:runtime.output_dir}"  # the run directory (tests point it at tmp)
     sweep_name: str = "sweep"  # multirun/<sweep_name>/... for -m sweeps
     optimized_metric: str | None = None  # e.g. validation/f_avg: what scripts/train.py returns
+    # a line on stderr as each phase starts (model fit, calibration, evaluation, report) and bars
+    # for the long ones; false: quiet. The model's own switch, model.progress_bar, follows it
+    progress: bool = True
 
 
 @dataclass
@@ -87,8 +96,9 @@ class EvaluateConfig:
     allow_overlap: bool = False  # true: score only the rows the model has not trained on
     paths: PathsConfig = field(default_factory=PathsConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
-    seed: int = 0
-    run_dir: str = "${hydra:runtime.output_dir}"
+    seed: int = 0  # of the bootstrap resampling
+    run_dir: str = "${hydra:runtime.output_dir}"  # where the evaluation record is written
+    progress: bool = True  # a line on stderr as each phase starts; false: quiet
 
 
 @dataclass
@@ -101,6 +111,11 @@ class DocumentConfig:
 
     min_paragraphs: int = 2  # fewer stance-bearing paragraphs than this: no clear stance
     min_margin: float = 0.1  # top two stance labels' mean probabilities closer than this
+    # page furniture (stance.data.furniture: bylines, datelines and dates, captions and credits,
+    # share/subscribe/newsletter lines) is marked furniture=true and never counts; false: it counts
+    furniture: bool = True
+    # more furniture: regular expressions a whole paragraph matches, ignoring case ('copyright .*')
+    furniture_patterns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -125,11 +140,20 @@ class InputConfig:
 class PredictConfig(InputConfig):
     """``scripts/predict.py``: label articles or tables with a saved model."""
 
-    output: str | None = None  # .jsonl, .csv or .parquet; null or '-': JSONL on stdout
-    output_format: str | None = None  # jsonl|csv|parquet; default from the extension
+    # .jsonl, .csv, .parquet or .xlsx (a paragraphs and an articles sheet); null or '-': JSONL
+    # on stdout. Labels come in the training dataset's own words (label_map), label_canonical
+    # keeps the model's; the document rule is stated once, in <output>.stance.json
+    output: str | None = None
+    output_format: str | None = None  # jsonl|csv|parquet|xlsx; default from the extension
+    excel: bool = False  # csv: start the file with a UTF-8 BOM, so that Excel shows accents right
     resume: bool = True  # an existing output: skip the documents it holds, append the rest
     progress: bool = True  # a progress bar on stderr (files done, rows written)
     document: DocumentConfig = field(default_factory=DocumentConfig)
+    # one job's part of the input (0 to num_shards-1), by a hash of each document's name; its
+    # rows go to <output stem>.shard-<i>-of-<N><suffix>: `-m shard='range(N)' num_shards=N`
+    shard: int = 0
+    num_shards: int = 1  # 1: the whole input into output=
+    merge: bool = False  # true: join the shards of output= into it (the model is not loaded)
 
 
 @dataclass
@@ -187,7 +211,7 @@ class ServeConfig:
 
     model_path: str = MISSING  # a run directory or a model folder (`model=PATH` on the CLI)
     host: str = "127.0.0.1"  # a non-loopback address needs api_key (or allow_unauthenticated)
-    port: int = 8000
+    port: int = 8000  # TCP port to listen on
     # requests must send it as the X-API-Key header (GET /health excepted); null: no key.
     # serve.yaml reads $STANCE_API_KEY, which keeps the key out of shell history and `ps`
     api_key: str | None = None

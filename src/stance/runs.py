@@ -33,13 +33,33 @@ MAX_NAME = 120  # characters of one folder name from overrides; longer ones end 
 LIBRARIES = ("stance", "scikit-learn", "skops", "datasets", "transformers", "torch", "numpy")
 
 
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+# a number standing alone as an override's value or a list item: `=4.0`, `[1e-3,2]`
+_VALUE = re.compile(rf"(?<=[=,\[]){_NUMBER}(?=[,\]]|$)")
+
+
+def normal_number(value: str) -> str:
+    """``4.0`` and ``4`` -> ``4``, ``1e-3`` -> ``0.001``: one spelling per number (any other text
+    as it is), so ``model.C=4`` and ``model.C=4.0`` name one config."""
+    number = float(value) if re.fullmatch(_NUMBER, value) else None
+    if number is None:
+        return value
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
+def normal_numbers(text: str) -> str:
+    """Every number in ``text`` that stands alone as a value (after ``=``, in a list) normalised."""
+    return _VALUE.sub(lambda m: normal_number(m.group(0)), str(text))
+
+
 def slug(text: str) -> str:
     """One folder name from overrides or a path, that can be pasted back into ``model=PATH``.
 
     ``seed=3,model.C=0.5`` -> ``seed-3+model.C-0.5``; ``runs/a/b`` -> ``runs_a_b``; anything
-    Hydra's override grammar rejects (``=``, ``,``, brackets, quotes, spaces) is replaced.
+    Hydra's override grammar rejects (``=``, ``,``, brackets, quotes, spaces) is replaced;
+    numbers are written one way (``model.C=4.0`` -> ``model.C-4``).
     """
-    text = str(text).replace("=", "-").replace(",", "+")
+    text = normal_numbers(text).replace("=", "-").replace(",", "+")
     name = re.sub(r"[^A-Za-z0-9._+-]+", "_", text).strip("_") or "default"
     if len(name) > MAX_NAME:  # file systems stop at 255 bytes: keep a head, add a digest of all
         digest = hashlib.blake2b(name.encode(), digest_size=6).hexdigest()

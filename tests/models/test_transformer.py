@@ -29,6 +29,7 @@ TINY_TRAINING: dict = {
     "batch_size": 8,
     "eval_steps": 8,
     "save_steps": 8,
+    "max_evals": None,  # every eval_steps, however many: the kill test resumes from step 16
     "logging_steps": 1000,
     "progress_bar": False,
     "early_stopping_patience": None,

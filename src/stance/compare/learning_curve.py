@@ -28,6 +28,7 @@ from scipy import stats as scipy_stats
 
 from stance import runs
 from stance.compare.records import Config
+from stance.compare.selection import ranked_by
 from stance.compare.table import DEFAULT, CompareConfig, SectionTable, _value, _varying_keys
 from stance.data import overlap
 from stance.errors import StanceError, problem
@@ -182,6 +183,7 @@ def sentence(
 
 def curves(sections: list[SectionTable], cfg: CompareConfig) -> list[Curve]:
     """The learning curve of every section whose configs have more than one train_fraction."""
+    cfg = ranked_by(cfg, sections)
     out = []
     settings = cfg.learning_curve
     scale = 100.0 if cfg.percent else 1.0

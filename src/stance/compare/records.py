@@ -46,14 +46,18 @@ class Run:
     fold: int | None = None
     round: dict[str, Any] | None = None  # the dataset's labelling round {name, index}, its build
     built_at: str | None = None
+    metric: str | None = None  # the dataset's headline metric its run.json records
 
 
 def _kfold(config: Any) -> tuple[tuple[int, Any] | None, int | None]:
     """(K, split seed) and the test fold of a run on a kfold dataset, else (None, None)."""
     split = OmegaConf.select(config, "dataset.split", default=None) if config else None
-    if not split or split.get("strategy") != "kfold":
+    if not split or split.get("strategy") not in ("kfold", "target_kfold"):
         return None, None
-    return (int(split["folds"]), split.get("seed")), int(split["fold"])
+    seed = split.get("seed")
+    if split.get("strategy") == "target_kfold":  # folds of targets: never pooled with kfold's
+        seed = f"{seed}, folds of targets"
+    return (int(split["folds"]), seed), int(split["fold"])
 
 
 @dataclass
@@ -91,9 +95,10 @@ class Section:
 
 
 def _parse_overrides(items: Sequence[str]) -> dict[str, str]:
-    """``["model=tfidf_svm", "+x=1"]`` -> ``{"model": "tfidf_svm", "x": "1"}``."""
+    """``["model=tfidf_svm", "+x=1.0"]`` -> ``{"model": "tfidf_svm", "x": "1"}`` (numbers
+    written one way: 4 and 4.0 are one config)."""
     pairs = (item.split("=", 1) for item in items if "=" in item)
-    return {key.lstrip("+~"): value for key, value in pairs}
+    return {key.lstrip("+~"): runs.normal_numbers(f"={value}")[1:] for key, value in pairs}
 
 
 def find_run_dirs(folders: Sequence[str | Path]) -> list[Path]:
@@ -151,6 +156,7 @@ def load_run(path: Path) -> Run:
         fold=fold,
         round=record.get("dataset_round"),
         built_at=record.get("dataset_built_at"),
+        metric=record.get("metric"),
     )
 
 
@@ -175,7 +181,7 @@ def matches(run: Run, where: dict[str, Any]) -> bool:
         value = OmegaConf.select(run.config, key, default=None) if run.config else None
         value = run.overrides.get(key) if value is None else value
         allowed = wanted if isinstance(wanted, list | tuple) else [wanted]
-        if str(value) not in {str(a) for a in allowed}:
+        if runs.normal_number(str(value)) not in {runs.normal_number(str(a)) for a in allowed}:
             return False
     return True
 

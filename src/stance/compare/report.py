@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from stance.compare import learning_curve, round_scores
+from stance.compare import learning_curve, round_scores, selection
 from stance.compare.cells import fmt, html_table, interval, md_table
 from stance.compare.learning_curve import Curve
 from stance.compare.round_scores import RoundsView
@@ -130,6 +130,8 @@ def markdown(
         if st.not_complete:
             lines += ["", "Runs not complete (listed, not used):"]
             lines += [f"- `{r.path}`: {r.status}" for r in st.not_complete]
+        held = selection.interrupted_lines(st.interrupted, cfg.include_interrupted)
+        lines += ["", *held] if held else []
         out.append("\n".join(lines))
     for curve in curves:
         columns, rows, said = _curve_cells(curve, cfg)
@@ -167,6 +169,8 @@ def html_page(
         parts += [f"<h2>{esc(section_title(st))}</h2>", f"<table><tr>{head}</tr>{body}</table>"]
         parts += [f"<p class='muted'>not complete: {esc(str(r.path))} ({esc(r.status)})</p>"
                   for r in st.not_complete]  # fmt: skip
+        held = selection.interrupted_lines(st.interrupted, cfg.include_interrupted)
+        parts += [f"<p class='muted'>{esc(line)}</p>" for line in held]
     image = base64.b64encode(png.read_bytes()).decode()
     parts += [f'<img alt="chart" src="data:image/png;base64,{image}">', f"<p>{esc(_note(cfg))}</p>"]
     for curve in curves:
@@ -246,6 +250,7 @@ def chart(sections: Sequence[SectionTable], cfg: CompareConfig, path: Path) -> N
 def write_report(sections: Sequence[SectionTable], cfg: CompareConfig) -> dict[str, Path]:
     """Write ``comparison.{md,csv,png,html}`` into ``cfg.out_dir``, and
     ``comparison_learning_curve.png`` when a section has runs at several train fractions."""
+    cfg = selection.ranked_by(cfg, sections)
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {k: out / f"comparison.{k}" for k in ("md", "csv", "png", "html")}

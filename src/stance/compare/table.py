@@ -19,7 +19,7 @@ import pandas as pd
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from stance.compare import cv as compare_cv
-from stance.compare import rounds
+from stance.compare import rounds, selection
 from stance.compare.records import (
     Config,
     Run,
@@ -32,9 +32,9 @@ from stance.compare.records import (
     section_predictions,
 )
 from stance.errors import StanceError, problem
+from stance.runs import normal_number
 from stance.scoring import metrics, stats
 
-TESTS = ("paired_bootstrap", "mcnemar")
 DEFAULT = "(default)"
 
 
@@ -61,16 +61,20 @@ class CompareConfig:
     # folders searched (recursively) for run folders: single runs and multiruns alike, including
     # runs still running or crashed (listed as such)
     runs: list[str] = MISSING
-    out_dir: str = "comparison"  # comparison.md / .csv / .html and the charts go here
+    # comparison.md / .csv / .html and the charts go here; configs/compare.yaml makes it a new
+    # folder per call, comparison/<date>_<time>; a folder named here is written (over) as it is
+    out_dir: str = "comparison"
     # columns: mean ± std over seeds, from each run's metrics.json
     metrics: list[str] = field(
         default_factory=lambda: [f"test/{name}" for name in metrics.BATCH_METRICS]
     )
-    # bootstrap interval, paired test and chart; recomputed from predictions/<split>.jsonl, so it
-    # must be <split>/f_avg, <split>/f1_macro or <split>/accuracy
-    headline: str = "test/f_avg"
+    # bootstrap interval, paired test, ranking and chart; recomputed from
+    # predictions/<split>.jsonl, so <split>/f_avg, <split>/f1_macro or <split>/accuracy; null:
+    # test/<the metric the runs' run.json records> (dataset.metric; runs that record different
+    # ones are refused: compare them apart, or name one here)
+    headline: str | None = None
     sort_by: str | None = None  # a column (a metric or an override key); null: the headline
-    ascending: bool = False
+    ascending: bool = False  # true: the lowest sort_by first (for a loss or an error rate)
     # keep only runs where every key (resolved config, e.g. model.name, or override) has one of the
     # values; on the command line add keys with a +: +where.model.name=[tfidf_svm,tfidf_logreg]
     where: dict[str, Any] = field(default_factory=dict)
@@ -99,11 +103,14 @@ class CompareConfig:
     # each config against the best: paired_bootstrap (seed-mean score on the same resampled test
     # examples) or mcnemar (exact, on each config's majority vote over seeds)
     test: str = "paired_bootstrap"
-    n_bootstrap: int = 1000
-    confidence: float = 0.95
-    alpha: float = 0.05
+    n_bootstrap: int = 1000  # resamples of the paired bootstrap and the intervals
+    confidence: float = 0.95  # of the intervals
+    alpha: float = 0.05  # p below it: "worse than the best"; at or above: "indistinguishable"
     seed: int = 0  # of the bootstrap resampling
     percent: bool = True  # show metrics x100 in Markdown and the chart; the CSV keeps raw values
+    # runs stopped by SIGTERM/Ctrl-C (run.json `interrupted`, resumable) are never ranked; false:
+    # counted in one line per section; true: each listed in its own block
+    include_interrupted: bool = False
     learning_curve: LearningCurveConfig = field(default_factory=LearningCurveConfig)
 
 
@@ -116,6 +123,8 @@ class SectionTable:
     test_set: TestSet | None
     not_complete: list[Run]
     seed_scores: dict[str, list[float]]
+    interrupted: list[Run] = field(default_factory=list)  # listed apart, never ranked
+    headline: str | None = None  # what the table was ranked by (cfg.headline, resolved)
 
 
 def _value(config: Config, key: str) -> str:
@@ -129,7 +138,7 @@ def _value(config: Config, key: str) -> str:
     node = OmegaConf.select(resolved, key, default=None) if resolved is not None else None
     if isinstance(node, DictConfig):
         node = node.get("name")
-    return DEFAULT if node is None else str(node)
+    return DEFAULT if node is None else normal_number(str(node))
 
 
 def _label(values: dict[str, str]) -> str:
@@ -163,7 +172,8 @@ def _p_value(
 
 
 def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig) -> SectionTable:
-    """Build the table of one section."""
+    """Build the table of one section (its interrupted runs set apart, never ranked)."""
+    section, interrupted = selection.without_interrupted(section)
     # a cross-validation section's folds have test sets of their own: see _cross_validated
     cv = next((r.cv for c in section.configs for r in c.runs if r.cv), None)
     test_set, stacked = (None, []) if cv else section_predictions(section, rows_by_run)
@@ -216,7 +226,10 @@ def summarize(section: Section, rows_by_run: dict[Path, Any], cfg: CompareConfig
     if sort_key in table:
         table = table.sort_values(sort_key, ascending=cfg.ascending, na_position="last")
     not_complete = [r for c in section.configs for r in c.runs if r.status != "complete"]
-    return SectionTable(section, table.reset_index(drop=True), test_set, not_complete, seed_scores)
+    table = table.reset_index(drop=True)
+    return SectionTable(
+        section, table, test_set, not_complete, seed_scores, interrupted, cfg.headline
+    )
 
 
 def _cross_validated(section: Section, table: pd.DataFrame, cfg: CompareConfig, folds: int) -> None:
@@ -245,35 +258,10 @@ def _cross_validated(section: Section, table: pd.DataFrame, cfg: CompareConfig, 
     table.loc[best, "best"] = True
 
 
-def _check(cfg: CompareConfig) -> None:
-    """Reject config values compare cannot use, naming the key."""
-    if cfg.test not in TESTS:
-        raise StanceError(
-            problem(
-                "configs/compare.yaml: test", f"unknown test {cfg.test!r}", f"use one of {TESTS}"
-            )
-        )
-    if cfg.headline.count("/") != 1 or cfg.headline.split("/")[1] not in metrics.BATCH_METRICS:
-        raise StanceError(
-            problem(
-                "configs/compare.yaml: headline",
-                f"{cfg.headline!r} cannot be recomputed from predictions",
-                f"use <split>/<metric> with metric one of {', '.join(metrics.BATCH_METRICS)}",
-            )
-        )
-    if cfg.headline not in cfg.metrics:
-        raise StanceError(
-            problem(
-                "configs/compare.yaml: headline",
-                f"{cfg.headline!r} is not among metrics {list(cfg.metrics)}",
-                "add it to metrics",
-            )
-        )
-
-
 def compare(cfg: CompareConfig) -> list[SectionTable]:
-    """Read every run under ``cfg.runs`` that passes ``cfg.where``; one table per test set."""
-    _check(cfg)
+    """Read every run under ``cfg.runs`` that passes ``cfg.where``; one table per test set.
+    A null ``cfg.headline`` is filled in with the runs' own metric (``selection``)."""
+    selection.check(cfg)
     runs = [load_run(p) for p in find_run_dirs(cfg.runs)]
     runs = [r for r in runs if matches(r, dict(cfg.where))]
     if not runs:
@@ -284,9 +272,11 @@ def compare(cfg: CompareConfig) -> list[SectionTable]:
                 "point runs= at the output folders of scripts/train.py, or relax where=",
             )
         )
+    cfg.headline = selection.resolve_headline(cfg.headline, runs)
+    selection.check(cfg)
     sections, rows_by_run = group_runs(runs, list(cfg.ignore_overrides), cfg.headline.split("/")[0])
     rounds.name_sections(sections)  # "round 1 (built 2026-12-07)", not a hash
-    return [summarize(s, rows_by_run, cfg) for s in sections]
+    return [summarize(s, rows_by_run, cfg) for s in sections if selection.ranked(s)]
 
 
 def register_schema() -> None:

@@ -25,6 +25,7 @@ from stance.data import history, rounds
 from stance.data.dedup import deduplicate
 from stance.data.schema import (
     SPLITS,
+    TARGET_SPLITS,
     DatasetConfig,
     DatasetLike,
     as_dataset_config,
@@ -33,6 +34,7 @@ from stance.data.schema import (
 )
 from stance.data.sources import input_hash, read_source
 from stance.data.splitting import assign_splits
+from stance.data.target_splits import split_by_target
 from stance.data.validate import validate
 from stance.errors import StanceError, problem
 
@@ -68,7 +70,8 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
         """The location of the i-th validated row."""
         return loaded.where(int(valid.rows[i]))
 
-    dedup = deduplicate(valid.table, valid.label, cfg.dedup, cfg.labels, where)
+    predefined = cfg.split.strategy == "predefined"
+    dedup = deduplicate(valid.table, valid.label, cfg.dedup, cfg.labels, where, predefined)
     kept = np.flatnonzero(dedup.keep)
     if not len(kept):
         _nothing_left(cfg, folder, loaded.n_input, valid.excluded, valid.rejects)
@@ -79,13 +82,21 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
     del valid.table  # one copy of the text at a time
     doc = pc.dictionary_encode(table["doc_id"].combine_chunks()).indices.to_numpy()
     label = valid.label[kept]
-    split = assign_splits(table, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
+    by_target: dict = {}  # how targets were assigned (by_target, target_kfold)
+    if cfg.split.strategy in TARGET_SPLITS:
+        group = dedup.text_group[kept]
+        split, by_target = split_by_target(table, group, together, cfg.split, cfg.name)
+    else:
+        split = assign_splits(table, doc, label, together, cfg.split, len(cfg.labels), cfg.name)
     columns = ["id", "text", "doc_id", *(c for c in OPTIONAL if c in table.column_names)]
+    columns += [c for c in cfg.columns.extra if c in table.column_names]  # columns.extra
     out = table.select(columns).append_column("label", pa.array(label))
     splits = {s: out.filter(pa.array(split == k)) for k, s in enumerate(SPLITS)}
     excluded, rejects = valid.excluded, valid.rejects
     merged = {**dedup.counts, "overridden_by_later_round": overridden["overridden"]}
-    rows = cards.accounting(loaded.n_input, len(kept), merged, excluded, rejects, valid.blank)
+    merged["held_out_text_dropped"] = int((split < 0).sum())  # stance.data.target_splits
+    placed = len(kept) - merged["held_out_text_dropped"]
+    rows = cards.accounting(loaded.n_input, placed, merged, excluded, rejects, valid.blank)
     if not rows["balanced"]:
         raise RuntimeError(f"row accounting does not add up: {rows}")
     config_fp = cards.config_fingerprint(config_dict(cfg), loaded.input_hash)
@@ -95,7 +106,7 @@ def _build(cfg: DatasetConfig, folder: Path) -> None:
         "labels": list(cfg.labels),
         "neutral_label": cfg.neutral_label if cfg.neutral_label in cfg.labels else None,
         **dict(zip(("counts", "documents"), cards.counts(splits, cfg.labels), strict=True)),
-        "split": {**config_dict(cfg)["split"], "date_ranges": _date_ranges(splits)},
+        "split": {**config_dict(cfg)["split"], "date_ranges": _date_ranges(splits), **by_target},
         "source": loaded.extra,
         "config": config_dict(cfg),
         "input_hash": loaded.input_hash,

@@ -14,12 +14,15 @@ import pyarrow.compute as pc
 
 from stance.data.schema import SPLITS
 from stance.errors import StanceError, problem
+from stance.scoring.metrics import HEADLINE
 
 BUILDER_VERSION = 3  # bump when the build logic changes, so ensure_dataset rebuilds
 
 
 def config_fingerprint(config: dict, input_hash: str) -> str:
     """Hash of the resolved dataset config, the input's content hash and the builder version."""
+    if config.get("metric", HEADLINE) == HEADLINE:  # builds from before `metric` stay current
+        config = {k: v for k, v in config.items() if k != "metric"}
     blob = json.dumps([config, input_hash, BUILDER_VERSION], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -51,6 +54,8 @@ def _value_bytes(chunk: pa.LargeStringArray) -> memoryview:
 def leakage(split: np.ndarray, doc: np.ndarray, group: np.ndarray, edges: tuple) -> dict:
     """Overlap between splits: documents, normalised texts, near-duplicate pairs."""
     out: dict = {}
+    placed = split >= 0  # a cross-target split leaves some rows out (stance.data.target_splits)
+    split, doc, group, old = split[placed], doc[placed], group[placed], split
     for key, ids in (("documents", doc), ("texts", group)):
         # row numbers and dense codes index `seen` directly; anything else is renumbered first
         dense = len(ids) == 0 or (ids.min() >= 0 and ids.max() < 2 * len(ids) + 16)
@@ -62,7 +67,8 @@ def leakage(split: np.ndarray, doc: np.ndarray, group: np.ndarray, edges: tuple)
             pair = out.setdefault("by_pair", {}).setdefault(f"{SPLITS[i]}/{SPLITS[j]}", {})
             pair[key] = int((seen[:, i] & seen[:, j]).sum())
     a, b = edges
-    out["near_duplicate_pairs_across_splits"] = int((split[a] != split[b]).sum())
+    both = placed[a] & placed[b]
+    out["near_duplicate_pairs_across_splits"] = int((old[a] != old[b])[both].sum())
     return out
 
 
@@ -123,7 +129,8 @@ def markdown(card: dict) -> str:
         "",
         f"Source: `{card['config']['path']}` ({card['config']['format']}). "
         f"Split: {card['split']['strategy']}, seed {card['split']['seed']}. "
-        f"Fingerprint `{card['fingerprint']}`.",
+        f"Fingerprint `{card['fingerprint']}`. "
+        f"Headline metric: {card['config'].get('metric', HEADLINE)}.",
         "",
         "| split | " + " | ".join(labels) + " | rows | documents |",
         "|---" * (len(labels) + 3) + "|",
@@ -140,7 +147,9 @@ def markdown(card: dict) -> str:
         f"Rows: {rows['input']} in = {rows['kept']} kept + {rows['duplicates_merged']} merged "
         f"duplicates + {rows['conflicts_dropped']} dropped label conflicts + "
         f"{rows['near_duplicates_dropped']} dropped near-duplicates + "
-        f"{rows.get('overridden_by_later_round', 0)} labelled again later + {excluded} excluded by "
+        f"{rows.get('overridden_by_later_round', 0)} labelled again later + "
+        f"{rows.get('held_out_text_dropped', 0)} left out for sharing a held-out split's text + "
+        f"{excluded} excluded by "
         f"label {rows['excluded_by_label']} + {rows['rejected']} rejected "
         f"{rows['rejected_by_reason']} ({'adds up' if rows['balanced'] else 'DOES NOT ADD UP'}). "
         f"Kept rows with an empty cell: {rows['blank']} (no doc_id: its own document).",
@@ -156,6 +165,7 @@ def markdown(card: dict) -> str:
         f"{card['dedup']['near']['pairs']} near-duplicate pairs at Jaccard >= "
         f"{card['dedup']['near']['threshold']} ({card['dedup']['near']['action']}).",
         *_largest_group(card["dedup"].get("largest_group")),
+        *_across_targets(card["split"], card["dedup"]["conflicts"]),
     ]
     if card.get("source"):
         lines += ["", f"Source details: {json.dumps(card['source'])}"]
@@ -175,6 +185,29 @@ def _largest_group(group: dict | None) -> list[str]:
         f"rows), {group['documents']} documents joined by near-duplicates or copies (the largest "
         f"chain of linked rows alone: {group['linked_rows']} rows).",
     ]
+
+
+def _across_targets(split: dict, conflicts: dict) -> list[str]:
+    """Documents a cross-target split spread over several splits; label conflicts kept."""
+    lines = []
+    spread = split.get("documents_across_splits")
+    if spread is not None:
+        fell_back = split["assigned_by"] != split["assign"]
+        why = "; hash needs about 10 targets per split" if fell_back else ""
+        shown = "; ".join(f"{e['doc_id']}: {e['splits']}" for e in spread["examples"][:3])
+        lines += [
+            "",
+            f"Targets assigned by {split['assigned_by']} ({split['targets']} per split{why}); "
+            f"{spread['documents']} documents span splits through their targets (no leak: each "
+            f"row is about its own target){f', e.g. {shown}' if shown else ''}.",
+        ]
+    if conflicts.get("policy") == "keep" and conflicts["groups"]:
+        lines += [
+            "",
+            f"Label conflicts kept as they are (dedup.conflicts=keep): {conflicts['groups']} "
+            f"texts, {conflicts['rows_kept']} rows kept with their labels.",
+        ]
+    return lines
 
 
 def _history(card: dict) -> list[str]:

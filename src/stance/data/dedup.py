@@ -77,13 +77,19 @@ def deduplicate(
     cfg: DedupConfig,
     labels: list[str],
     where: Callable[[int], str],
+    predefined: bool = False,
 ) -> Dedup:
-    """Collapse exact duplicates, resolve label conflicts, find (and maybe drop) near-duplicates."""
+    """Collapse exact duplicates, resolve label conflicts, find (and maybe drop) near-duplicates.
+
+    `predefined`: the splits are given (a fixed benchmark), so a conflict's message offers to
+    keep the rows as they are (dedup.conflicts=keep) rather than to change the benchmark.
+    """
     norm = normalized(table["text"])
     text_group = first_equal(norm)
     target = table["target"].combine_chunks() if "target" in table.column_names else None
     key = norm if target is None else pc.binary_join_element_wise(target, norm, "\x1f")
-    keep, counts, report = _collapse(first_equal(key), label, cfg, labels, where)
+    group = first_equal(key)
+    keep, counts, report = _collapse(group, label, cfg, labels, where, target, predefined)
     a, b, jac = near_pairs(norm, keep, cfg)
     found, dropped = len(a), 0
     if cfg.action == "drop" and found:
@@ -194,6 +200,8 @@ def _collapse(
     cfg: DedupConfig,
     labels: list[str],
     where: Callable[[int], str],
+    target: pa.Array | None,
+    predefined: bool,
 ) -> tuple[np.ndarray, dict[str, int], dict]:
     n = len(group)
     keep = np.ones(n, dtype=bool)
@@ -216,11 +224,13 @@ def _collapse(
 
     def describe(rows: list[int]) -> dict:
         """Where the rows are and their labels, for the card and the error."""
-        return {"rows": [where(r) for r in rows], "labels": [labels[x] for x in label[rows]]}
+        out = {"rows": [where(r) for r in rows], "labels": [labels[x] for x in label[rows]]}
+        return out if target is None else {**out, "target": target[rows[0]].as_py()}
 
     if conflicts and cfg.exact == "collapse" and cfg.conflicts == "error":
-        raise StanceError(_conflict_message(describe(min(conflicts))))
-    for rows in conflicts if cfg.exact == "collapse" else []:
+        raise StanceError(_conflict_message(describe(min(conflicts)), predefined))
+    resolved = cfg.exact == "collapse" and cfg.conflicts != "keep"
+    for rows in conflicts if resolved else []:
         labs = label[rows]
         votes = np.bincount(labs)
         if cfg.conflicts == "drop" or (votes == votes.max()).sum() > 1:
@@ -246,19 +256,26 @@ def _collapse(
             "policy": cfg.conflicts if cfg.exact == "collapse" else "report",
             "groups": len(conflicts),
             "rows_dropped": conflict_rows,
+            "rows_kept": sum(map(len, conflicts)) if cfg.conflicts == "keep" else 0,
             "examples": [describe(rows) for rows in conflicts[:EXAMPLES]],
         },
     }
     return keep, counts, report
 
 
-def _conflict_message(conflict: dict) -> str:
-    pairs = ", ".join(f"{w} ({lab})" for w, lab in zip(*conflict.values(), strict=True))
-    return problem(
-        conflict["rows"][0],
-        f"the same text (after normalisation) has different labels: {pairs}",
-        "fix the labels, or set dataset.dedup.conflicts=drop (drop them all) or =majority",
-    )
+def _conflict_message(conflict: dict, predefined: bool) -> str:
+    rows = zip(conflict["rows"], conflict["labels"], strict=True)
+    pairs = ", ".join(f"{w} ({lab})" for w, lab in rows)
+    under = f" under target {conflict['target']!r}" if "target" in conflict else ""
+    fix = "fix the labels, or set dataset.dedup.conflicts=drop (drop them all) or =majority"
+    if predefined:  # dropping or merging rows would change the benchmark's own splits
+        fix = (
+            "the split is predefined (a fixed benchmark): keep the rows as they are with "
+            "dataset.dedup.conflicts=keep (the card counts them; dataset.dedup.exact=report also "
+            "keeps agreeing copies), or fix the labels"
+        )
+    what = f"the same text (after normalisation){under} has different labels: {pairs}"
+    return problem(conflict["rows"][0], what, fix)
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

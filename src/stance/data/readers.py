@@ -26,6 +26,7 @@ from stance.data.records import (
     Kind,
     Loaded,
     bad_row,
+    extra_fields,
     is_utf16,
     loaded_table,
     missing_column,
@@ -43,7 +44,8 @@ WORKBOOK_MAGIC = {b"PK\x03\x04": "an xlsx/ods workbook", b"\xd0\xcf\x11\xe0": "a
 def wanted_columns(cfg: DatasetConfig) -> dict[str, str]:
     """Our field -> input column, for the fields this config maps."""
     cols = cfg.columns
-    return {f: getattr(cols, f) for f in FIELDS if getattr(cols, f) is not None}
+    wanted = {f: getattr(cols, f) for f in FIELDS if getattr(cols, f) is not None}
+    return {**wanted, **extra_fields(list(cols.extra))}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from stance.errors import StanceError, problem
 
 # Our field names, in output order; `label` holds the raw label until validation maps it.
 FIELDS = ("id", "text", "label", "doc_id", "target", "source", "date", "split")
+# What a `columns.extra` column cannot be called: our fields, and the keys a prediction row adds.
+RESERVED = (*FIELDS, "gold", "pred", "proba", "paragraph_index", "_line", "_file")
 Kind = tuple[str, str, str]  # (short name counted in the card, what was wrong, how to fix it)
 CHUNK = 100_000  # rows per Arrow chunk of a `Columns`: Python strings are freed as it goes
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" export
@@ -40,6 +42,20 @@ class Loaded:
         """Human location of table row `i`: ``file, line N``."""
         f = self.table["_file"][i].as_py() if "_file" in self.table.column_names else 0
         return f"{self.files[f]}, {self.unit} {self.table['_line'][i].as_py()}"
+
+
+def extra_fields(extra: list[str]) -> dict[str, str]:
+    """`columns.extra` as field -> column: each kept under its own name, once."""
+    for name in extra:
+        if name in RESERVED:
+            what = f"columns.extra names {name!r}, a name the dataset already uses ({RESERVED})"
+            fix = f"map it as {setting('columns')}.<field> if it is one of ours, or rename it"
+        elif extra.count(name) > 1:
+            what, fix = f"columns.extra names {name!r} twice", "list each column once"
+        else:
+            continue
+        raise StanceError(problem(setting("columns") + ".extra", what, fix))
+    return {name: name for name in extra}
 
 
 class Columns:

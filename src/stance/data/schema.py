@@ -9,9 +9,11 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from stance.errors import StanceError, problem
+from stance.scoring.metrics import BATCH_METRICS, HEADLINE
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "xlsx", "articles", "tweeteval")
 SPLITS = ("train", "validation", "test")
+TARGET_SPLITS = ("by_target", "target_kfold")  # whole targets per split (stance.data.target_splits)
 
 
 @dataclass
@@ -27,6 +29,9 @@ class ColumnsConfig:
     date: str | None = None  # parsed with dataset.date_format; needed by split.strategy=time
     split: str | None = None  # train|validation|test (val/dev accepted); split.strategy=predefined
     paragraph_index: str = "paragraph_index"  # `articles` label sheet only
+    # more input columns kept, under their own names, in the built dataset and predictions/*.jsonl
+    # (e.g. [shot] for a zero-/few-shot flag; evaluation.group_by slices the report by them)
+    extra: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -34,7 +39,8 @@ class SplitConfig:
     """How rows are assigned to train / validation / test."""
 
     # grouped (by doc_id) | random | time (by date) | predefined | kfold | by_target (whole
-    # targets held out for validation and test: stance on policies never seen in training)
+    # targets held out for validation and test: stance on policies never seen in training) |
+    # target_kfold (leave-targets-out: K folds of whole targets; stance.data.target_splits)
     strategy: str = "grouped"
     ratios: dict[str, float] = field(
         default_factory=lambda: {"train": 0.8, "validation": 0.1, "test": 0.1}
@@ -51,7 +57,10 @@ class SplitConfig:
     # validation, for exports that have only train and test rows; kfold: of the training folds
     validation_from_train: float | None = None
     folds: int = 5  # kfold: K folds grouped by document and stratified; `fold` is the test fold
-    fold: int = 0
+    fold: int = 0  # (target_kfold: K folds of whole targets)
+    # by_target/target_kfold: a row whose text is also in a later split (train < validation <
+    # test) is dropped (held-out targets stay whole) | keep (the card's leakage counts it)
+    held_out_text: str = "drop"
     follow_seed: bool = False  # train.py: the split seed is the run's `seed` (split variance)
 
 
@@ -60,7 +69,9 @@ class DedupConfig:
     """Exact and near-duplicate handling (see stance.data.dedup)."""
 
     exact: str = "collapse"  # collapse (keep the first copy) | report (keep all, count them)
-    conflicts: str = "error"  # same text, different labels: error | drop | majority
+    # same text, same target, different labels: error | drop | majority | keep (all copies with
+    # their labels, e.g. a benchmark's fixed test split; the card counts them)
+    conflicts: str = "error"
     threshold: float = 0.7  # Jaccard of word-bigram sets at or above which rows are near-dups
     action: str = "same_split"  # near-dups: same_split | drop (keep the first) | report
     max_bucket: int = 50  # a row is linked to at most this many near-duplicate candidates
@@ -86,6 +97,9 @@ class DatasetConfig:
     labels: list[str] = MISSING  # the label set and its order, declared once
     # the no-stance label (F_avg leaves it out; articles' document stance ignores it), or null
     neutral_label: str | None = None
+    # the headline metric (f_avg | f1_macro | accuracy), stated once: checkpoint choice, the
+    # Optuna objective, the summary, report.html's heading and compare's ranking all use it
+    metric: str = HEADLINE
     label_map: dict[str, str] = field(default_factory=dict)  # raw -> canonical (case-insensitive)
     targets: dict[str, str] = field(default_factory=dict)  # tweeteval: folder -> target phrase
     split: SplitConfig = field(default_factory=SplitConfig)
@@ -102,10 +116,11 @@ DatasetLike = DatasetConfig | DictConfig | dict  # a dataset node as configs hol
 
 _CHOICES = {
     "format": FORMATS,
-    "split.strategy": ("grouped", "random", "time", "predefined", "kfold", "by_target"),
+    "split.strategy": ("grouped", "random", "time", "predefined", "kfold", *TARGET_SPLITS),
+    "split.held_out_text": ("drop", "keep"),
     "split.assign": ("hash", "shuffle"),
     "dedup.exact": ("collapse", "report"),
-    "dedup.conflicts": ("error", "drop", "majority"),
+    "dedup.conflicts": ("error", "drop", "majority", "keep"),
     "dedup.action": ("same_split", "drop", "report"),
     "on_bad_rows": ("error", "skip"),
 }
@@ -132,6 +147,9 @@ def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
                 problem(where, f"{key}={value!r} is not one of {allowed}", f"set {key}")
             )
     _check_path(out, where)
+    if out.metric not in BATCH_METRICS:
+        what = f"metric {out.metric!r} is not a headline metric"
+        raise StanceError(problem(where, what, f"use one of {', '.join(BATCH_METRICS)}"))
     ratios = out.split.ratios
     if set(ratios) != set(SPLITS) or abs(sum(ratios.values()) - 1) > 1e-6:
         raise StanceError(
@@ -148,7 +166,8 @@ def as_dataset_config(cfg: DatasetLike) -> DatasetConfig:
     if not 0 < (out.split.validation_from_train or 0.5) < 1:
         fix = "e.g. dataset.split.validation_from_train=0.1"
         raise StanceError(problem(where, "split.validation_from_train must be in (0, 1)", fix))
-    if out.split.strategy == "kfold" and not 0 <= out.split.fold < out.split.folds:
+    folded = out.split.strategy in ("kfold", "target_kfold")
+    if folded and not 0 <= out.split.fold < out.split.folds:
         what = f"split.fold={out.split.fold} is not one of the {out.split.folds} folds"
         raise StanceError(problem(where, what, f"use 0..{out.split.folds - 1}"))
     known = {*out.labels, *out.label_map.values()}
@@ -181,6 +200,8 @@ def folder_name(cfg: DatasetConfig) -> str:
     name = cfg.name
     if cfg.split.strategy == "kfold":
         name += f"-fold{cfg.split.fold}of{cfg.split.folds}"
+    if cfg.split.strategy == "target_kfold":
+        name += f"-targetfold{cfg.split.fold}of{cfg.split.folds}"
     if cfg.split.follow_seed:
         name += f"-seed{cfg.split.seed}"
     return name
@@ -191,4 +212,6 @@ def config_dict(cfg: DatasetConfig) -> dict:
     out = asdict(cfg)
     out.pop("auxiliary")  # read at train time, not by the build: it never makes one stale
     out.pop("train_fraction")  # applied after the build (stance.data.fractions)
+    if out["split"]["strategy"] not in TARGET_SPLITS:
+        out["split"].pop("held_out_text")  # no effect there: older builds stay current
     return out

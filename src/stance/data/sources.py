@@ -13,6 +13,7 @@ from stance.data.readers import read_csv, read_tabular
 from stance.data.records import (
     Loaded,
     bad_utf8,
+    extra_fields,
     hash_bytes,
     is_utf16,
     read_bytes,
@@ -111,6 +112,7 @@ def read_articles(cfg: DatasetConfig) -> Loaded:
     wanted.update(
         {f: getattr(cols, f) for f in ("id", "target", "source", "date") if getattr(cols, f)}
     )
+    wanted.update(extra_fields(list(cols.extra)))
     rows = read_csv(sheet, read_bytes(sheet, "label sheet"), wanted, ",", skip)
     t = rows.table.to_pydict()
     paragraphs = {p.stem: _article(p, skip) for p in sorted(folder.glob("*.txt"))}

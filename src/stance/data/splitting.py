@@ -1,5 +1,7 @@
 """Assign rows to train / validation / test: grouped, random, time or predefined.
 
+(by_target and target_kfold, whose units are targets: stance.data.target_splits.)
+
 Rows are gathered into *units* that must not be separated: a document (grouped, time) or a row
 (random), joined with everything it has a near-duplicate edge to. Units are then cut by the split
 ratios, counted in rows: within each stratum (the unit's majority label) for grouped and random, in
@@ -42,8 +44,8 @@ def assign_splits(
     ratios = np.array([cfg.ratios[s] for s in SPLITS])
     hashed = cfg.assign == "hash"
     # what a unit's hash draw reads (the strings are only needed when splits are hashed)
-    key = _strings(table["doc_id"]) if hashed else None
-    if cfg.strategy in ("grouped", "random", "kfold", "time"):  # by_target's units are targets
+    key = strings(table["doc_id"]) if hashed else None
+    if cfg.strategy in ("grouped", "random", "kfold", "time"):
         unit_doc = np.arange(n) if cfg.strategy == "random" else doc
         where = f"dataset '{name}'"
         chain = oversized_group(_units(unit_doc, edges), unit_doc, edges, table["id"], where)
@@ -65,28 +67,16 @@ def assign_splits(
         share = cfg.validation_from_train or 0.1
         _carve_validation(split, share, doc, label, edges, cfg, n_labels, key)
         ratios = np.ones(len(SPLITS))
-    elif cfg.strategy == "by_target":
-        if "target" not in table.column_names:
-            fix = "map dataset.columns.target, or use another dataset.split.strategy"
-            raise StanceError(problem(f"dataset '{name}'", "by_target needs a target column", fix))
-        # a target's documents form one unit (and a document spanning two targets joins them)
-        target = pc.dictionary_encode(table["target"].combine_chunks()).indices.to_numpy()
-        rows = np.arange(n)
-        one_row = np.zeros(int(target.max(initial=-1)) + 1, np.int64)
-        one_row[target] = rows  # any one row of each target: every row is linked to it
-        links = (np.concatenate([edges[0], one_row[target]]), np.concatenate([edges[1], rows]))
-        # shuffled, never hashed: a handful of targets would leave a split empty too often
-        split = _grouped(doc, label, links, cfg, n_labels, ratios, stratify=False)
     elif cfg.strategy == "random" or cfg.strategy == "grouped":
         random = cfg.strategy == "random"
         unit_doc = np.arange(n) if random else doc
-        keys = _strings(table["id"]) if random and hashed else key
+        keys = strings(table["id"]) if random and hashed else key
         split = _grouped(unit_doc, label, edges, cfg, n_labels, ratios, keys=keys)
     else:
         unit = _units(doc, edges)
         n_units = int(unit.max(initial=-1)) + 1
         size = np.bincount(unit, minlength=n_units)
-        split = _cut(_unit_day(table["date"], unit, n_units), size, ratios)[unit]
+        split = cut(_unit_day(table["date"], unit, n_units), size, ratios)[unit]
     for k, s in enumerate(SPLITS):
         if ratios[k] > 0 and not (split == k).any():
             fix = "add data, or change dataset.split.ratios / dataset.split.strategy"
@@ -99,7 +89,7 @@ def assign_splits(
     return split
 
 
-def _strings(column: pa.ChunkedArray) -> np.ndarray:
+def strings(column: pa.ChunkedArray) -> np.ndarray:
     """A string column as a numpy array of Python strings."""
     return np.asarray(column.to_pylist(), dtype=object)
 
@@ -163,7 +153,7 @@ def _grouped(
     n_units = int(unit.max(initial=-1)) + 1
     if cfg.assign == "hash" and keys is not None:
         draw = np.ones(n_units)
-        np.minimum.at(draw, unit, _draws(keys, cfg.seed, salt))
+        np.minimum.at(draw, unit, draws(keys, cfg.seed, salt))
         bounds = np.cumsum(ratios)[:-1] / ratios.sum()
         return np.searchsorted(bounds, draw, side="right").astype(np.int8)[unit]
     size = np.bincount(unit, minlength=n_units)
@@ -175,11 +165,11 @@ def _grouped(
     unit_split = np.empty(n_units, np.int8)
     for s in np.unique(stratum):
         members = order[stratum[order] == s]
-        unit_split[members] = _cut(np.arange(len(members)), size[members], ratios)
+        unit_split[members] = cut(np.arange(len(members)), size[members], ratios)
     return unit_split[unit]
 
 
-def _draws(keys: np.ndarray, seed: int, salt: str) -> np.ndarray:
+def draws(keys: np.ndarray, seed: int, salt: str) -> np.ndarray:
     """Per row, a number in [0, 1) from a hash of (seed, salt, key): the same key, the same draw."""
     uniq, inverse = np.unique(keys.astype(str), return_inverse=True)
     out = np.empty(len(uniq))
@@ -189,7 +179,7 @@ def _draws(keys: np.ndarray, seed: int, salt: str) -> np.ndarray:
     return out[inverse]
 
 
-def _cut(position: np.ndarray, size: np.ndarray, ratios: np.ndarray) -> np.ndarray:
+def cut(position: np.ndarray, size: np.ndarray, ratios: np.ndarray) -> np.ndarray:
     """Split of each item, cutting items in `position` order by cumulative size at the ratios.
 
     Items sharing a position (a day) fall together: the cut uses the midpoint of their block.

@@ -17,12 +17,16 @@ from stance.data import overlap
 from stance.data.build import prepare_dataset
 from stance.errors import StanceError, problem
 from stance.experiment.run_report import write_run_report
+from stance.experiment.slices import (
+    BUILT_COLUMNS,
+    GROUP_COLUMNS,
+    slice_columns,
+    write_metrics,
+)
 from stance.models import health
 from stance.models.base import StanceModel
 from stance.predict import load_model
 from stance.scoring.metrics import expected_calibration_error, split_metrics
-
-GROUP_COLUMNS = ("target", "source")
 
 
 def check_labels(model: StanceModel, data: Dataset, where: str) -> None:
@@ -57,9 +61,11 @@ def predict_split(
 
 
 def prediction_rows(data: Dataset, proba: np.ndarray) -> list[dict[str, Any]]:
-    """One record per example: id, text, target/source if any, gold, pred, proba by label."""
+    """One record per example: id, text, doc_id, target/source if any, the `columns.extra`
+    columns, gold, pred, proba by label."""
     classes = data.features["label"].names
     extra = [c for c in ("doc_id", *GROUP_COLUMNS) if c in data.column_names]
+    extra += [c for c in data.column_names if c not in BUILT_COLUMNS]
     rows = []
     for i, example in enumerate(data):
         row = {"id": example["id"], "text": example["text"]}
@@ -108,6 +114,9 @@ def evaluate(
     neutral: str | None = None,
     kfold: bool | None = None,
     auxiliary: Sequence[str] = (),
+    group_by: Sequence[str] = (),
+    min_group_rows: int = 1,
+    progress: bool = False,
 ) -> dict[str, float]:
     """Metrics of ``model`` on each split as flat ``split/metric`` keys.
 
@@ -116,9 +125,12 @@ def evaluate(
     ``auxiliary``: the datasets whose train rows were added (their policies are not the user's).
 
     ``neutral`` is the dataset's no-stance label (the card's ``neutral_label``), or None.
+    Scores are sliced by target, source and the ``group_by`` columns; a value with fewer than
+    ``min_group_rows`` rows is pooled with the others like it (``metrics.group_metrics``).
 
     With ``out_dir`` also writes ``predictions/<split>.jsonl``, the classification report and the
-    confusion-matrix PNG of each split, and ``metrics.json``.
+    confusion-matrix PNG of each split, and ``metrics.json``. ``progress``: a line on stderr as
+    each phase starts.
     """
     metrics: dict[str, float] = {}
     reported: dict[str, tuple] = {}
@@ -130,8 +142,10 @@ def evaluate(
         check_labels(model, data, f"dataset split {split!r}")
         classes = data.features["label"].names
         gold = np.asarray(data["label"], dtype=int)
+        interval = f", a {n_bootstrap}-resample bootstrap interval" if n_bootstrap else ""
+        _say(progress, f"{split}: predicting {len(data)} rows, then scores{interval}")
         proba = predict_split(model, data)
-        groups = {c: data[c] for c in GROUP_COLUMNS if c in data.column_names}
+        groups = slice_columns(data, group_by, split)
         scores = split_metrics(
             gold,
             proba,
@@ -141,6 +155,7 @@ def evaluate(
             n_bootstrap=n_bootstrap,
             confidence=confidence,
             seed=seed,
+            min_rows=min_group_rows,
         )
         metrics.update({f"{split}/{k}": v for k, v in scores.items()})
         predicted[split] = (gold, proba.argmax(axis=1))
@@ -161,11 +176,17 @@ def evaluate(
         scored = [s for s in splits if s in predicted]
         metrics.update(_data_metrics(dataset, scored, kfold, auxiliary))
     if out_dir is not None:
-        runs.write_metrics(out_dir, metrics)
+        write_metrics(out_dir, metrics)
         if reported:
+            _say(progress, f"writing {Path(out_dir) / 'report.html'}")
             title = f"{out_dir}: a {model.family} model, labels {', '.join(classes)}"
             write_run_report(out_dir, title, metrics, reported, classes)
     return metrics
+
+
+def _say(progress: bool, text: str) -> None:
+    if progress:
+        print(f"evaluation: {text}", file=sys.stderr, flush=True)
 
 
 def evaluate_configured(
@@ -181,8 +202,11 @@ def evaluate_configured(
         confidence=cfg.evaluation.confidence,
         seed=cfg.seed,
         neutral=neutral,
-        kfold=OmegaConf.select(cfg, "dataset.split.strategy") == "kfold",
+        kfold=OmegaConf.select(cfg, "dataset.split.strategy") in ("kfold", "target_kfold"),
         auxiliary=list(OmegaConf.select(cfg, "dataset.auxiliary") or []),
+        group_by=list(cfg.evaluation.group_by),
+        min_group_rows=cfg.evaluation.min_group_rows,
+        progress=bool(cfg.get("progress", False)),
     )
 
 
@@ -262,6 +286,7 @@ def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
         "dataset_fingerprint": card.get("fingerprint"),
         "labels": list(predictor.classes_),
         "neutral_label": card.get("neutral_label"),
+        "metric": OmegaConf.select(cfg, "dataset.metric", default=None) or "f_avg",
         "seed": cfg.seed,
         "overrides": runs.hydra_overrides(),
         "overlap": counts,
@@ -270,5 +295,5 @@ def evaluate_saved(cfg: DictConfig) -> dict[str, float]:
     with runs.recording(run_dir, info):
         metrics = evaluate_configured(predictor.model, dataset, cfg, run_dir, info["neutral_label"])
         metrics.update({f"{s}/overlap_rows": float(n) for s, n in counts.items() if s in dataset})
-        runs.write_metrics(run_dir, metrics)
+        write_metrics(run_dir, metrics)
         return metrics

@@ -3,7 +3,8 @@
 Training health first (a stalled loss, predictions collapsed to one class), then per evaluated
 split: the headline metrics with their interval, per-class scores, the confusion
 matrix, a reliability (calibration) diagram, precision-recall curves, the per-target and
-per-source tables, and the most confident mistakes with their text.
+per-source tables (and one per `evaluation.group_by` column; values with fewer rows than
+`evaluation.min_group_rows` pooled as one "other" row), and the most confident mistakes.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from stance import runs
 from stance.models import health
-from stance.scoring.metrics import BATCH_METRICS
+from stance.scoring.metrics import BATCH_METRICS, HEADLINE, OTHER
 
 REPORT_FILE = "report.html"  # one self-contained page per run
+METRIC_NAMES = {"f_avg": "F_avg", "f1_macro": "macro-F1", "accuracy": "accuracy"}
 
 MISTAKES = 25
 STYLE = """
@@ -46,9 +49,13 @@ def _png(fig: Any) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A table; an int is a count (printed whole), a float a score (3 decimals, NaN: "–")."""
+
     def cell(v: Any) -> str:
+        if isinstance(v, int | np.integer):
+            return f'<td class="n">{v}</td>'
         if isinstance(v, float):
-            shown = "–" if np.isnan(v) else f"{v:.0f}" if v.is_integer() and v > 1 else f"{v:.3f}"
+            shown = "–" if np.isnan(v) else f"{v:.3f}"
             return f'<td class="n">{shown}</td>'
         return f"<td>{html.escape(str(v))}</td>"
 
@@ -94,15 +101,44 @@ def _figures(split: str, gold: np.ndarray, proba: np.ndarray, classes: Sequence[
     return '<div class="figs">' + "".join(out) + "</div>"
 
 
-def _groups(metrics: Mapping[str, float], split: str, column: str) -> str:
+def _count(value: Any) -> int | float:
+    """A count as an int (metrics.json may hold it as 3.0); NaN when missing."""
+    return float("nan") if value is None or value != value else int(value)
+
+
+def _score(value: Any) -> float:
+    """A score as a float; undefined (null in metrics.json) as NaN, shown as "–"."""
+    return float("nan") if value is None else float(value)
+
+
+def _groups(metrics: Mapping[str, Any], split: str, column: str) -> str:
+    """The by-<column> table: a row per value scored alone, then the pooled small values."""
     prefix = f"{split}/by_{column}/"
     values = sorted({k[len(prefix) :].rsplit("/", 1)[0] for k in metrics if k.startswith(prefix)})
     if not values:
         return ""
-    rows = [
-        [v, *(float(metrics[f"{prefix}{v}/{m}"]) for m in ("n", *BATCH_METRICS))] for v in values
-    ]
-    return f"<h3>by {column}</h3>" + _table([column, "n", "F_avg", "macro-F1", "accuracy"], rows)
+    plural = {"target": "targets", "source": "sources"}.get(column, f"{column} values")
+    rows, note = [], ""
+    for v in [v for v in values if v != OTHER] + [v for v in values if v == OTHER]:
+        name = v
+        if v == OTHER:
+            pooled = _count(metrics[f"{prefix}{v}/groups"])
+            name = f"other {plural} ({pooled})"
+            note = (
+                f'<p class="muted">other {plural}: {pooled} with too few rows to score alone '
+                "(evaluation.min_group_rows), pooled.</p>"
+            )
+        scores = (_score(metrics[f"{prefix}{v}/{m}"]) for m in BATCH_METRICS)
+        rows.append([name, _count(metrics[f"{prefix}{v}/n"]), *scores])
+    header = [column, "n", "F_avg", "macro-F1", "accuracy"]
+    return f"<h3>by {column}</h3>" + _table(header, rows) + note
+
+
+def _group_columns(metrics: Mapping[str, Any], split: str) -> list[str]:
+    """The columns ``split`` is sliced by (target and source first), from its ``by_*`` keys."""
+    prefix = f"{split}/by_"
+    found = {k[len(prefix) :].split("/", 1)[0] for k in metrics if k.startswith(prefix)}
+    return [c for c in ("target", "source") if c in found] + sorted(found - {"target", "source"})
 
 
 def _mistakes(rows: Sequence[Mapping[str, Any]], classes: Sequence[str]) -> str:
@@ -130,29 +166,47 @@ def _warnings(lines: Sequence[str]) -> str:
     return f'<div class="warn"><h2>Warnings</h2><ul>{items}</ul></div>'
 
 
+def _recorded_metric(out_dir: str | Path) -> str:
+    """The headline metric the run record in ``out_dir`` names (``dataset.metric``), or F_avg."""
+    record = runs.read_run(out_dir) or {}
+    return str(record.get("metric") or HEADLINE)
+
+
+def _heading(split: str, m: Mapping[str, Any], metric: str) -> str:
+    """``test: macro-F1 0.612 (95% bootstrap interval ...)``: the dataset's headline metric."""
+    low, high = m.get(f"{metric}_ci_low"), m.get(f"{metric}_ci_high")
+    ok = low is not None and high is not None and not np.isnan(low)
+    interval = f" (95% bootstrap interval {low:.3f}-{high:.3f})" if ok else ""
+    value = m.get(metric)
+    shown = "–" if value is None or np.isnan(value) else f"{value:.3f}"
+    return f"<h2>{split}: {METRIC_NAMES.get(metric, metric)} {shown}{interval}</h2>"
+
+
 def write_run_report(
     out_dir: str | Path,
     title: str,
     metrics: Mapping[str, float],
     splits: Mapping[str, tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]],
     classes: Sequence[str],
+    headline: str | None = None,
 ) -> Path:
-    """Write `report.html`; `splits`: split -> (gold indices, probabilities, prediction rows)."""
+    """Write `report.html`; `splits`: split -> (gold indices, probabilities, prediction rows).
+    Each split is headed by ``headline`` (null: the metric the run's run.json records, else
+    F_avg)."""
     parts = [f"<h1>{html.escape(title)}</h1>", _warnings(health.warnings(metrics))]
     for split, (gold, proba, rows) in splits.items():
         m = {k[len(split) + 1 :]: v for k, v in metrics.items() if k.startswith(f"{split}/")}
-        ci = (m.get("f_avg_ci_low", np.nan), m.get("f_avg_ci_high", np.nan))
-        interval = "" if np.isnan(ci[0]) else f" (95% bootstrap interval {ci[0]:.3f}-{ci[1]:.3f})"
-        parts.append(f"<h2>{split}: F_avg {m.get('f_avg', np.nan):.3f}{interval}</h2>")
+        parts.append(_heading(split, m, headline or _recorded_metric(out_dir)))
         keys = ("n", *BATCH_METRICS, "roc_auc", "pr_auc", "ece")
-        parts.append(_table(list(keys), [[float(m.get(k, np.nan)) for k in keys]]))
+        head = [_count(m.get("n")), *(float(m.get(k, np.nan)) for k in keys[1:])]
+        parts.append(_table(list(keys), [head]))
+        scored = ("precision", "recall", "f1")
         per_class = [
-            [c, *(float(m[f"{s}/{c}"]) for s in ("precision", "recall", "f1", "support"))]
-            for c in classes
+            [c, *(float(m[f"{s}/{c}"]) for s in scored), _count(m[f"support/{c}"])] for c in classes
         ]
         parts.append(_table(["label", "precision", "recall", "F1", "support"], per_class))
         parts.append(_figures(split, gold, proba, classes))
-        parts += [_groups(metrics, split, "target"), _groups(metrics, split, "source")]
+        parts += [_groups(metrics, split, c) for c in _group_columns(metrics, split)]
         parts.append(_mistakes(rows, classes))
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

@@ -35,12 +35,30 @@ NOT_IN_HASH = (
     "optimized_metric",
     "distributed",
     "run_lock",
+    "progress",
 )
-HEADLINE_KEYS = (
-    *(f"test/{HEADLINE}{part}" for part in ("", "_ci_low", "_ci_high")),
-    *(f"test/{name}" for name in BATCH_METRICS if name != HEADLINE),
-    f"validation/{HEADLINE}",
-)
+
+
+def headline_metric(cfg: DictConfig) -> str:
+    """The dataset's headline metric (``dataset.metric``; F_avg for configs without one)."""
+    return str(OmegaConf.select(cfg, "dataset.metric", default=None) or HEADLINE)
+
+
+def headline_keys(metric: str = HEADLINE) -> tuple[str, ...]:
+    """The summary's keys: the headline with its interval first, then the other metrics."""
+    return (
+        *(f"test/{metric}{part}" for part in ("", "_ci_low", "_ci_high")),
+        *(f"test/{name}" for name in BATCH_METRICS if name != metric),
+        f"validation/{metric}",
+    )
+
+
+def follow_dataset_metric(cfg: DictConfig) -> None:
+    """A model that picks checkpoints by a validation metric (``model.metric_for_best_model``,
+    null by default) picks them by the dataset's headline unless the config names another."""
+    model = cfg.get("model")
+    if model is not None and "metric_for_best_model" in model and not model.metric_for_best_model:
+        model.metric_for_best_model = headline_metric(cfg)
 
 
 def config_hash(cfg: DictConfig, world_size: int = 1, auxiliary_data: list | None = None) -> str:
@@ -50,10 +68,14 @@ def config_hash(cfg: DictConfig, world_size: int = 1, auxiliary_data: list | Non
     plain = OmegaConf.to_container(cfg, resolve=True)
     for key in NOT_IN_HASH:
         plain.pop(key, None)
+    if isinstance(plain.get("model"), dict):  # where progress goes changes no result
+        plain["model"].pop("progress_bar", None)
     if world_size > 1:  # single-process hashes stay as they were, so old runs are still reused
         plain["world_size"] = world_size
     if isinstance(plain.get("dataset"), dict):  # the records below say it, with the data's content
         plain["dataset"].pop("auxiliary", None)
+        if plain["dataset"].get("metric") == HEADLINE:  # runs from before `metric` are reused
+            plain["dataset"].pop("metric")
     if auxiliary_data:
         plain["auxiliary"] = auxiliary_data
     return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -174,6 +196,7 @@ def _train(cfg: DictConfig, held: ExitStack) -> dict[str, float]:
     dataset_dir = Path(cfg.paths.processed_root) / card.get("folder", cfg.dataset.name)
     if main:
         print(f"dataset:       {dataset_dir}/  (card: card.md, fingerprint {fingerprint})")
+    follow_dataset_metric(cfg)  # before the hash: the checkpoint metric changes the result
     digest = config_hash(cfg, distributed.world_size(), extra)
     target = keep_other_data(run_dir, fingerprint, card)  # every rank reads the same records
     if target != run_dir:
@@ -209,6 +232,7 @@ def _train(cfg: DictConfig, held: ExitStack) -> dict[str, float]:
         "dataset_built_at": card.get("built_at"),
         "labels": labels,
         "neutral_label": neutral,
+        "metric": headline_metric(cfg),  # the dataset's headline: compare ranks by it
         "model": cfg.model.get("name"),
         "seed": cfg.seed,
         "world_size": distributed.world_size(),
@@ -232,7 +256,7 @@ def _train(cfg: DictConfig, held: ExitStack) -> dict[str, float]:
         params = flatten(OmegaConf.to_container(cfg, resolve=True))
         name = f"{cfg.dataset.name}/{cfg.model.get('name')}/{run_dir.name}"
         record["tracker_run_id"] = tracker.log_run(name, params, metrics, run_dir)
-    print_summary(run_dir, metrics, policies=policies)
+    print_summary(run_dir, metrics, policies=policies, metric=headline_metric(cfg))
     return metrics
 
 
@@ -241,10 +265,12 @@ def print_summary(
     metrics: dict[str, Any],
     with_model: bool = True,
     policies: list[str] | None = None,
+    metric: str = HEADLINE,
 ) -> None:
-    """Tell the user where everything went, the headline numbers and any health warning."""
+    """Tell the user where everything went, the headline numbers (``metric`` first) and any
+    health warning."""
     run_dir = Path(run_dir)
-    shown = ", ".join(f"{k}={metrics[k]:.3f}" for k in HEADLINE_KEYS if k in metrics)
+    shown = ", ".join(f"{k}={metrics[k]:.3f}" for k in headline_keys(metric) if k in metrics)
     print(f"run directory: {run_dir}")
     print(f"  metrics:     {run_dir / runs.METRICS_FILE}  ({shown})")
     print(f"  predictions: {run_dir / runs.PREDICTIONS_DIR}/")
@@ -265,7 +291,8 @@ def require_metric(metrics: dict[str, float], name: str) -> float:
             problem(
                 "optimized_metric",
                 f"{name!r} is not among this run's metrics",
-                f"use one of e.g. {sorted(k for k in metrics if k.endswith('f_avg'))}",
+                "use validation/<metric> with the dataset's metric, one of "
+                f"{sorted(k for k in metrics if k.count('/') == 1 and k[:11] == 'validation/')}",
             )
         )
     return metrics[name]

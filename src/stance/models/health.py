@@ -16,6 +16,8 @@ A family that optimises iteratively fills ``StanceModel.fit_log_`` in ``fit`` wi
     contrastive body): ``loss_first`` is then the reference instead.
 ``loss``
     Optional: a few words naming the loss, e.g. ``"cosine similarity (MSE)"``.
+``stopped_on_budget``
+    Optional: 1 when a time budget (the transformer's ``model.max_minutes``) ended training.
 
 ``health_metrics`` turns the log and a split's predictions into flat ``metrics.json`` keys
 (``train/loss_first``, ``health/stalled``, ``health/collapsed_test``, ...); ``warnings`` turns
@@ -34,7 +36,7 @@ from stance.advice import SMALL_SPLIT, kfold_command, small_split
 
 # Training counts as learning once its loss is this fraction below the reference (chance).
 STALL_MARGIN = 0.1
-FIT_LOG_KEYS = ("loss_first", "loss_last", "steps", "chance_loss")
+FIT_LOG_KEYS = ("loss_first", "loss_last", "steps", "chance_loss", "stopped_on_budget")
 
 
 def chance_loss(counts: Sequence[float], weights: Sequence[float] | None = None) -> float:
@@ -109,6 +111,9 @@ def warnings(metrics: Mapping[str, float]) -> list[str]:
         where += f", chance {chance:.3f}" if chance is not None else ""
         where += f", {steps:.0f} steps" if steps is not None else ""
         out.append(f"training loss did not fall ({where}): the model learned nothing")
+    if metrics.get("train/stopped_on_budget"):
+        steps = f" after {metrics['train/steps']:.0f} steps" if "train/steps" in metrics else ""
+        out.append(f"training stopped on its time budget (model.max_minutes){steps}")
     prefix = "health/unpredicted_"
     for split in [key[len(prefix) :] for key in metrics if key.startswith(prefix)]:
         classes = _classes(metrics, split)

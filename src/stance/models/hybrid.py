@@ -11,6 +11,8 @@ it (`encoder/`), and a loaded model caches nothing.
 from __future__ import annotations
 
 import hashlib
+import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from stance.models import encoders
 from stance.models.base import MODEL_META_FILE, read_meta, write_meta
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.models.transformer.model import PACKAGED_MINILM, resolve_pretrained
+from stance.models.transformer.progress import about
 from stance.models.trusted import refuse
 
 ENCODER_DIR = "encoder"  # a copy of an encoder that is not packaged, inside the model folder
@@ -32,7 +35,7 @@ class HybridStanceModel(TfidfStanceModel):
     """TF-IDF n-grams + frozen mean-pooled sentence embeddings into a logistic regression."""
 
     family = "hybrid"
-    local_params = ("cache_dir",)
+    local_params = ("cache_dir", "progress_bar")
 
     def __init__(
         self,
@@ -44,7 +47,8 @@ class HybridStanceModel(TfidfStanceModel):
         C: float = 4.0,
         **tfidf: Any,
     ) -> None:
-        """``tfidf``: any other `TfidfStanceModel` argument (n-grams, classifier, target mode)."""
+        """``tfidf``: any other `TfidfStanceModel` argument (n-grams, classifier, target mode,
+        ``progress_bar``: phase lines and, here, a bar while encoding)."""
         super().__init__(C=C, **tfidf)
         self.encoder = encoder
         self.embedding_weight = embedding_weight
@@ -96,6 +100,7 @@ class HybridStanceModel(TfidfStanceModel):
 
     def _encode(self, texts: list[str], targets: Sequence[str] | None) -> np.ndarray:
         import torch
+        from tqdm import tqdm
         from transformers import AutoModel, AutoTokenizer
 
         source = resolve_pretrained(self.encoder)
@@ -103,8 +108,12 @@ class HybridStanceModel(TfidfStanceModel):
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
         model = AutoModel.from_pretrained(source, local_files_only=local).eval()
         parts = []
+        starts = range(0, len(texts), self.embed_batch_size)
+        quiet = not self.progress_bar
+        bar = tqdm(starts, "hybrid: embedding", unit="batch", file=sys.stderr, disable=quiet)
+        clock = time.monotonic()
         with torch.inference_mode():
-            for start in range(0, len(texts), self.embed_batch_size):
+            for start in bar:
                 batch = texts[start : start + self.embed_batch_size]
                 pair = list(targets[start : start + len(batch)]) if targets is not None else None
                 enc = tokenizer(
@@ -118,6 +127,8 @@ class HybridStanceModel(TfidfStanceModel):
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
                 parts.append(torch.nn.functional.normalize(mean, dim=-1).numpy())
+                if len(parts) == 1 and len(starts) > 1:
+                    say_estimate(len(texts), len(starts) * (time.monotonic() - clock))
         width = model.config.hidden_size
         return np.concatenate(parts) if parts else np.zeros((0, width), np.float32)
 
@@ -155,3 +166,16 @@ class HybridStanceModel(TfidfStanceModel):
             refuse(Path(path) / MODEL_META_FILE, what, fix)
         model.cache_dir = None  # caches come from the config, never from a model folder
         return model
+
+
+def say_estimate(n_texts: int, seconds: float) -> None:
+    """How long encoding ``n_texts`` will take, on stderr (above the bar), measured from the
+    first batch."""
+    from tqdm import tqdm
+
+    tqdm.write(
+        f"hybrid: embedding {n_texts} texts, {about(seconds)} on this machine (once: cached by "
+        "content in model.cache_dir); set model.embed_max_length lower or model.encoder smaller "
+        "to shorten",
+        file=sys.stderr,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from sklearn.svm import LinearSVC
 
 from stance.errors import StanceError, problem
 from stance.models.base import MODEL_META_FILE, StanceModel, read_meta, write_meta
+from stance.models.calibration import fit_on_validation, read_temperature, temper
 from stance.models.folder_check import construct
 from stance.models.targets import conjunction, rows_by_target, sharing
 from stance.models.trusted import load_skops, tfidf_state
@@ -45,11 +47,12 @@ class TfidfStanceModel(StanceModel):
     too); ``per_target`` also trains a classifier of its own for each target with at least
     ``min_target_examples`` training rows (and every class). The other targets share the global
     model; an unseen one gets its shared weights alone (predictions flag it: ``seen_targets_``).
+    ``calibrate``: a softmax temperature fitted on validation; ``progress_bar``: phase lines.
     """
 
     family = "tfidf"
     #: Settings of this machine, not of the model: never written to, nor read from, its folder.
-    local_params: tuple[str, ...] = ()
+    local_params: tuple[str, ...] = ("progress_bar",)
 
     def __init__(
         self,
@@ -68,6 +71,8 @@ class TfidfStanceModel(StanceModel):
         calibration_folds: int = 3,
         max_iter: int = 2000,
         seed: int = 0,
+        calibrate: bool = True,
+        progress_bar: bool = True,
     ) -> None:
         for key, value, allowed in (
             ("classifier", classifier, CLASSIFIERS),
@@ -93,6 +98,8 @@ class TfidfStanceModel(StanceModel):
         self.calibration_folds = calibration_folds
         self.max_iter = max_iter
         self.seed = seed
+        self.calibrate = calibrate
+        self.progress_bar = progress_bar
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments, JSON-ready; written to ``stance_model.json``."""
@@ -103,7 +110,9 @@ class TfidfStanceModel(StanceModel):
             for name, param in inspect.signature(cls.__init__).parameters.items()
             if name != "self" and param.kind is not param.VAR_KEYWORD
         }  # a subclass's own arguments, then the TF-IDF ones it passes on
-        return {name: _plain(getattr(self, name)) for name in names}
+        # tuples as lists, so that parameters round-trip through JSON
+        plain = {name: getattr(self, name) for name in names}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in plain.items()}
 
     @property
     def uses_target(self) -> bool:
@@ -165,7 +174,7 @@ class TfidfStanceModel(StanceModel):
     def fit(
         self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
     ) -> Self:
-        """Fit features and classifier(s) on ``train``; ``validation`` is not used."""
+        """Fit features and classifier(s) on ``train``, a temperature on ``validation``."""
         self.classes_ = list(train.features["label"].names)
         texts, y = list(train["text"]), np.asarray(train["label"])
         use_target = self.target_mode != "none" and "target" in train.column_names
@@ -174,7 +183,9 @@ class TfidfStanceModel(StanceModel):
         self.targets_ = list(self.target_rows_)
         self.per_target_ = {}
         self.vectorizer_ = self.build_features()
+        self.say(f"features of {len(texts)} training rows")
         x = self.transform(texts, targets if "target" in train.column_names else None, fit=True)
+        self.say(f"{self.classifier} on {x.shape[1]} features (and per target where it may)")
         self.classifier_ = self.build_classifier(y).fit(self._features(x, targets), y)
         if self.target_mode == "per_target" and targets is not None:
             tarr = np.asarray(targets, dtype=object)
@@ -185,7 +196,13 @@ class TfidfStanceModel(StanceModel):
                 if len(rows) >= self.min_target_examples and counts.min() > 1:
                     self.per_target_[target] = self.build_classifier(y[rows]).fit(x[rows], y[rows])
         self.seen_targets_ = list(self.target_rows_) if self.uses_target else None
+        self.temperature_ = fit_on_validation(self, validation, self.say) if self.calibrate else 1.0
         return self
+
+    def say(self, phase: str) -> None:
+        """``<family>: <phase>`` on stderr, unless ``progress_bar`` is off."""
+        if self.progress_bar:
+            print(f"{self.family}: {phase}", file=sys.stderr, flush=True)
 
     def transform(
         self, texts: Sequence[str], targets: Sequence[str] | None, fit: bool = False
@@ -202,9 +219,10 @@ class TfidfStanceModel(StanceModel):
 
     # -- prediction -----------------------------------------------------------------------------
     def predict_proba(
-        self, texts: Sequence[str], targets: Sequence[str] | None = None
+        self, texts: Sequence[str], targets: Sequence[str] | None = None, calibrated: bool = True
     ) -> np.ndarray:
-        """Class probabilities in ``classes_`` order, shape (n, len(classes_))."""
+        """Class probabilities in ``classes_`` order, shape (n, len(classes_)), at the fitted
+        temperature (``calibrated=False``: the classifiers' own)."""
         if self.requires_target and targets is None:
             raise StanceError(
                 problem(
@@ -223,7 +241,7 @@ class TfidfStanceModel(StanceModel):
                 rows = np.flatnonzero(tarr == target)
                 if len(rows):
                     proba[rows] = self._columns(clf, clf.predict_proba(x[rows]))
-        return proba
+        return temper(proba, self.temperature_) if calibrated else proba
 
     def _columns(self, clf: Any, proba: np.ndarray) -> np.ndarray:
         """Spread a classifier's columns (its ``classes_`` ints) over all of ``classes_``."""
@@ -253,6 +271,7 @@ class TfidfStanceModel(StanceModel):
             seen_targets=self.seen_targets_,
             target_sharing=sharing(self),  # who has a classifier of their own, who shares
             trusted_types=TRUSTED_TYPES,
+            temperature=self.temperature_,
         )
 
     @classmethod
@@ -277,9 +296,5 @@ class TfidfStanceModel(StanceModel):
         model.vectorizer_ = state["vectorizer"]
         model.classifier_ = state["classifier"]
         model.per_target_ = dict(state["per_target"])
+        model.temperature_ = read_temperature(meta, folder / MODEL_META_FILE)
         return model
-
-
-def _plain(value: Any) -> Any:
-    """Tuples to lists so that parameters round-trip through JSON."""
-    return list(value) if isinstance(value, tuple) else value

@@ -2,6 +2,12 @@
 
 Keys are flat and un-prefixed here (``f_avg``, ``f1/pro``, ``by_target/<t>/f_avg``); the caller
 adds the split (``test/f_avg``). Scores are fractions in [0, 1].
+
+A slice's scores (``by_<column>/<value>/...``) are NaN ("undefined", null in metrics.json) when a
+class they average over is absent from both the slice's gold labels and its predictions: that
+class's F1 is 0/0 (scikit-learn's ``f1_score(labels=..., zero_division=np.nan)``), and a mean with
+an undefined term is undefined (``average="macro"`` would instead average only the classes
+present). The split's own scores keep counting such a class as F1 0, as before.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import numpy as np
 from sklearn.metrics import (
     average_precision_score,
     confusion_matrix,
+    f1_score,
     precision_recall_fscore_support,
     roc_auc_score,
 )
@@ -22,6 +29,9 @@ HEADLINE = "f_avg"
 # The metric names every report, compare's default columns and the transformer's checkpoint
 # choice use: each is computed by `batch_metric` on any resample, so each has an interval.
 BATCH_METRICS = ("f_avg", "f1_macro", "accuracy")
+# by_<column>/_other/...: the values of a column with fewer rows than `min_rows`, pooled; its
+# `groups` key counts them
+OTHER = "_other"
 
 
 def stance_indices(classes: Sequence[str], neutral: str | None) -> list[int]:
@@ -125,11 +135,13 @@ def split_metrics(
     n_bootstrap: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    min_rows: int = 1,
 ) -> dict[str, float]:
     """Every metric of one split from gold indices and probabilities (columns = ``classes``).
 
     ``groups`` maps a column name (``target``, ``source``) to one value per example; each value
-    gets ``by_<column>/<value>/<metric>`` for F_avg, macro-F1, accuracy and n.
+    with ``min_rows`` rows or more gets ``by_<column>/<value>/<metric>`` for F_avg, macro-F1,
+    accuracy and n, the rest are pooled (``group_metrics``).
     """
     gold = np.asarray(gold, dtype=int)
     pred = proba.argmax(axis=1)
@@ -142,11 +154,46 @@ def split_metrics(
         )
         out[f"{HEADLINE}_ci_low"], out[f"{HEADLINE}_ci_high"] = low, high
     for column, values in (groups or {}).items():
-        values = np.asarray(list(values), dtype=object)
-        for value in sorted(set(values)):
-            rows = values == value
-            scores = classification_metrics(gold[rows], pred[rows], classes, neutral)
-            key = str(value).replace("/", "_")
-            for name in ("f_avg", "f1_macro", "accuracy", "n"):
-                out[f"by_{column}/{key}/{name}"] = scores[name]
+        out.update(group_metrics(gold, pred, column, values, classes, neutral, min_rows))
+    return out
+
+
+def slice_scores(
+    gold: np.ndarray, pred: np.ndarray, classes: Sequence[str], neutral: str | None
+) -> dict[str, float]:
+    """n, accuracy, F_avg and macro-F1 of one slice; NaN for a score over an absent class."""
+    f1 = f1_score(gold, pred, labels=list(range(len(classes))), average=None, zero_division=np.nan)
+    stance = stance_indices(classes, neutral)
+    return {
+        "n": len(gold),
+        "f_avg": float(np.mean(f1[stance])),  # NaN when any stance label's F1 is NaN
+        "f1_macro": float(np.mean(f1)),
+        "accuracy": float((gold == pred).mean()) if len(gold) else float("nan"),
+    }
+
+
+def group_metrics(
+    gold: np.ndarray,
+    pred: np.ndarray,
+    column: str,
+    values: Sequence[str | None],
+    classes: Sequence[str],
+    neutral: str | None,
+    min_rows: int = 1,
+) -> dict[str, float]:
+    """``by_<column>/<value>/{n,f_avg,f1_macro,accuracy}`` for each value with ``min_rows`` rows
+    or more; the other values' rows pooled under ``by_<column>/_other/`` (with ``groups``)."""
+    values = np.asarray(["(blank)" if v is None else str(v) for v in values], dtype=object)
+    names, counts = np.unique(values, return_counts=True) if len(values) else ([], [])
+    small = [v for v, n in zip(names, counts, strict=True) if n < min_rows]
+    out: dict[str, float] = {}
+    for value in [v for v in names if v not in small]:
+        scores = slice_scores(gold[values == value], pred[values == value], classes, neutral)
+        key = value.replace("/", "_")
+        out.update({f"by_{column}/{key}/{name}": v for name, v in scores.items()})
+    if small:
+        rows = np.isin(values, small)
+        scores = slice_scores(gold[rows], pred[rows], classes, neutral)
+        scores["groups"] = len(small)
+        out.update({f"by_{column}/{OTHER}/{name}": v for name, v in scores.items()})
     return out

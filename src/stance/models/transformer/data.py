@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import Sampler
+from tqdm import tqdm
 from transformers import PreTrainedTokenizerBase
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
@@ -95,11 +97,16 @@ def window_logits(
     batch_size: int,
     pad_token_id: int,
     forward: Callable[[dict[str, torch.Tensor]], np.ndarray],
+    desc: str | None = None,
 ) -> np.ndarray:
-    """``forward`` over the windows in batches of similar length; logits in window order."""
+    """``forward`` over the windows in batches of similar length; logits in window order.
+    ``desc``: a tqdm bar of that name on stderr, from 20 batches on (never for a few texts)."""
     lengths = [len(ids) for ids in features["input_ids"]]
     logits = np.empty((len(lengths), n_classes), dtype=np.float32)
-    for rows in length_sorted_batches(lengths, batch_size):
+    n = -(-len(lengths) // batch_size)
+    batches = length_sorted_batches(lengths, batch_size)
+    quiet = desc is None or n < 20
+    for rows in tqdm(batches, desc, n, unit="batch", file=sys.stderr, disable=quiet):
         logits[rows] = forward(pad_batch(features, rows, pad_token_id))
     return logits
 

@@ -213,8 +213,9 @@ class TransformerStanceModel(StanceModel):
             return out.float().cpu().numpy()
 
         pad_id = self.tokenizer_.pad_token_id or 0
+        bar = "transformer: scoring windows" if self.progress_bar else None
         logits = window_logits(
-            features, len(self.classes_), self.predict_batch_size, pad_id, forward
+            features, len(self.classes_), self.predict_batch_size, pad_id, forward, bar
         )
         return logits, features[WINDOW_SOURCE]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -38,9 +39,20 @@ class TrainSettings:
     # evaluations without improvement; None: off. Counted only from min_steps on and once the
     # training loss is below chance (health.learning_started): no stop before learning starts
     early_stopping_patience: int | None = 3
-    metric_for_best_model: str = "f_avg"  # on validation paragraphs: f_avg | f1_macro | accuracy
-    eval_steps: int = 20  # optimizer steps between validation passes
+    # on validation paragraphs: f_avg | f1_macro | accuracy; null: train.py sets the dataset's
+    # headline (dataset.metric), and a model fitted outside it uses f_avg
+    metric_for_best_model: str | None = None
+    eval_steps: int = 20  # optimizer steps between validation passes (at least; see max_evals)
     save_steps: int = 20  # optimizer steps between checkpoints (a multiple of eval_steps)
+    # validation passes per run at most: on a long run eval_steps (and save_steps with it) grow
+    # to fit, e.g. 6,768 steps -> every 339; None: every eval_steps however long the run
+    max_evals: int | None = 20
+    # validation passes (and checkpoints) per epoch, e.g. 2 or 0.5; set, it replaces eval_steps
+    # and max_evals
+    evals_per_epoch: float | None = None
+    # wall-clock budget for training, in minutes: at the first step past it the trainer validates,
+    # stops and keeps the best checkpoint (metrics: train/stopped_on_budget); None: no budget
+    max_minutes: float | None = None
     save_total_limit: int | None = 1  # newest checkpoints kept (plus the best)
     logging_steps: int = 10  # optimizer steps between loss log lines
     progress_bar: bool = True  # the Trainer's tqdm bar
@@ -58,7 +70,7 @@ class TrainSettings:
                     "use `balanced` or `none`",
                 )
             )
-        if self.metric_for_best_model not in BEST_MODEL_METRICS:
+        if self.metric_for_best_model not in (None, *BEST_MODEL_METRICS):
             raise StanceError(
                 problem(
                     "model.metric_for_best_model",
@@ -78,6 +90,11 @@ class TrainSettings:
                     "use a positive value, e.g. 1e-3, or null for model.learning_rate",
                 )
             )
+        for name in ("max_evals", "evals_per_epoch", "max_minutes"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                fix = "use a positive number, or null for none"
+                raise StanceError(problem(f"model.{name}", f"{value} is not positive", fix))
         if not 0 <= self.warmup_ratio < 1:
             raise StanceError(
                 problem(
@@ -87,11 +104,34 @@ class TrainSettings:
                 )
             )
 
+    def steps_per_epoch(self, n_windows: int, ranks: int = 1) -> int:
+        """Optimizer steps in one pass over ``n_windows`` training windows."""
+        batches = math.ceil(n_windows / (self.batch_size * ranks))  # per rank and epoch
+        return max(math.ceil(batches / self.gradient_accumulation_steps), 1)
+
     def optimizer_steps(self, n_windows: int, ranks: int = 1) -> int:
         """The Trainer's ``max_steps``: ``max_steps`` when set, else -1 (the Trainer counts what
         ``epochs`` give) or ``min_steps`` when the epochs give fewer."""
         if self.max_steps > 0:
             return self.max_steps
-        batches = math.ceil(n_windows / (self.batch_size * ranks))  # per rank and epoch
-        per_epoch = max(math.ceil(batches / self.gradient_accumulation_steps), 1)
+        per_epoch = self.steps_per_epoch(n_windows, ranks)
         return self.min_steps if math.ceil(self.epochs * per_epoch) < self.min_steps else -1
+
+    def total_steps(self, n_windows: int, ranks: int = 1) -> int:
+        """The optimizer steps the run will take (early stopping aside)."""
+        steps = self.optimizer_steps(n_windows, ranks)
+        return (
+            steps if steps > 0 else math.ceil(self.epochs * self.steps_per_epoch(n_windows, ranks))
+        )
+
+    def scheduled(self, n_windows: int, ranks: int = 1) -> TrainSettings:
+        """These settings with ``eval_steps`` and ``save_steps`` fitted to the run's length:
+        ``evals_per_epoch`` passes per epoch, else at most ``max_evals`` passes (never more often
+        than ``eval_steps``); checkpoints keep their multiple of the validation interval."""
+        every = self.eval_steps
+        if self.evals_per_epoch:
+            every = max(1, round(self.steps_per_epoch(n_windows, ranks) / self.evals_per_epoch))
+        elif self.max_evals:
+            every = max(every, math.ceil(self.total_steps(n_windows, ranks) / self.max_evals))
+        multiple = max(1, round(self.save_steps / max(self.eval_steps, 1)))
+        return dataclasses.replace(self, eval_steps=every, save_steps=every * multiple)

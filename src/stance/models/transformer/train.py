@@ -33,7 +33,7 @@ from stance.models.transformer.data import (
     LengthGroupedEpochSampler,
     paragraph_proba,
 )
-from stance.models.transformer.progress import LearnedEarlyStopping, fit_log
+from stance.models.transformer.progress import LearnedEarlyStopping, Schedule, fit_log
 from stance.models.transformer.record import (
     WINDOW_INDEX,
     RankRecorder,
@@ -42,7 +42,7 @@ from stance.models.transformer.record import (
     window_digest,
 )
 from stance.models.transformer.settings import BEST_MODEL_METRICS, TrainSettings
-from stance.scoring.metrics import classification_metrics
+from stance.scoring.metrics import HEADLINE, classification_metrics
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def training_arguments(
             save_steps=settings.save_steps,
             save_total_limit=settings.save_total_limit,
             load_best_model_at_end=with_validation,
-            metric_for_best_model=settings.metric_for_best_model,
+            metric_for_best_model=settings.metric_for_best_model or HEADLINE,
             greater_is_better=True,
             logging_steps=settings.logging_steps,
             logging_first_step=True,  # the loss at the start, for the stall check (health)
@@ -236,7 +236,9 @@ def train_windows(
     if steps != settings.max_steps:
         log.info("training %d optimizer steps (model.min_steps): the epochs give fewer", steps)
         settings = dataclasses.replace(settings, max_steps=steps)
-    callbacks: list[TrainerCallback] = []
+    eval_windows = None if validation is None else len(validation[0]["input_ids"])
+    settings, schedule = Schedule.fitted(settings, len(train_dataset), eval_windows)
+    callbacks: list[TrainerCallback] = [schedule]
     eval_dataset = None
     compute_metrics = None
     if validation is not None:
@@ -272,7 +274,8 @@ def train_windows(
     trainer.train(resume_from_checkpoint=None if last is None else str(last))
     # every rank has loaded the best checkpoint before rank 0 may delete the checkpoints
     trainer.accelerator.wait_for_everyone()
-    return trainer.model, resumed_from, fit_log(trainer.state, chance, weights is not None)
+    done = fit_log(trainer.state, chance, weights is not None, schedule)
+    return trainer.model, resumed_from, done
 
 
 def remove_checkpoints(folder: str | Path) -> None:
