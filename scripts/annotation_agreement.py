@@ -1,12 +1,18 @@
-"""Agreement between annotation passes: `python scripts/annotation_agreement.py`."""
+"""Agreement between annotation passes: `python scripts/annotation_agreement.py`.
+
+Cohen's kappa and the confusion between the first (writers') and a blind second annotation pass;
+writes `out` and refreshes the generated blocks of `readme`.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from stance.cli import user_errors
-from stance.labelling.annotation import report_agreement
+from stance.cli import script_help, user_errors
+from stance.labelling.annotation import AnnotationAgreementConfig, report_agreement
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="annotation_agreement")
@@ -21,4 +27,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    script_help(sys.argv, __doc__, AnnotationAgreementConfig, "annotation_agreement")
     main()

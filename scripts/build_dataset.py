@@ -1,12 +1,19 @@
-"""Build a dataset: ``python scripts/build_dataset.py dataset=demo``."""
+"""python scripts/build_dataset.py [dataset=NAME] [dataset.on_bad_rows=skip] [force=true]
+
+Reads your export(s) as configs/dataset/<NAME>.yaml says (every dataset.* key is explained in
+configs/dataset/csv_template.yaml), validates, deduplicates and splits them, and writes the dataset
+with its card (card.md: counts, row accounting, leakage proof) to <paths.processed_root>/<name>/.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import hydra
 from omegaconf import DictConfig
 
-import stance.config_schemas  # noqa: F401  (registers the config schemas)
-from stance.cli import user_errors
+from stance.cli import script_help, user_errors
+from stance.config_schemas import BuildDatasetConfig
 from stance.data import build_dataset, is_current, read_card
 
 
@@ -27,4 +34,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    script_help(sys.argv, __doc__, BuildDatasetConfig, "build_dataset")
     main()

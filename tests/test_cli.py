@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,18 @@ def script_help(script: str) -> str:
     return done.stdout
 
 
+HYDRA_SCRIPTS = sorted(p.stem for p in SCRIPTS.glob("*.py") if "@hydra.main" in p.read_text())
+
+
+@pytest.mark.parametrize("script", HYDRA_SCRIPTS)
+def test_every_scripts_help_lists_its_keys_each_with_a_help_line(script: str) -> None:
+    out = script_help(script)
+    keys = out.split("Keys (key=value on the command line; default, then what it does):\n")[1]
+    entries = [line for line in keys.splitlines() if re.match(r"  \S+=", line)]
+    explained = keys.count("\n      ")
+    assert entries and explained == len(entries), f"keys without a help line:\n{keys}"
+
+
 def test_train_help_lists_its_keys_from_the_schema_not_hydras_dump() -> None:
     out = script_help("train")
     assert "  seed=0\n      passed explicitly to the model" in out
@@ -57,7 +70,7 @@ def test_train_help_lists_its_keys_from_the_schema_not_hydras_dump() -> None:
 
 def test_compare_help_lists_its_keys_with_the_schemas_help_lines() -> None:
     out = script_help("compare")
-    assert '  headline="test/f_avg"\n      bootstrap interval, paired test' in out
+    assert "  headline=null\n      bootstrap interval, paired test" in out
     assert '  metrics=["test/f_avg", "test/f1_macro", "test/accuracy"]' in out
     assert "learning_curve.horizon=10.0" in out
 

@@ -128,9 +128,11 @@ def test_script_labels_an_article_paragraph_by_paragraph(run_dir: Path, tmp_path
     assert len(paragraphs) == 4
     assert paragraphs[1]["label"] == "pro" and paragraphs[2]["label"] == "anti"
     (document,) = [r for r in rows if r["level"] == "document"]
-    assert document["rule"] == DOCUMENT_RULE.format(
+    settings = json.loads(out.with_name(out.name + ".stance.json").read_text())
+    assert settings["rule"] == DOCUMENT_RULE.format(
         min_paragraphs=2, min_margin=0.1
-    )  # DocumentConfig's defaults
+    )  # DocumentConfig's defaults, stated once: not on every document row
+    assert "rule" not in document
     assert float(document["proba_pro"]) + float(document["proba_anti"]) == pytest.approx(1)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from stance.data.dedup import normalized
+from stance.data.label_words import label_words
 
 RECORD_FILE = "training_data.json"
 SEEN_SPLITS = ("train", "validation")
@@ -27,6 +28,13 @@ def text_hashes(texts: Sequence[str]) -> list[str]:
     return [hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in norm]
 
 
+def _labels(dataset: dict, card: dict) -> list[str]:
+    """The dataset's labels: the card's, else the train split's (a dataset built in memory)."""
+    if card.get("labels"):
+        return list(card["labels"])
+    return list(dataset["train"].features["label"].names) if "train" in dataset else []
+
+
 def training_record(dataset: dict, card: dict) -> dict:
     """The record of what a model is trained on: `dataset` maps split -> rows with a `text`."""
     return {
@@ -34,6 +42,10 @@ def training_record(dataset: dict, card: dict) -> dict:
         "fingerprint": card.get("fingerprint"),
         "split": card.get("split"),
         "neutral_label": card.get("neutral_label"),
+        # what the dataset's sheets call each label (stance.data.label_words)
+        "label_words": label_words(
+            _labels(dataset, card), (card.get("config") or {}).get("label_map")
+        ),
         "rows": {s: text_hashes(dataset[s]["text"]) for s in SEEN_SPLITS if s in dataset},
     }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
+from stance.data.furniture import stands_alone
+
 _BLANK = re.compile(r"\n[ \t\f\v]*\n\s*")
 # a sentence ends with . ! ? … or : followed by closing quotes/brackets
 _ENDS = re.compile(r"[.!?…:][\"'”’»)\]]*$")
@@ -15,6 +17,7 @@ _CAPTION = re.compile(
 )
 _SHORT = 0.6  # of the block's width: a shorter unpunctuated line is a heading, byline or caption
 _FULL = 0.8  # of the wrap column: a line at least this long may have been broken by the wrap
+_FURNITURE_CHARS = 200  # a longer line is never split off as page furniture (stands_alone)
 # a whole quoted sentence on its own line
 _QUOTE = re.compile(r"^[\"'“‘«].*[.!?…][\"'”’»]$")
 # a full stop after these does not end a sentence
@@ -88,9 +91,10 @@ def _block(lines: list[str]) -> list[str]:
     lines = [ln.strip() for ln in lines]
     width = max(len(ln) for ln in lines)
     column = _wrap_column(lines)
+    alone = [len(ln) <= _FURNITURE_CHARS and stands_alone(ln) for ln in lines]
     paragraphs = [lines[0]]
-    for prev, line in pairwise(lines):
-        if not _joins(prev, line, width, column):
+    for (prev, line), apart in zip(pairwise(lines), pairwise(alone), strict=False):
+        if any(apart) or not _joins(prev, line, width, column):
             paragraphs.append(line)
         elif _hyphenated(prev):
             paragraphs[-1] += line
@@ -104,7 +108,10 @@ def split_paragraphs(text: str) -> list[str]:
 
     Heuristics, in order, for each pair of consecutive lines within a blank-line-free block:
     - Blank lines (only whitespace) always separate paragraphs.
-    - Captions (a line starting "Photo:", "Image by", "Credit:", "(Photo ...") stand alone.
+    - Captions (a line starting "Photo:", "Image by", "Credit:", "(Photo ...") stand alone, and
+      so does a line that starts upper-case and is page furniture by ``stance.data.furniture``
+      (``stands_alone``: a byline, a dateline or a date, a share/subscribe/newsletter line, a
+      short credit).
     - A line ending in a hyphen joins the next without a space (the hyphen stays); a next line
       starting lower-case, or a line ending in an abbreviation ("Mr.", "U.S."), continues it.
     - A line that ends a sentence (. ! ? … : possibly followed by closing quotes or brackets, and

@@ -30,10 +30,10 @@ PASS_KEYS = ("id", "label")
 class AnnotationAgreementConfig:
     """Schema of `configs/annotation_agreement.yaml` (the arguments of `report_agreement`)."""
 
-    first_pass: str = "data/annotation/first_pass.jsonl"
-    second_pass: str = "data/annotation/second_pass.jsonl"
-    labels: list[str] = field(default_factory=lambda: ["anti", "neutral", "pro"])
-    out: str = "data/annotation/agreement.md"
+    first_pass: str = "data/annotation/first_pass.jsonl"  # JSONL: id, label (the writers')
+    second_pass: str = "data/annotation/second_pass.jsonl"  # JSONL: id, label (blind pass)
+    labels: list[str] = field(default_factory=lambda: ["anti", "neutral", "pro"])  # their order
+    out: str = "data/annotation/agreement.md"  # the Markdown report written
     readme: str | None = "data/README.md"  # refresh its generated blocks; null: leave it alone
     corpus: str | None = "data/raw/us_policy_corpus.jsonl"  # the count tables' corpus
     adjudication: str | None = "data/annotation/adjudication.jsonl"  # labels it changed

@@ -1,6 +1,7 @@
 """What a labelling round writes: the label sheet with exactly the columns the dataset config reads
 (label empty), a Label Studio import whose data keys are those column names (so a Label Studio CSV
-export is the same sheet, labelled), and the ranking."""
+export is the same sheet, labelled), and the ranking; labels in the dataset's own words
+(``stance.data.label_words``: a sheet that says Support/Oppose gets Support/Oppose back)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
 from stance import folders
+from stance.data.label_words import label_words
 from stance.data.schema import DatasetConfig
 from stance.errors import StanceError, problem
 from stance.runs import write_text
@@ -33,9 +35,11 @@ class Chosen(Protocol):
 
 def sheet_columns(cfg: DatasetConfig) -> dict[str, str]:
     """Our field -> the column the dataset config reads it from, in the config's order."""
-    fields = [f for f in cfg.columns.__dataclass_fields__ if getattr(cfg.columns, f) is not None]
+    fields = [f for f in cfg.columns.__dataclass_fields__
+              if isinstance(getattr(cfg.columns, f), str)]  # fmt: skip
+    extra = {name: name for name in getattr(cfg.columns, "extra", None) or []}  # own names
     if cfg.format != "articles":
-        return {f: getattr(cfg.columns, f) for f in fields if f != "paragraph_index"}
+        return {f: getattr(cfg.columns, f) for f in fields if f != "paragraph_index"} | extra
     # an articles label sheet names a paragraph by its index; its reader ignores other columns,
     # so the paragraph's text comes along for the labeller to read
     columns = {f: getattr(cfg.columns, f) for f in fields if f not in ("text", "id")}
@@ -62,8 +66,10 @@ def write_round(chosen: Sequence[Chosen], cfg: DatasetConfig, out: Path, model: 
     tasks = [{"data": {k: v for k, v in r.items() if k != columns["label"]}} for r in records]
     write_text(out / LABEL_STUDIO_TASKS, json.dumps(tasks, indent=1, ensure_ascii=False) + "\n")
     write_text(out / LABEL_STUDIO_CONFIG, label_studio_config(cfg, columns))
+    words = label_words(offered(cfg), cfg.label_map)
     ranking = (
-        {"rank": rank_, **c.row, "model_guess": c.guess, "uncertainty": c.uncertainty}
+        {"rank": rank_, **c.row, "model_guess": words.get(c.guess, c.guess)}
+        | {"uncertainty": c.uncertainty}
         | {"model": model}
         for rank_, c in enumerate(chosen, start=1)
     )
@@ -79,11 +85,18 @@ def sheet_record(row: dict[str, Any], columns: dict[str, str]) -> dict[str, Any]
     }
 
 
-def label_studio_config(cfg: DatasetConfig, columns: dict[str, str]) -> str:
-    """A Label Studio labelling config: the text (and its policy), one choice per label."""
-    labels = list(cfg.labels) + (
+def offered(cfg: DatasetConfig) -> list[str]:
+    """The labels a labeller chooses from: the dataset's, then its no-stance label."""
+    return list(cfg.labels) + (
         [cfg.neutral_label] if cfg.neutral_label not in (None, *cfg.labels) else []
     )
+
+
+def label_studio_config(cfg: DatasetConfig, columns: dict[str, str]) -> str:
+    """A Label Studio labelling config: the text (and its policy), one choice per label, in the
+    dataset's own words (each maps back through ``label_map``)."""
+    words = label_words(offered(cfg), cfg.label_map)
+    labels = [words[label] for label in offered(cfg)]
     text = columns.get("text") or columns["doc_id"]
     lines = ["<View>", f"  <Text name={quoteattr(text)} value={quoteattr('$' + text)}/>"]
     if "target" in columns:

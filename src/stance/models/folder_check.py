@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from stance.data.label_words import words_problem
 from stance.data.overlap import RECORD_FILE
 from stance.models import REGISTRY
 from stance.models.base import MODEL_META_FILE
@@ -29,7 +30,7 @@ def check_folder(folder: str | Path) -> dict[str, Any]:
     if type(meta) is not dict:
         refuse(folder / MODEL_META_FILE, "not a JSON object", FIX)
     check_meta(folder / MODEL_META_FILE, meta)
-    check_record(folder / RECORD_FILE)
+    check_record(folder / RECORD_FILE, meta["classes"])
     FAMILY_CHECKS.get(meta["family"], lambda folder, meta: None)(folder, meta)
     return meta
 
@@ -78,8 +79,9 @@ def check_meta(file: Path, meta: dict[str, Any]) -> None:
             refuse(file, f"{key} must be a list of distinct target names", FIX)
 
 
-def check_record(file: Path) -> None:
-    """``training_data.json`` (optional): the split -> text hashes evaluation compares with."""
+def check_record(file: Path, classes: list[str] | None = None) -> None:
+    """``training_data.json`` (optional): the split -> text hashes evaluation compares with, and
+    the dataset's words for ``classes`` (``label_words``, optional)."""
     if not file.exists():
         return
     record = read_json(file)
@@ -91,6 +93,9 @@ def check_record(file: Path) -> None:
     if not hashes or not (neutral is None or type(neutral) is str):
         what = "not a training record: `rows` must map each split to a list of text hashes"
         refuse(file, what, FIX + " (without the file, evaluation cannot check overlap)")
+    words = record.get("label_words")
+    if words is not None and classes is not None and (what := words_problem(words, classes)):
+        refuse(file, what, FIX + ", or delete label_words (labels are then written as the model's)")
 
 
 def constructor_names(cls: type) -> set[str]:

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from stance.config_schemas import DocumentConfig
+from stance.data.furniture import compile_patterns, furniture_kind
 from stance.errors import StanceError, problem
 from stance.predict.loading import Predictor
 from stance.scoring.metrics import stance_indices
 
 NO_CLEAR_STANCE = "no clear stance"
 DOCUMENT_RULE = (
-    "mean of the paragraph probabilities over the stance-bearing paragraphs (those not predicted "
-    "as the dataset's no-stance label, so reporting, captions and page furniture stay out); label "
-    "= the stance label with the highest mean, or 'no clear stance' when fewer than "
-    "{min_paragraphs} paragraphs bear a stance or the top two stance labels' means are less than "
-    "{min_margin} apart"
+    "mean of the paragraph probabilities over the stance-bearing paragraphs (those not marked "
+    "furniture and not predicted as the dataset's no-stance label, so bylines, datelines, "
+    "captions, share lines and reporting stay out); label = the stance label with the highest "
+    "mean, or 'no clear stance' when fewer than {min_paragraphs} paragraphs bear a stance or the "
+    "top two stance labels' means are less than {min_margin} apart"
 )
 WHERE = "_where"  # input rows may carry their location (file:line) for error messages
 
@@ -33,18 +35,37 @@ def document_stance(
     classes: Sequence[str],
     neutral: str | None,
     rule: DocumentConfig | None = None,
+    furniture: np.ndarray | None = None,
 ) -> tuple[str, np.ndarray, int]:
-    """Document label, mean probabilities and number of paragraphs used (``DOCUMENT_RULE``)."""
-    rule = rule or DocumentConfig()
+    """Document label, mean probabilities and number of paragraphs used (``DOCUMENT_RULE``);
+    ``furniture``: per paragraph, True for page furniture, which never counts."""
+    return decide(proba, classes, neutral, rule or DocumentConfig(), furniture)[:3]
+
+
+def decide(
+    proba: np.ndarray,
+    classes: Sequence[str],
+    neutral: str | None,
+    rule: DocumentConfig,
+    furniture: np.ndarray | None = None,
+) -> tuple[str, np.ndarray, int, str]:
+    """``document_stance`` and why there is no clear stance ('' when there is one)."""
+    text = np.ones(len(proba), bool) if furniture is None else ~np.asarray(furniture, bool)
     stance = stance_indices(classes, neutral)
-    bearing = np.isin(proba.argmax(axis=1), stance)
-    used = proba[bearing] if bearing.any() else proba
+    bearing = text & np.isin(proba.argmax(axis=1), stance)
+    used = proba[bearing] if bearing.any() else proba[text] if text.any() else proba
     mean = used.mean(axis=0)
     ranked = np.sort(mean[stance])[::-1]
     margin = ranked[0] - ranked[1] if len(ranked) > 1 else 1.0
-    if bearing.sum() < rule.min_paragraphs or margin < rule.min_margin:
-        return NO_CLEAR_STANCE, mean, int(bearing.sum())
-    return classes[stance[int(mean[stance].argmax())]], mean, len(used)
+    n = int(bearing.sum())
+    if n < rule.min_paragraphs:
+        skipped = f"; {len(text) - int(text.sum())} are page furniture" if not text.all() else ""
+        why = f"{n} of {len(proba)} paragraphs bear a stance{skipped}; {rule.min_paragraphs} needed"
+        return NO_CLEAR_STANCE, mean, n, why
+    if margin < rule.min_margin:
+        why = f"the top two stance labels' means are {margin:.3f} apart, under {rule.min_margin}"
+        return NO_CLEAR_STANCE, mean, n, why
+    return classes[stance[int(mean[stance].argmax())]], mean, len(used), ""
 
 
 def unit_key(unit: Sequence[dict[str, Any]]) -> str:
@@ -80,16 +101,17 @@ def label_units(
     ``document`` row. Units are gathered into batches of about ``batch_size`` paragraphs, so
     memory stays flat however many units come."""
     rule = rule or DocumentConfig()
+    patterns = compile_patterns(rule.furniture_patterns, "document.furniture_patterns")
     buffer: list[list[dict[str, Any]]] = []
     size = 0
     for unit in units:
         buffer.append(unit)
         size += len(unit)
         if size >= batch_size:
-            yield from _label(predictor, buffer, default_target, batch_size, rule)
+            yield from _label(predictor, buffer, default_target, batch_size, rule, patterns)
             buffer, size = [], 0
     if buffer:
-        yield from _label(predictor, buffer, default_target, batch_size, rule)
+        yield from _label(predictor, buffer, default_target, batch_size, rule, patterns)
 
 
 def label_rows(
@@ -113,6 +135,7 @@ def _label(
     default_target: str | None,
     batch_size: int,
     rule: DocumentConfig,
+    patterns: list[re.Pattern],
 ) -> Iterator[list[dict[str, Any]]]:
     rows = [row for unit in units for row in unit]
     targets = [row.get("target") or default_target for row in rows]
@@ -133,22 +156,28 @@ def _label(
     unseen = set(predictor.unseen_targets(targets))
     if predictor.seen_targets is not None:
         unseen.add(None)  # a target-aware model given no target: its shared weights alone
+    furniture = np.array(
+        [rule.furniture and furniture_kind(row["text"], 0, patterns) is not None for row in rows]
+    )  # predict.py counts no paragraph as too short: a short one may still take a side
     start = 0
     for unit in units:
-        part = proba[start : start + len(unit)]
+        part, marked = proba[start : start + len(unit)], furniture[start : start + len(unit)]
         out = [
-            _paragraph(row, target, classes, p, target in unseen)
-            for row, target, p in zip(unit, targets[start : start + len(unit)], part, strict=True)
+            _paragraph(row, target, classes, p, target in unseen, bool(f))
+            for row, target, p, f in zip(
+                unit, targets[start : start + len(unit)], part, marked, strict=True
+            )
         ]
         start += len(unit)
         if unit[0].get("doc_id") is not None:
-            out.append(_document(str(unit[0]["doc_id"]), part, predictor, rule))
+            out.append(_document(str(unit[0]["doc_id"]), part, predictor, rule, marked))
         yield out
 
 
 def _paragraph(
-    row: dict, target: str | None, classes: Sequence[str], p: np.ndarray, unseen: bool
-) -> dict:
+    row: dict, target: str | None, classes: Sequence[str], p: np.ndarray, unseen: bool,
+    furniture: bool,
+) -> dict:  # fmt: skip
     kept = {k: v for k, v in row.items() if k != WHERE}
     given = {"target": target} if target is not None else {}
     label = classes[int(p.argmax())]
@@ -159,13 +188,20 @@ def _paragraph(
         **given,
         "label": label,
         "unseen_target": unseen,
+        "furniture": furniture,  # page furniture: never counts towards the document stance
         "proba": _proba(classes, p),
     }
 
 
-def _document(doc_id: str, proba: np.ndarray, predictor: Predictor, rule: DocumentConfig) -> dict:
+def _document(
+    doc_id: str,
+    proba: np.ndarray,
+    predictor: Predictor,
+    rule: DocumentConfig,
+    furniture: np.ndarray,
+) -> dict:
     classes = predictor.classes_
-    label, mean, used = document_stance(proba, classes, predictor.neutral_label, rule)
+    label, mean, used, why = decide(proba, classes, predictor.neutral_label, rule, furniture)
     return {
         "level": "document",
         "doc_id": doc_id,
@@ -173,6 +209,7 @@ def _document(doc_id: str, proba: np.ndarray, predictor: Predictor, rule: Docume
         "proba": _proba(classes, mean),
         "paragraphs": len(proba),
         "paragraphs_used": used,
+        "reason": why,  # why there is no clear stance; '' when there is one
         "rule": describe(rule),
     }
 

@@ -1,5 +1,9 @@
 """Texts to label: ``.txt`` articles and csv/tsv/jsonl/parquet/xlsx tables, from a file, a
-folder, a glob or stdin, as a stream of units (the paragraphs of one document, or a lone row)."""
+folder, a glob or stdin, as a stream of units (the paragraphs of one document, or a lone row).
+
+A text's policy (target) is its table's ``target`` column, else the file's (stance.predict.policies:
+a sidecar, then targets.csv), else ``target=``.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,11 @@ from stance.data.readers import TABLE_SUFFIXES, TableSpec, header_of, read_table
 from stance.data.records import setting_names
 from stance.errors import StanceError, problem
 from stance.predict.documents import WHERE
+from stance.predict.policies import TARGET_SIDECAR, TARGETS_CSV, file_target
 
 EXTENSIONS = {".txt": "txt", ".md": "txt", **TABLE_SUFFIXES}
 INPUT_FORMATS = tuple(dict.fromkeys(EXTENSIONS.values()))
 FIELDS = ("text", "id", "doc_id", "target")  # what a table may give; the rest is not read
-TARGET_SIDECAR = ".target"  # <file>.target next to an input: the policy its texts speak about
 ROWS_PER_SLICE = 10_000  # table rows turned into Python objects at a time
 # predict.yaml's names for the reading settings, used in the readers' error messages
 PREDICT_SETTINGS = {"format": "input_format", "sheet": "sheet", "columns": "columns",
@@ -47,6 +51,7 @@ class Source:
     path: Path
     format: str
     name: str  # doc_id of a .txt article; the id prefix of a table's rows
+    root: Path | None = None  # the input folder: targets.csv files up to here apply
 
 
 def sources(spec: InputSpec) -> list[Source]:
@@ -58,7 +63,8 @@ def sources(spec: InputSpec) -> list[Source]:
         files = sorted(p for p in given.rglob("*") if _wanted(p, spec.format))
         base = given
     elif glob.has_magic(spec.path):
-        files = sorted(Path(p) for p in glob.glob(spec.path, recursive=True) if Path(p).is_file())
+        matched = map(Path, glob.glob(spec.path, recursive=True))
+        files = sorted(p for p in matched if p.is_file() and not _policy_file(p))
         base = Path(os.path.commonpath([str(f.parent) for f in files])) if files else given
     elif given.is_file():
         files, base = [given], given.parent
@@ -67,14 +73,20 @@ def sources(spec: InputSpec) -> list[Source]:
     if not files:
         fix = f"give .txt articles or tables ({', '.join(sorted(EXTENSIONS))})"
         raise StanceError(problem(spec.path, "matches no input file", fix))
-    found = [Source(f, _format(f, spec.format), _name(f, base)) for f in files]
+    found = [Source(f, _format(f, spec.format), _name(f, base), base) for f in files]
     _unique_names(found)
     return found
 
 
 def _wanted(path: Path, declared: str | None) -> bool:
     hidden = any(part.startswith(".") for part in path.parts[-1:])
-    return path.is_file() and not hidden and (declared or path.suffix.lower() in EXTENSIONS)
+    skip = hidden or _policy_file(path)
+    return path.is_file() and not skip and (declared or path.suffix.lower() in EXTENSIONS)
+
+
+def _policy_file(path: Path) -> bool:
+    """A sidecar or a targets.csv: read for the policy of other files, never labelled."""
+    return path.name == TARGETS_CSV or path.suffix == TARGET_SIDECAR
 
 
 def _format(path: Path, declared: str | None) -> str:
@@ -119,17 +131,6 @@ def _stdin(fmt: str) -> Source:
     return Source(Path(fh.name), fmt, "stdin")
 
 
-def sidecar_target(path: Path) -> str | None:
-    """The policy in ``<file>.target`` next to ``path``, if there is one."""
-    sidecar = path.with_suffix(TARGET_SIDECAR)
-    if not sidecar.is_file():
-        return None
-    target = sidecar.read_text(encoding="utf-8").strip()
-    if not target:
-        raise StanceError(problem(str(sidecar), "empty target file", "write the policy in it"))
-    return target
-
-
 def article_units(source: Source) -> Iterator[list[dict[str, Any]]]:
     """One unit: the paragraphs of a ``.txt`` article (doc_id = its name)."""
     try:
@@ -137,7 +138,7 @@ def article_units(source: Source) -> Iterator[list[dict[str, Any]]]:
     except UnicodeDecodeError as err:
         what = f"not UTF-8 text (byte {err.start})"
         raise StanceError(problem(str(source.path), what, "save it as UTF-8")) from err
-    target = sidecar_target(source.path)
+    target = file_target(source.path, source.root)
     rows = [
         {"id": paragraph_id(source.name, i), "doc_id": source.name, "paragraph": i, "text": text}
         | ({"target": target} if target else {})
@@ -155,7 +156,7 @@ def table_units(source: Source, spec: InputSpec) -> Iterator[list[dict[str, Any]
     with setting_names(PREDICT_SETTINGS):
         wanted = _columns(table_spec, spec)
         loaded = read_table(table_spec, wanted)
-    table, sidecar = loaded.table, sidecar_target(source.path)
+    table, sidecar = loaded.table, file_target(source.path, source.root)
     if not table.num_rows:
         raise StanceError(problem(str(source.path), "no rows to label", "give some text"))
     closed: set[str] = set()

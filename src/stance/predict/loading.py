@@ -24,10 +24,18 @@ class Predictor:
     batches; a bare string is refused, since it would be read as a list of characters.
     """
 
-    def __init__(self, model: StanceModel, path: Path, neutral_label: str | None = None) -> None:
+    def __init__(
+        self,
+        model: StanceModel,
+        path: Path,
+        neutral_label: str | None = None,
+        label_words: dict[str, str] | None = None,
+    ) -> None:
         self.model = model
         self.path = path
         self.neutral_label = neutral_label  # the training dataset's no-stance label, or None
+        # label -> the dataset's own word for it (stance.data.label_words), or None
+        self.label_words = label_words
 
     @property
     def classes_(self) -> list[str]:
@@ -82,11 +90,31 @@ class Predictor:
             raise StanceError(
                 problem("targets", f"{len(targets)} targets for {len(texts)} texts", "one each")
             )
+        self._need_targets(targets)
         parts = []
         for start in range(0, len(texts), batch_size):
             batch_targets = None if targets is None else list(targets[start : start + batch_size])
             parts.append(self.model.predict_proba(texts[start : start + batch_size], batch_targets))
         return np.concatenate(parts)
+
+    def _need_targets(self, targets: Sequence[str | None] | None) -> None:
+        """Stop with the Python fix when a model trained per policy is given a text without one."""
+        if not self.requires_target:
+            return
+        empty = None if targets is None else next((i for i, t in enumerate(targets) if not t), None)
+        if targets is not None and empty is None:
+            return
+        known = self.seen_targets or []
+        where = "predict(texts)" if targets is None else f"predict(..., targets): targets[{empty}]"
+        what = f"this model was trained per policy ({', '.join(known)}) and needs a target for " + (
+            "every text; none was given" if targets is None else "every text; this one is empty"
+        )
+        example = known[0] if known else "the policy"
+        fix = (
+            f"pass one policy per text with the targets keyword: "
+            f"predictor.predict(texts, targets=[{example!r}] * len(texts)) (predict_proba alike)"
+        )
+        raise StanceError(problem(where, what, fix))
 
 
 def load_model(path: str | Path) -> Predictor:
@@ -106,7 +134,7 @@ def load_model(path: str | Path) -> Predictor:
         what = f"the model folder cannot be loaded ({type(err).__name__}: {err})"
         raise StanceError(problem(str(folder), what, FIX)) from err
     record = overlap.read_record(folder) or {}
-    predictor = Predictor(model, folder, record.get("neutral_label"))
+    predictor = Predictor(model, folder, record.get("neutral_label"), record.get("label_words"))
     probe(predictor)
     return predictor
 

@@ -1,11 +1,12 @@
-"""Writing labelled rows as JSONL, CSV or Parquet, one unit at a time, and resuming a file.
+"""Writing labelled rows as JSONL, CSV, Parquet or xlsx, one unit at a time, and resuming a file.
 
 A unit (a document's paragraph rows and its document row, or a lone paragraph) is written and
 flushed whole into a work file beside the output (``.<output>.partial``), renamed over
 ``<output>`` when the run ends: a killed run leaves the work file with complete units plus at
 most one partial one, which the rerun cuts off before it skips the units already there, and an
 earlier output stays as it was until the new one is whole. Parquet cannot be appended to: units go
-to part files in ``<output>.parts/``, merged into ``<output>`` when the run ends.
+to part files in ``<output>.parts/``; an xlsx's go to the work file as JSON lines
+(``stance.predict.workbook``). Rows are written as ``stance.predict.columns`` says.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ import pyarrow.parquet as pq
 
 from stance import folders
 from stance.errors import StanceError, problem
+from stance.predict import workbook
+from stance.predict.columns import View
 
-OUTPUT_FORMATS = ("jsonl", "csv", "parquet")
+OUTPUT_FORMATS = ("jsonl", "csv", "parquet", "xlsx")
 META_SUFFIX = ".stance.json"  # <output>.stance.json: which model and rule wrote the output
-BASE_COLUMNS = ("level", "doc_id", "id", "paragraph", "target", "text", "label", "unseen_target")
-COUNT_COLUMNS = ("paragraphs", "paragraphs_used", "rule")
 PART_ROWS = 5_000  # Parquet rows per part file
+BOM = "\ufeff"  # excel=true: Excel reads a CSV as UTF-8 only when it starts with one
 
 
 def output_format(path: str | None, declared: str | None) -> str:
@@ -43,22 +45,11 @@ def output_format(path: str | None, declared: str | None) -> str:
         raise StanceError(
             problem(str(path), f"unknown output format {fmt!r}", f"use one of {OUTPUT_FORMATS}")
         )
-    if fmt == "parquet" and path in (None, "-"):
-        fix = "give output=FILE.parquet, or output_format=jsonl or csv for stdout"
-        raise StanceError(problem("output_format=parquet", "Parquet cannot go to stdout", fix))
+    if fmt in ("parquet", "xlsx") and path in (None, "-"):
+        fix = f"give output=FILE.{fmt}, or output_format=jsonl or csv for stdout"
+        what = f"{'Parquet' if fmt == 'parquet' else 'An xlsx workbook'} cannot go to stdout"
+        raise StanceError(problem(f"output_format={fmt}", what, fix))
     return fmt
-
-
-def flat(row: dict[str, Any], classes: Sequence[str]) -> dict[str, Any]:
-    """A row with its probabilities as ``proba_<label>`` columns (CSV, Parquet)."""
-    record = {k: row.get(k) for k in (*BASE_COLUMNS, *COUNT_COLUMNS)}
-    record.update({f"proba_{c}": row["proba"][c] for c in classes})
-    return record
-
-
-def columns(classes: Sequence[str]) -> list[str]:
-    """The columns of a CSV or Parquet output, in order."""
-    return [*BASE_COLUMNS, *(f"proba_{c}" for c in classes), *COUNT_COLUMNS]
 
 
 class Writer:
@@ -67,11 +58,14 @@ class Writer:
     Rows go to a work file beside ``path`` (``.<name>.partial``; Parquet: part files in
     ``<name>.parts/``) that ``close`` renames over ``path``: until then an earlier output is as it
     was. A rerun continues the work file a killed run left, or a copy of a finished output; a run
-    that ends before its first row creates nothing."""
+    that ends before its first row creates nothing. ``words``: the dataset's word for each of
+    ``classes`` (``stance.predict.columns``); ``excel``: a CSV starts with a BOM."""
 
     def __init__(self, path: str | None, fmt: str, classes: Sequence[str], meta: dict,
-                 resume: bool = True) -> None:  # fmt: skip
+                 resume: bool = True, words: dict[str, str] | None = None,
+                 excel: bool = False) -> None:  # fmt: skip
         self.fmt, self.classes, self.meta = fmt, list(classes), meta
+        self.view, self.excel = View(classes, words), excel
         self.path = None if path in (None, "-") else Path(path)
         self.done: set[str] = set()
         self.rows = 0
@@ -138,7 +132,12 @@ class Writer:
             files = [source] if source.is_file() else sorted(source.glob("part-*.parquet"))
             tables = (pq.read_table(f, columns=["level", "doc_id", "id"]) for f in files)
             return {key for table in tables for key in _keys(table.to_pylist())}
-        records = _jsonl_records(source) if self.fmt == "jsonl" else _csv_records(source)
+        if self.fmt == "xlsx" and source == self.path:  # a finished workbook
+            records = ((r, 0) for r in workbook.read_back(source, self.view))
+        elif self.fmt == "csv":
+            records = _csv_records(source)
+        else:
+            records = _jsonl_records(source)
         done, end = set(), 0
         for record, offset in records:
             key = _key(record)
@@ -163,6 +162,9 @@ class Writer:
                 os.link(self._base, first)  # parts are never changed: a link is a copy
             except OSError:
                 shutil.copyfile(self._base, first)
+        elif self.fmt == "xlsx" and self._base is not None:
+            with self._work.open("w", encoding="utf-8") as fh:
+                fh.writelines(_line(r) for r in workbook.read_back(self._base, self.view))
         elif self._base is not None:
             shutil.copyfile(self._base, self._work)
             os.truncate(self._work, self._keep)
@@ -173,8 +175,9 @@ class Writer:
     def write(self, rows: list[dict[str, Any]]) -> None:
         """Write one unit's rows and flush them."""
         self.rows += len(rows)
+        rows = [self.view.present(r) for r in rows]
         if self.fmt == "parquet":
-            self._parts += [flat(r, self.classes) for r in rows]
+            self._parts += [self.view.flat(r) for r in rows]
             if len(self._parts) >= PART_ROWS:
                 self._flush_part()
             return
@@ -184,13 +187,16 @@ class Writer:
             self._out = self._work.open("a", encoding="utf-8", newline="")
         buffer = io.StringIO()
         if self.fmt == "jsonl":
-            buffer.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+            buffer.writelines(_line(row) for row in rows)
+        elif self.fmt == "xlsx":
+            buffer.writelines(_line(self.view.flat(row)) for row in rows)
         else:
-            writer = csv.DictWriter(buffer, fieldnames=columns(self.classes), lineterminator="\n")
+            writer = csv.DictWriter(buffer, fieldnames=self.view.columns(), lineterminator="\n")
             if self._header:
+                buffer.write(BOM if self.excel else "")
                 writer.writeheader()
                 self._header = False
-            writer.writerows(flat(r, self.classes) for r in rows)
+            writer.writerows(self.view.flat(r) for r in rows)
         self._out.write(buffer.getvalue())
         self._out.flush()
 
@@ -200,7 +206,7 @@ class Writer:
         if not self._started:
             self._start()
         number = len(list(self._work.glob("part-*.parquet")))
-        table = pa.Table.from_pylist(self._parts, schema=_schema(self.classes))
+        table = pa.Table.from_pylist(self._parts, schema=self.view.schema())
         temp = self._work / f".part-{number:05d}.tmp"
         pq.write_table(table, temp)
         temp.rename(self._work / f"part-{number:05d}.parquet")  # a part is whole or absent
@@ -228,24 +234,20 @@ class Writer:
         final = self._work
         if self.fmt == "parquet":
             final = self._work / ".merged.tmp"
-            with pq.ParquetWriter(final, _schema(self.classes)) as out:
+            with pq.ParquetWriter(final, self.view.schema()) as out:
                 for part in sorted(self._work.glob("part-*.parquet")):
-                    out.write_table(pq.read_table(part, schema=_schema(self.classes)))
+                    out.write_table(pq.read_table(part, schema=self.view.schema()))
+        elif self.fmt == "xlsx":
+            final = self._work.with_name(self._work.name + ".xlsx")
+            workbook.write_workbook(self._work, final, self.view)
         with folders.replaced(self.path.with_name(self.path.name + META_SUFFIX)) as meta:
             meta.write_text(json.dumps(self.meta, indent=2) + "\n", encoding="utf-8")
         os.replace(final, self.path)
         self._clear_work()
 
 
-def _schema(classes: Sequence[str]) -> pa.Schema:
-    types = {"paragraph": pa.int64(), "paragraphs": pa.int64(), "paragraphs_used": pa.int64(),
-             "unseen_target": pa.bool_()}  # fmt: skip
-    return pa.schema(
-        [
-            (c, pa.float64() if c.startswith("proba_") else types.get(c, pa.string()))
-            for c in columns(classes)
-        ]
-    )
+def _line(row: dict[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False) + "\n"
 
 
 def _key(record: dict[str, Any]) -> str | None:
@@ -286,7 +288,7 @@ def _csv_records(path: Path) -> Iterator[tuple[dict, int]]:
                 if not raw.endswith(b"\n"):
                     return
                 consumed += len(raw)
-                yield raw.decode("utf-8")
+                yield raw.decode("utf-8-sig" if consumed == len(raw) else "utf-8")  # excel=true
 
     reader = csv.DictReader(lines())
     try:

@@ -43,6 +43,7 @@ class Paragraph(BaseModel):
     target: str | None = None
     label: str
     unseen_target: bool = False  # as in Prediction
+    furniture: bool = False  # page furniture (a byline, a caption): not in the document stance
     proba: dict[str, float]
 
 
@@ -54,6 +55,7 @@ class Document(BaseModel):
     proba: dict[str, float]
     paragraphs: int
     paragraphs_used: int
+    reason: str = ""  # why the label is "no clear stance"; empty when there is a stance
     rule: str
 
 
