@@ -158,3 +158,14 @@ def test_report_heading_names_the_metric(tmp_path):
         "<h2>test: F_avg 0.750"
         in write_run_report(tmp_path, "t", metrics, splits, LABELS).read_text()
     )
+
+
+def test_the_model_card_leads_with_the_datasets_metric() -> None:
+    from stance.experiment.model_card import model_card
+
+    metrics = {"test/f_avg": 0.6, "test/f1_macro": 0.7, "test/f1_macro_ci_low": 0.65}
+    card = model_card({"metric": "f1_macro"}, OmegaConf.create({"seed": 0}), metrics)
+    rows = [line for line in card.splitlines() if line.startswith("| test/")]
+    assert rows[:2] == ["| test/f1_macro | 0.7000 |", "| test/f1_macro_ci_low | 0.6500 |"]
+    assert "- headline metric: f1_macro" in card
+    assert "| test/f_avg | 0.6000 |" in rows

@@ -85,6 +85,21 @@ def test_split_metrics_interval_and_groups() -> None:
     assert m["by_target/b_c/n"] == 100  # a slash in a group name cannot nest the key
 
 
+def test_the_datasets_own_metric_gets_an_interval_on_the_same_resamples() -> None:
+    rng = np.random.default_rng(2)
+    gold = rng.integers(0, 3, size=300)
+    pred = np.where(rng.random(300) < 0.3, rng.integers(0, 3, size=300), gold)
+    proba = np.eye(3)[pred] * 0.7 + 0.1
+    classes = ["anti", "neutral", "pro"]
+    plain = split_metrics(gold, proba, classes, "neutral", n_bootstrap=200, seed=3)
+    both = split_metrics(
+        gold, proba, classes, "neutral", n_bootstrap=200, seed=3, intervals=("f_avg", "f1_macro")
+    )
+    assert "f1_macro_ci_low" not in plain
+    assert both["f1_macro_ci_low"] < both["f1_macro"] < both["f1_macro_ci_high"]
+    assert both["f_avg_ci_low"] == plain["f_avg_ci_low"]  # F_avg's interval is unchanged
+
+
 def test_perfect_predictions_have_a_point_interval() -> None:
     gold = np.array([0, 1] * 20)
     proba = np.eye(2)[gold]

@@ -26,7 +26,7 @@ from stance.experiment.slices import (
 from stance.models import health
 from stance.models.base import StanceModel
 from stance.predict import load_model
-from stance.scoring.metrics import expected_calibration_error, split_metrics
+from stance.scoring.metrics import HEADLINE, expected_calibration_error, split_metrics
 
 
 def check_labels(model: StanceModel, data: Dataset, where: str) -> None:
@@ -117,6 +117,7 @@ def evaluate(
     group_by: Sequence[str] = (),
     min_group_rows: int = 1,
     progress: bool = False,
+    metric: str = HEADLINE,
 ) -> dict[str, float]:
     """Metrics of ``model`` on each split as flat ``split/metric`` keys.
 
@@ -124,7 +125,8 @@ def evaluate(
     checks of the splits (too few rows, a label or policy missing: ``health.data_metrics``);
     ``auxiliary``: the datasets whose train rows were added (their policies are not the user's).
 
-    ``neutral`` is the dataset's no-stance label (the card's ``neutral_label``), or None.
+    ``neutral`` is the dataset's no-stance label (the card's ``neutral_label``), or None; ``metric``
+    its headline metric, which gets a bootstrap interval next to F_avg's.
     Scores are sliced by target, source and the ``group_by`` columns; a value with fewer than
     ``min_group_rows`` rows is pooled with the others like it (``metrics.group_metrics``).
 
@@ -156,6 +158,7 @@ def evaluate(
             confidence=confidence,
             seed=seed,
             min_rows=min_group_rows,
+            intervals=(HEADLINE, metric),
         )
         metrics.update({f"{split}/{k}": v for k, v in scores.items()})
         predicted[split] = (gold, proba.argmax(axis=1))
@@ -207,6 +210,7 @@ def evaluate_configured(
         group_by=list(cfg.evaluation.group_by),
         min_group_rows=cfg.evaluation.min_group_rows,
         progress=bool(cfg.get("progress", False)),
+        metric=OmegaConf.select(cfg, "dataset.metric", default=None) or HEADLINE,
     )
 
 

@@ -28,6 +28,7 @@ def model_card(
         f"- dataset: `{info.get('dataset')}`, fingerprint `{info.get('dataset_fingerprint')}`",
         f"- labelling round: {data_round}",
         f"- labels: {', '.join(info.get('labels', []))}",
+        f"- headline metric: {info.get('metric') or HEADLINE} (`dataset.metric`)",
         f"- seed: {info.get('seed')}",
         f"- git commit: `{info.get('git_commit') or runs.git_commit()}`",
         f"- trained: {runs.now()}",
@@ -41,14 +42,10 @@ def model_card(
         "| metric | value |",
         "|---|---|",
     ]
-    headline = (
-        HEADLINE,
-        f"{HEADLINE}_ci_low",
-        f"{HEADLINE}_ci_high",
-        *BATCH_METRICS[1:],
-        "roc_auc",
-        "ece",
-    )
+    metric = info.get("metric") or HEADLINE  # the dataset's headline metric, first
+    names = [metric, f"{metric}_ci_low", f"{metric}_ci_high", *BATCH_METRICS]
+    names += [f"{HEADLINE}_ci_low", f"{HEADLINE}_ci_high", "roc_auc", "ece"]
+    headline = list(dict.fromkeys(names))
     for split in ("validation", "test"):
         for name in headline:
             key = f"{split}/{name}"

@@ -136,8 +136,11 @@ def split_metrics(
     confidence: float = 0.95,
     seed: int = 0,
     min_rows: int = 1,
+    intervals: Sequence[str] = (HEADLINE,),
 ) -> dict[str, float]:
-    """Every metric of one split from gold indices and probabilities (columns = ``classes``).
+    """Every metric of one split from gold indices and probabilities (columns = ``classes``), with
+    a bootstrap interval (``<metric>_ci_low`` / ``_ci_high``) for each metric in ``intervals``,
+    all on the same resamples.
 
     ``groups`` maps a column name (``target``, ``source``) to one value per example; each value
     with ``min_rows`` rows or more gets ``by_<column>/<value>/<metric>`` for F_avg, macro-F1,
@@ -149,10 +152,11 @@ def split_metrics(
     out.update(probability_metrics(gold, proba, classes))
     if n_bootstrap > 0 and len(gold):
         idx = resample_indices(len(gold), n_bootstrap, seed)
-        low, high = bootstrap_interval(
-            batch_metric(HEADLINE, classes, neutral), gold, pred, idx, confidence=confidence
-        )
-        out[f"{HEADLINE}_ci_low"], out[f"{HEADLINE}_ci_high"] = low, high
+        for name in dict.fromkeys(intervals):
+            low, high = bootstrap_interval(
+                batch_metric(name, classes, neutral), gold, pred, idx, confidence=confidence
+            )
+            out[f"{name}_ci_low"], out[f"{name}_ci_high"] = low, high
     for column, values in (groups or {}).items():
         out.update(group_metrics(gold, pred, column, values, classes, neutral, min_rows))
     return out
