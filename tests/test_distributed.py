@@ -1,8 +1,8 @@
 """Data-parallel training: `torchrun --nproc_per_node=2` (gloo, CPU) on the tiny random BERT.
 
-Every rank records the window indices it trained on and its weights at each checkpoint
-(`$STANCE_DDP_RECORD`, see stance.models.transformer.record), so the tests can check the shards
-and that gradients were synchronised, not only that the job finished.
+Every rank records the window indices it trained on and its weights at each checkpoint (the
+callback in tests/ddp_recorder.py, injected as `model.callbacks`), so the tests can check the
+shards and that gradients were synchronised, not only that the job finished.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ddp_recorder import read_steps
 from models.conftest import ANTI, FILLER, PRO, TOPICS, tiny_bert  # noqa: F401  (the fixture)
 from stance import distributed, runs
-from stance.models.transformer.record import RECORD_ENV
 from train_helpers import CONFIGS, compose_cfg, run_script_in_process
 
 ROOT = CONFIGS.parent
@@ -88,9 +88,13 @@ def command(ranks: int, overrides: list[str], run_dir: Path) -> list[str]:
     return [*launcher, "scripts/train.py", *overrides, f"hydra.run.dir={run_dir}"]
 
 
-def environment(record: Path) -> dict[str, str]:
-    """This environment plus the recording hook."""
-    return {**os.environ, RECORD_ENV: str(record)}
+def recording(record: Path) -> str:
+    """The override that makes every rank record into ``record`` (tests/ddp_recorder.py)."""
+    return f"model.callbacks=[{{_target_:ddp_recorder.RankRecorder,folder:'{record}'}}]"
+
+
+PYTHONPATH = [str(ROOT / "tests"), *filter(None, [os.environ.get("PYTHONPATH")])]
+ENVIRONMENT = {**os.environ, "PYTHONPATH": os.pathsep.join(PYTHONPATH)}  # imports the recorder
 
 
 def launch(ranks: int, overrides: list[str], run_dir: Path, record: Path) -> str:
@@ -99,29 +103,17 @@ def launch(ranks: int, overrides: list[str], run_dir: Path, record: Path) -> str
 
 
 def run_to_end(argv: list[str], record: Path) -> str:
-    """Run ``argv`` with the recording hook; returns its output, fails the test on an error."""
+    """Run ``argv`` recording into ``record``; returns its output, fails the test on an error."""
     done = subprocess.run(
-        argv,
+        [*argv, recording(record)],
         cwd=ROOT,
-        env=environment(record),
+        env=ENVIRONMENT,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr
-
-
-def steps(record: Path, rank: int) -> list[dict[str, list[int]]]:
-    """Each launch's batches on ``rank``: one dict step -> window indices per launch."""
-    launches: list[dict] = []
-    for line in (record / f"windows-rank{rank}.jsonl").read_text().splitlines():
-        entry = json.loads(line)
-        if entry.get("begin"):
-            launches.append({"data": entry["data"], "world_size": entry["world_size"]})
-        else:
-            launches[-1][entry["step"]] = entry["windows"]
-    return launches
 
 
 def weights(path: Path) -> dict[str, np.ndarray]:
@@ -153,9 +145,10 @@ def test_two_ranks_train_one_model_on_disjoint_shards(ddp_run: tuple[Path, Path]
     assert info["status"] == "complete" and info["world_size"] == 2
     assert not (run_dir / "checkpoints").exists()  # rank 0 removed them once every rank was done
 
-    (rank0,), (rank1,) = steps(record, 0), steps(record, 1)
+    (rank0,), (rank1,) = read_steps(record, 0), read_steps(record, 1)
     assert rank0["data"] == rank1["data"]  # both ranks tokenised the same train split
     assert rank0["world_size"] == rank1["world_size"] == 2
+    assert rank0["windows"] == rank0["distinct"] == TRAIN_ROWS  # one window per row, none alike
     for epoch in range(TRAINING["max_steps"] // STEPS_PER_EPOCH):
         span = range(epoch * STEPS_PER_EPOCH, (epoch + 1) * STEPS_PER_EPOCH)
         shard0 = [w for step in span for w in rank0[step]]
@@ -185,8 +178,8 @@ def test_two_ranks_match_one_process_with_the_same_global_batch(
     launch(1, [*overrides, f"model.batch_size={2 * PER_RANK}"], alone / "run", alone / "record")
     launch(1, overrides, per_rank_batch / "run", per_rank_batch / "record")
 
-    (one,) = steps(alone / "record", 0)
-    (rank0,), (rank1,) = steps(record, 0), steps(record, 1)
+    (one,) = read_steps(alone / "record", 0)
+    (rank0,), (rank1,) = read_steps(record, 0), read_steps(record, 1)
     for step in range(TRAINING["max_steps"]):  # the global batches are the very same windows
         assert sorted(one[step]) == sorted(rank0[step] + rank1[step]), step
     ddp, single = runs.read_metrics(root / "run"), runs.read_metrics(alone / "run")
@@ -214,9 +207,9 @@ def test_killed_two_rank_run_resumes_from_its_last_checkpoint(
     run_dir, record = tmp_path / "run", tmp_path / "record"
     killed_at = 2 * TRAINING["save_steps"]
     job = subprocess.Popen(
-        command(2, args, run_dir),
+        [*command(2, args, run_dir), recording(record)],
         cwd=ROOT,
-        env=environment(record),
+        env=ENVIRONMENT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -234,9 +227,9 @@ def test_killed_two_rank_run_resumes_from_its_last_checkpoint(
     output = launch(2, args, run_dir, record)
     assert "found a running run; continuing" in output
     assert runs.is_complete(run_dir)
-    straight = [steps(straight_record, r)[0] for r in (0, 1)]
+    straight = [read_steps(straight_record, r)[0] for r in (0, 1)]
     for rank in (0, 1):
-        killed, resumed = steps(record, rank)
+        killed, resumed = read_steps(record, rank)
         first = min(k for k in resumed if isinstance(k, int))
         assert first >= killed_at and first % TRAINING["save_steps"] == 0
         assert f"(step {first})" in output
@@ -271,7 +264,8 @@ def test_accelerate_launch_and_submitit_tasks_train_one_model(
     assert sorted(tmp_path.rglob(runs.RUN_FILE)) == [run_dir / runs.RUN_FILE]
     assert runs.read_run(run_dir)["world_size"] == 2 and runs.is_complete(run_dir)
     root, record = ddp_run  # the same two shards as under torchrun
-    assert [steps(tmp_path / "record", r) for r in (0, 1)] == [steps(record, r) for r in (0, 1)]
+    for rank in (0, 1):
+        assert read_steps(tmp_path / "record", rank) == read_steps(record, rank)
     expected = runs.read_metrics(root / "run")
     assert runs.read_metrics(run_dir) == pytest.approx(expected, abs=1e-6, nan_ok=True)
 

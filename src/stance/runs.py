@@ -19,7 +19,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from stance import folders
+from stance import folders, neutral_keys  # noqa: F401 (registers stance_unnamed_keys)
 from stance.errors import Interrupted, StanceError, problem
 
 RUN_FILE = "run.json"

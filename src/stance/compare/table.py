@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from stance import neutral_keys
 from stance.compare import cv as compare_cv
 from stance.compare import rounds, selection
 from stance.compare.records import (
@@ -79,27 +80,11 @@ class CompareConfig:
     # values; on the command line add keys with a +: +where.model.name=[tfidf_svm,tfidf_logreg]
     where: dict[str, Any] = field(default_factory=dict)
     # overrides that do not make a different config (fnmatch patterns): seeds are pooled into a
-    # row; where outputs go does not matter; the dataset is fixed by the section's fingerprint. A
-    # !pattern is kept even when another pattern matches: train_fraction is applied after the
-    # build, so it is not in the fingerprint, and each fraction is a config of its own
-    ignore_overrides: list[str] = field(
-        default_factory=lambda: [
-            "seed",
-            "hydra*",
-            "dataset",
-            "dataset.*",
-            "sweep_name",
-            "rerun",
-            "run_dir",
-            "paths.*",
-            "logger*",
-            "optimized_metric",
-            "hparams_search",
-            "run_lock*",
-            "distributed*",
-            "!dataset.train_fraction",
-        ]
-    )
+    # row, the dataset is fixed by the section's fingerprint, and the result-neutral keys
+    # (stance.neutral_keys) do not count. A !pattern is kept even when another pattern matches:
+    # train_fraction is applied after the build, so it is not in the fingerprint, and each
+    # fraction is a config of its own
+    ignore_overrides: list[str] = field(default_factory=neutral_keys.compare_ignored)
     # each config against the best: paired_bootstrap (seed-mean score on the same resampled test
     # examples) or mcnemar (exact, on each config's majority vote over seeds)
     test: str = "paired_bootstrap"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from stance.errors import StanceError, problem
 from stance.scoring.metrics import BATCH_METRICS
@@ -57,6 +58,9 @@ class TrainSettings:
     logging_steps: int = 10  # optimizer steps between loss log lines
     progress_bar: bool = True  # the Trainer's tqdm bar
     seed: int = 0  # the head's initialisation and the data order
+    # transformers TrainerCallbacks added to the Trainer's own, each from config as
+    # {_target_: module.Class, ...} (e.g. the tests' DDP recorder); None: none
+    callbacks: list[Any] | None = None
 
     def __post_init__(self) -> None:
         # Checked when the model's fit starts, before a pretrained model is loaded or downloaded.

@@ -34,13 +34,6 @@ from stance.models.transformer.data import (
     paragraph_proba,
 )
 from stance.models.transformer.progress import LearnedEarlyStopping, Schedule, fit_log
-from stance.models.transformer.record import (
-    WINDOW_INDEX,
-    RankRecorder,
-    append_record,
-    record_folder,
-    window_digest,
-)
 from stance.models.transformer.settings import BEST_MODEL_METRICS, TrainSettings
 from stance.scoring.metrics import HEADLINE, classification_metrics
 
@@ -65,7 +58,6 @@ class StanceTrainer(Trainer):
         self.class_weights = class_weights
         self.train_lengths = list(train_lengths)
         self.head_learning_rate = head_learning_rate
-        self.record_dir = record_folder()
 
     def create_optimizer(self, model: torch.nn.Module | None = None) -> torch.optim.Optimizer:
         """The Trainer's AdamW, its parameter groups split into body and head, the head (the
@@ -97,10 +89,6 @@ class StanceTrainer(Trainer):
     ) -> Any:
         """Cross-entropy over windows, weighted per class when configured."""
         labels = inputs.pop("labels")
-        windows = inputs.pop(WINDOW_INDEX, None)
-        if windows is not None and self.record_dir is not None:
-            line = {"step": self.state.global_step, "windows": windows.tolist()}
-            append_record(self.record_dir, self.args.process_index, line)
         outputs = model(**inputs)
         weight = None if self.class_weights is None else self.class_weights.to(labels.device)
         loss = F.cross_entropy(outputs.logits, labels, weight=weight)
@@ -176,13 +164,25 @@ def training_arguments(
             dataloader_pin_memory=torch.cuda.is_available(),
             # without it accelerate does not run CPU ranks as one DDP job (gloo)
             use_cpu=ranks > 1 and not torch.cuda.is_available(),
-            # the recorded window index reaches compute_loss (our columns are the model's inputs)
-            remove_unused_columns=record_folder() is None,
         )
     except ValueError as err:
         raise StanceError(
             problem("model config (Trainer settings)", str(err), "fix the model.* values named")
         ) from err
+
+
+def configured_callbacks(callbacks: Sequence[Any] | None) -> list[TrainerCallback]:
+    """``model.callbacks``, each checked to be a TrainerCallback (instantiated from config)."""
+    for i, callback in enumerate(callbacks or []):
+        if not isinstance(callback, TrainerCallback):
+            raise StanceError(
+                problem(
+                    f"model.callbacks[{i}]",
+                    f"a {type(callback).__name__}, not a transformers TrainerCallback",
+                    "give each as {_target_: module.Class, ...} naming a TrainerCallback subclass",
+                )
+            )
+    return list(callbacks or [])
 
 
 def as_train_dataset(features: dict[str, list], labels: Sequence[int]) -> Dataset:
@@ -249,11 +249,7 @@ def train_windows(
         if settings.early_stopping_patience:
             patience, floor = settings.early_stopping_patience, settings.min_steps
             callbacks.append(LearnedEarlyStopping(patience, min_steps=floor, chance_loss=chance))
-    recording = record_folder()
-    if recording is not None:
-        window_labels = train_dataset["labels"]
-        callbacks.append(RankRecorder(recording, window_digest(train_features, window_labels)))
-        train_dataset = train_dataset.add_column(WINDOW_INDEX, list(range(len(train_dataset))))
+    callbacks.extend(configured_callbacks(settings.callbacks))
     trainer = StanceTrainer(
         model=model,
         args=training_arguments(settings, checkpoint_dir, validation is not None),
