@@ -12,12 +12,12 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from stance.experiment.evaluation import evaluate_configured
 from stance.scoring.metrics import classification_metrics, split_metrics
-from train_helpers import compose_cfg
+from train_helpers import RuleModel, compose_cfg
 
 CLASSES = ["anti", "neutral", "pro"]
 
 
-class KeywordModel:
+class KeywordModel(RuleModel):
     """Says ``pro`` for a text with "support", ``anti`` for "oppose", else ``neutral``."""
 
     classes_ = CLASSES

@@ -9,6 +9,8 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from stance.models.base import StanceModel
+
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 PRO = ["support", "welcome", "praise", "benefit", "strengthen", "applaud"]
 ANTI = ["oppose", "condemn", "reject", "harm", "weaken", "denounce"]
@@ -108,3 +110,20 @@ def run_script_in_process(name: str, argv: list[str]) -> None:
         runpy.run_path(str(path), run_name="__main__")
     finally:
         sys.argv = saved
+
+
+class RuleModel(StanceModel):
+    """A model whose probabilities are a rule written in the test (nothing trained, nothing
+    saved): a subclass gives ``classes_`` and ``predict_proba``."""
+
+    family = "rule"
+
+    def fit(self, train: Dataset, validation: Dataset | None = None, neutral_label=None):
+        return self
+
+    def save(self, path: str | Path) -> None:
+        raise NotImplementedError("a rule model in a test is not saved")
+
+    @classmethod
+    def load(cls, path: str | Path) -> RuleModel:
+        raise NotImplementedError("a rule model in a test is not saved")

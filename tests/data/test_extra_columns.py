@@ -13,9 +13,10 @@ from data_helpers import corpus, user_dataset, write
 from stance.data.build import ensure_dataset
 from stance.errors import StanceError
 from stance.experiment.evaluation import evaluate
+from train_helpers import RuleModel
 
 
-class FirstWordModel:
+class FirstWordModel(RuleModel):
     """``pro`` when the text's first letter is before "m", else ``anti``: some right, some wrong."""
 
     uses_target = False

@@ -44,7 +44,7 @@ def members(tmp_path):
 def test_mean_of_members_aligned_by_label(members):
     test = split(("pro", "anti"), seed=1)
     ensemble = EnsembleStanceModel([str(members / "*")]).fit(split(("pro", "anti")))
-    assert ensemble.members == [str(members / "a"), str(members / "b")]
+    assert ensemble.members_ == [str(members / "a"), str(members / "b")]
     texts = list(test["text"])
     a = TfidfStanceModel.load(members / "a" / "model").predict_proba(texts)  # pro, anti
     b = TfidfStanceModel.load(members / "b" / "model").predict_proba(texts)  # anti, pro

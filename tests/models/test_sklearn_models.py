@@ -152,12 +152,13 @@ def test_build_from_config_ignores_name() -> None:
             "word_ngrams": [1, 3],
         }
     )
-    assert model.classifier == "svm" and model.word_ngrams == (1, 3)
+    assert model.classifier == "svm" and model.word_ngrams == [1, 3]  # stored as given
 
 
 def test_bad_hyperparameter_is_a_user_error() -> None:
+    model = TfidfStanceModel(target_mode="sometimes")  # stored; fit checks (scikit-learn's rule)
     with pytest.raises(StanceError, match="target_mode"):
-        TfidfStanceModel(target_mode="sometimes")
+        model.fit(flipped_by_target(20, 0))
 
 
 def test_not_a_model_folder(tmp_path: Path) -> None:

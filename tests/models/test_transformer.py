@@ -297,5 +297,6 @@ def test_temperature_is_fitted_on_validation_and_kept_on_save(tiny_bert, toy_spl
 
 def test_a_misspelt_hyperparameter_is_named() -> None:
     with pytest.raises(StanceError, match=r"unknown hyperparameters \['learning_rte'\]"):
-        TransformerStanceModel(learning_rte=1e-4)
+        models.build({"_target_": "stance.models.transformer.model.TransformerStanceModel",
+                      "learning_rte": 1e-4})  # fmt: skip
     assert TransformerStanceModel().learning_rate == 1e-4  # the default stated in TrainSettings

@@ -14,6 +14,7 @@ from stance.data.paragraphs import split_paragraphs
 from stance.errors import StanceError
 from stance.predict import label_rows
 from stance.predict.loading import Predictor
+from train_helpers import RuleModel
 
 BYLINE_BLOCK = "By Laura Jimenez | Business Reporter\nSeptember 3, 2024"
 
@@ -44,7 +45,7 @@ def test_the_rule_knows_bare_dates_and_bylines_with_dates() -> None:
     assert furniture_kind("Copyright law was the subject of the talk", 0, ["copyright"]) is None
 
 
-class Fixed:
+class Fixed(RuleModel):
     """A model that calls furniture 'anti' with confidence and text 'pro'."""
 
     classes_ = ("pro", "anti")

@@ -13,7 +13,7 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import stance.config_schemas  # noqa: F401  (registers the config schemas)
-from stance import distributed, folders, models, runs
+from stance import distributed, folders, models, neutral_keys, runs
 from stance.data import auxiliary, fractions, overlap, prepare_dataset
 from stance.errors import StanceError, problem
 from stance.experiment.evaluation import evaluate_configured
@@ -23,20 +23,6 @@ from stance.experiment.trackers import flatten
 from stance.models import health
 from stance.models.targets import target_report
 from stance.scoring.metrics import BATCH_METRICS, HEADLINE
-
-# Keys that do not change what a run computes: left out of the config hash that decides whether
-# a complete run in the same folder can be reused.
-NOT_IN_HASH = (
-    "run_dir",
-    "rerun",
-    "logger",
-    "sweep_name",
-    "paths",
-    "optimized_metric",
-    "distributed",
-    "run_lock",
-    "progress",
-)
 
 
 def headline_metric(cfg: DictConfig) -> str:
@@ -62,14 +48,13 @@ def follow_dataset_metric(cfg: DictConfig) -> None:
 
 
 def config_hash(cfg: DictConfig, world_size: int = 1, auxiliary_data: list | None = None) -> str:
-    """A short hash of the resolved config, without the keys in ``NOT_IN_HASH``; a multi-rank
+    """A short hash of the resolved config, without the result-neutral keys; a multi-rank
     run hashes its number of ranks too (its global batch is that many times model.batch_size),
     and a run with auxiliary datasets their content fingerprints (a rebuilt one is new data)."""
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    for key in NOT_IN_HASH:
-        plain.pop(key, None)
-    if isinstance(plain.get("model"), dict):  # where progress goes changes no result
-        plain["model"].pop("progress_bar", None)
+    plain = neutral_keys.without_neutral(OmegaConf.to_container(cfg, resolve=True))
+    model = plain.get("model")
+    if isinstance(model, dict) and model.get("callbacks", 0) is None:  # as before the field
+        model.pop("callbacks")
     if world_size > 1:  # single-process hashes stay as they were, so old runs are still reused
         plain["world_size"] = world_size
     if isinstance(plain.get("dataset"), dict):  # the records below say it, with the data's content
@@ -163,7 +148,7 @@ def refuse_single_process_family(cfg: DictConfig) -> None:
     """Stop a multi-rank launch of a model family that trains in one process."""
     ranks = distributed.world_size()
     target = OmegaConf.select(cfg, "model._target_")
-    if ranks == 1 or getattr(get_class(target), "data_parallel", False):
+    if ranks == 1 or get_class(target).data_parallel:
         return
     raise StanceError(
         problem(

@@ -54,10 +54,7 @@ class _Embeddings(torch.nn.Module):
 
 def exportable(model: StanceModel, where: str) -> Exportable:
     """``model`` itself when it has one network to export; any other family is a clear error."""
-    if isinstance(model, SetFitStanceModel):
-        _check_setfit_body(model, where)
-        return model
-    if not isinstance(model, TransformerStanceModel):
+    if not model.supports_onnx:
         raise StanceError(
             problem(
                 where,
@@ -68,6 +65,8 @@ def exportable(model: StanceModel, where: str) -> Exportable:
                 "minilm, distilroberta or mpnet",
             )
         )
+    if isinstance(model, SetFitStanceModel):  # which exporter, not whether: supports_onnx said
+        _check_setfit_body(model, where)
     return model
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,44 +13,60 @@ from stance import runs
 from stance.errors import StanceError, problem
 from stance.models.base import MODEL_META_FILE, StanceModel
 
-# family (written in stance_model.json) -> "module:Class"; imported on demand so that using the
-# TF-IDF baselines never imports torch.
-REGISTRY: dict[str, str] = {
-    "tfidf": "stance.models.sklearn_models:TfidfStanceModel",
-    "transformer": "stance.models.transformer.model:TransformerStanceModel",
-    "ensemble": "stance.models.ensemble:EnsembleStanceModel",
-    "hybrid": "stance.models.hybrid:HybridStanceModel",
-    "setfit": "stance.models.setfit_model:SetFitStanceModel",
-}
+# The trusted classes, as "module:Class" so that loading imports only the module it needs: a
+# TF-IDF model never imports torch. Each class states its `family` (the name in stance_model.json)
+# once, in its own body; `model_class` imports in this order, torch-free modules first, until one
+# answers the name.
+CLASSES: tuple[str, ...] = (
+    "stance.models.sklearn_models:TfidfStanceModel",
+    "stance.models.ensemble:EnsembleStanceModel",
+    "stance.models.hybrid:HybridStanceModel",
+    "stance.models.setfit_model:SetFitStanceModel",
+    "stance.models.transformer.model:TransformerStanceModel",
+)
 
 __all__ = [
+    "CLASSES",
     "MODEL_META_FILE",
-    "REGISTRY",
     "StanceModel",
     "build",
+    "families",
     "is_model_folder",
     "load",
+    "model_class",
     "resolve_model_folder",
 ]
 
 
-def model_class(family: str) -> type[StanceModel]:
+def _classes() -> Iterator[type[StanceModel]]:
+    """The registered classes in ``CLASSES`` order, each imported when it is reached."""
+    for entry in CLASSES:
+        module, name = entry.split(":")
+        yield getattr(importlib.import_module(module), name)
+
+
+def families() -> list[str]:
+    """Every registered family's name (imports every family, torch included)."""
+    return [cls.family for cls in _classes()]
+
+
+def model_class(family: Any) -> type[StanceModel]:
     """The class registered for ``family``; only registered classes are ever loaded."""
-    if family not in REGISTRY:
+    found = next((cls for cls in _classes() if cls.family == family), None)
+    if found is None:
         raise StanceError(
             problem(
                 MODEL_META_FILE,
-                f"unknown model family {family!r}",
-                f"known families: {sorted(REGISTRY)}; was the model written by another version?",
+                f"family {family!r} is not one of {sorted(families())}",
+                "was it written by another program or version? retrain the model",
             )
         )
-    module, name = REGISTRY[family].split(":")
-    return getattr(importlib.import_module(module), name)
+    return found
 
 
 def build(model_cfg: DictConfig | dict[str, Any], **overrides: Any) -> StanceModel:
     """Instantiate a model config node; its ``name`` is for the config only, never the class."""
-    from hydra.utils import instantiate
+    from hydra.utils import get_class, instantiate
 
     # Resolve in place: the node's interpolations (e.g. ``${seed}``) point into the whole config.
     plain = (
@@ -58,6 +75,15 @@ def build(model_cfg: DictConfig | dict[str, Any], **overrides: Any) -> StanceMod
         else dict(model_cfg)
     )
     plain.pop("name", None)
+    try:
+        cls = get_class(plain["_target_"])
+    except Exception:  # instantiate below names a bad _target_ in its own words
+        cls = None
+    if isinstance(cls, type) and issubclass(cls, StanceModel):  # a misspelt key, named
+        unknown = sorted(set(plain) - {"_target_", *cls.param_names()} - set(overrides))
+        if unknown:
+            fix = f"{cls.__name__} takes {', '.join(cls.param_names())}"
+            raise StanceError(problem("model", f"unknown hyperparameters {unknown}", fix))
     return instantiate(plain, _convert_="all", **overrides)
 
 

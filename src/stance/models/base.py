@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import inspect
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from datasets import Dataset
@@ -16,16 +18,27 @@ MODEL_META_FILE = "stance_model.json"
 
 
 class StanceModel(ABC):
-    """A stance classifier with a scikit-learn-like contract.
+    """A stance classifier with scikit-learn's estimator contract.
 
-    ``__init__`` stores hyperparameters only. ``fit`` takes Hugging Face ``Dataset`` splits with a
-    ``text`` column, a ``label`` ClassLabel column (its names are the label set) and optionally a
-    ``target`` column, and returns ``self``. After ``fit`` (or ``load``), ``classes_`` holds the
-    label names in the dataset's declared order; ``predict_proba`` columns follow that order.
+    ``__init__`` takes explicit keyword hyperparameters and stores each as given under its own
+    name (``get_params`` and ``clone`` read them back through the signature); ``fit`` checks them
+    first (``check_params``), as scikit-learn validates in ``fit``, not in ``__init__``. ``fit``
+    takes Hugging Face ``Dataset`` splits with a ``text`` column, a ``label`` ClassLabel column
+    (its names are the label set) and optionally a ``target`` column, and returns ``self``. After
+    ``fit`` (or ``load``), ``classes_`` holds the label names in the dataset's declared order;
+    ``predict_proba`` columns follow that order.
     """
 
-    #: Registry key written to ``stance_model.json``; one per family.
-    family: str = ""
+    #: The family's name, written to ``stance_model.json``; stated here only (the registry in
+    #: ``stance.models`` lists classes, not names).
+    family: ClassVar[str] = ""
+    # What a family can do, declared so that callers never probe with getattr or isinstance:
+    #: ``stance.export.onnx`` writes it as one network (its ``exportable`` gate).
+    supports_onnx: ClassVar[bool] = False
+    #: ``fit`` trains data-parallel under torchrun / accelerate launch; others refuse many ranks.
+    data_parallel: ClassVar[bool] = False
+    #: ``predict_proba(..., calibrated=False)`` gives the probabilities before ``temperature_``.
+    calibrated: ClassVar[bool] = False
     classes_: list[str]
     #: The targets (policies) seen in training, sorted; None when the model never reads a target.
     #: Predictions flag a target outside this list as ``unseen_target``.
@@ -33,6 +46,30 @@ class StanceModel(ABC):
     #: What ``fit`` observed about its own optimisation, for the stall check: e.g.
     #: ``{"loss_first": 1.098, "loss_last": 0.41, "steps": 200}``; empty for closed-form fits.
     fit_log_: dict[str, Any] | None = None
+    #: The softmax temperature fitted on validation (families that declare ``calibrated``); 1: none.
+    temperature_: float = 1.0
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The hyperparameters: the constructor's keyword arguments, in order."""
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        for p in parameters:
+            if p.kind is not p.POSITIONAL_OR_KEYWORD:  # as scikit-learn: no *args, no **kwargs
+                raise TypeError(f"{cls.__name__}.__init__ takes {p}: name every hyperparameter")
+        return [p.name for p in parameters]
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters as given to the constructor (``type(self)(**params)`` rebuilds)."""
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def clone(self) -> Self:
+        """A fresh, unfitted model with the same hyperparameters (scikit-learn's ``clone``)."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    def check_params(self) -> None:
+        """Refuse hyperparameters that cannot work (a StanceError naming ``model.<key>``);
+        ``fit`` calls it before reading any data or loading any weights; none by default."""
+        return None
 
     @abstractmethod
     def fit(
@@ -67,6 +104,12 @@ class StanceModel(ABC):
     def uses_target(self) -> bool:
         """True when the model was trained with ``target`` and wants it at predict time."""
         return False
+
+    @property
+    def requires_target(self) -> bool:
+        """True when a text without a target cannot be labelled (a model that reads targets but
+        can label a text from its shared weights alone answers False)."""
+        return self.uses_target
 
 
 def write_meta(path: str | Path, family: str, classes: Sequence[str], **extra: Any) -> None:

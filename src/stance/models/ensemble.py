@@ -47,12 +47,23 @@ class EnsembleStanceModel(StanceModel):
     family = "ensemble"
 
     def __init__(self, members: Sequence[str] = (), weights: Sequence[float] | None = None) -> None:
-        self.members = list(members)
-        self.weights = None if weights is None else list(weights)
+        self.members = members  # patterns, as given; ``members_``: the folders they matched
+        self.weights = weights
 
-    def _set_members(self, models: list[StanceModel], classes: list[str]) -> None:
-        """Keep loaded members; check every one predicts exactly ``classes``."""
-        for model, name in zip(models, self.members, strict=True):
+    def check_params(self) -> None:
+        """``members`` a list of paths or patterns, ``weights`` null or non-negative numbers."""
+        if isinstance(self.members, str) or not all(isinstance(m, str) for m in self.members):
+            fix = "e.g. 'model.members=[runs/D/tfidf_logreg,runs/D/minilm]'"
+            raise StanceError(problem("model.members", f"{self.members!r} is not a list", fix))
+        weights = [] if self.weights is None else list(self.weights)
+        if not all(isinstance(w, int | float) and w >= 0 for w in weights):
+            what = f"{self.weights!r} are not non-negative numbers"
+            raise StanceError(problem("model.weights", what, "give one per member, or null"))
+
+    def _set_members(self, models: list[StanceModel], names: list[str], classes: list[str]) -> None:
+        """Keep loaded members (found at ``names``); check every one predicts exactly
+        ``classes``."""
+        for model, name in zip(models, names, strict=True):
             if sorted(model.classes_) != sorted(classes):
                 raise StanceError(
                     problem(
@@ -71,6 +82,7 @@ class EnsembleStanceModel(StanceModel):
                 )
             )
         self.models_, self.classes_, self.weights_ = models, list(classes), weights / weights.sum()
+        self.members_ = list(names)
         seen = [m.seen_targets_ for m in models if m.seen_targets_ is not None]
         self.seen_targets_ = sorted(set().union(*seen)) if seen else None
 
@@ -78,10 +90,10 @@ class EnsembleStanceModel(StanceModel):
         self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
     ) -> Self:
         """Load the members (nothing is trained) and check they share the dataset's labels."""
+        self.check_params()
         folders = expand_members(self.members)
-        self.members = [str(f) for f in folders]
         loaded = [_load_member(registry.resolve_model_folder(f)) for f in folders]
-        self._set_members(loaded, list(train.features["label"].names))
+        self._set_members(loaded, [str(f) for f in folders], list(train.features["label"].names))
         return self
 
     @property
@@ -109,7 +121,7 @@ class EnsembleStanceModel(StanceModel):
             folder,
             self.family,
             self.classes_,
-            members=self.members,
+            members=self.members_,
             weights=self.weights_.tolist(),
             seen_targets=self.seen_targets_,  # the union of the members' (read back from them)
         )
@@ -121,7 +133,7 @@ class EnsembleStanceModel(StanceModel):
         meta = read_meta(folder)
         parts = [folder / MEMBERS_DIR / str(i) for i in range(len(meta["members"]))]
         model = cls(meta["members"], meta["weights"])
-        model._set_members([_load_member(p) for p in parts], meta["classes"])
+        model._set_members([_load_member(p) for p in parts], meta["members"], meta["classes"])
         return model
 
 

@@ -7,16 +7,16 @@ file of it may be a link to somewhere outside it (a folder names no paths, links
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+from stance import models
 from stance.data.label_words import words_problem
 from stance.data.overlap import RECORD_FILE
-from stance.models import REGISTRY
-from stance.models.base import MODEL_META_FILE
+from stance.errors import StanceError
+from stance.models.base import MODEL_META_FILE, StanceModel
 from stance.models.trusted import integer, number, refuse
 
 FIX = "restore the model folder from its run, or retrain the model"
@@ -66,8 +66,10 @@ def is_names(value: Any, at_least: int = 0) -> bool:
 
 def check_meta(file: Path, meta: dict[str, Any]) -> None:
     """The keys every family reads: ``family``, ``classes``, ``seen_targets``, ``params``."""
-    if meta.get("family") not in REGISTRY:
-        what = f"family {meta.get('family')!r} is not one of {sorted(REGISTRY)}"
+    try:
+        models.model_class(meta.get("family"))
+    except StanceError:
+        what = f"family {meta.get('family')!r} is not one of {sorted(models.families())}"
         refuse(file, what, "was it written by another program or version? retrain the model")
     if not is_names(meta.get("classes"), 2):
         what = (
@@ -98,32 +100,23 @@ def check_record(file: Path, classes: list[str] | None = None) -> None:
         refuse(file, what, FIX + ", or delete label_words (labels are then written as the model's)")
 
 
-def constructor_names(cls: type) -> set[str]:
-    """The keyword arguments ``cls(...)`` takes, through ``**kwargs`` passed to a base class."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        if "__init__" not in vars(klass):
-            continue
-        parameters = inspect.signature(klass.__init__).parameters.values()
-        names |= {p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD} - {"self"}
-        names |= {p.name for p in parameters if p.kind is p.KEYWORD_ONLY}
-        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
-            return names
-    return names
-
-
-def construct(cls: type, params: dict[str, Any], file: Path) -> Any:
-    """``cls(**params)`` for the ``params`` of ``stance_model.json``, which must match its
-    constructor: an unknown key is named, not a TypeError."""
-    names = constructor_names(cls)
-    unknown = sorted(set(params) - names)
+def construct(cls: type[StanceModel], params: Any, file: Path) -> Any:
+    """``cls(**params)`` for the ``params`` of ``stance_model.json``, which must name its
+    constructor's arguments (an unknown key is named, not a TypeError) and pass the checks its
+    ``fit`` would make (``check_params``)."""
+    names = cls.param_names()
+    if type(params) is not dict:
+        refuse(file, f"params must be an object with keys among {names}", FIX)
+    unknown = sorted(set(params) - set(names))
     if unknown:
         what = f"params holds {unknown}, which {cls.__name__} does not take"
         refuse(file, what, f"remove them (it takes {sorted(names)}), or retrain the model")
     try:
-        return cls(**params)
-    except Exception as err:  # the constructor's own checks (StanceError, TypeError, ...)
+        model = cls(**params)
+        model.check_params()
+    except Exception as err:  # the checks' StanceError, a TypeError, ...
         refuse(file, f"params do not make a {cls.__name__}: {err}", FIX)
+    return model
 
 
 def _needs(*names: str) -> Any:

@@ -15,11 +15,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from stance.errors import StanceError, problem
 from stance.models import encoders
 from stance.models.base import MODEL_META_FILE, read_meta, write_meta
 from stance.models.sklearn_models import TfidfStanceModel
@@ -44,12 +44,45 @@ class HybridStanceModel(TfidfStanceModel):
         embed_max_length: int = 256,
         embed_batch_size: int = 64,
         cache_dir: str | None = None,
+        classifier: str = "logreg",
         C: float = 4.0,
-        **tfidf: Any,
+        word_ngrams: Sequence[int] = (1, 2),
+        char_ngrams: Sequence[int] | None = (2, 5),
+        min_df: int = 1,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+        class_weight: str | None = "balanced",
+        target_mode: str = "per_target",
+        target_feature_weight: float = 0.15,
+        target_bias: bool = False,
+        min_target_examples: int = 100,
+        calibration_folds: int = 3,
+        max_iter: int = 2000,
+        seed: int = 0,
+        calibrate: bool = True,
+        progress_bar: bool = True,
     ) -> None:
-        """``tfidf``: any other `TfidfStanceModel` argument (n-grams, classifier, target mode,
-        ``progress_bar``: phase lines and, here, a bar while encoding)."""
-        super().__init__(C=C, **tfidf)
+        """The encoder's settings, then `TfidfStanceModel`'s (``progress_bar``: phase lines and,
+        here, a bar while encoding)."""
+        super().__init__(
+            classifier=classifier,
+            C=C,
+            word_ngrams=word_ngrams,
+            char_ngrams=char_ngrams,
+            min_df=min_df,
+            max_features=max_features,
+            sublinear_tf=sublinear_tf,
+            class_weight=class_weight,
+            target_mode=target_mode,
+            target_feature_weight=target_feature_weight,
+            target_bias=target_bias,
+            min_target_examples=min_target_examples,
+            calibration_folds=calibration_folds,
+            max_iter=max_iter,
+            seed=seed,
+            calibrate=calibrate,
+            progress_bar=progress_bar,
+        )
         self.encoder = encoder
         self.embedding_weight = embedding_weight
         self.embed_max_length = embed_max_length
@@ -65,6 +98,13 @@ class HybridStanceModel(TfidfStanceModel):
     def requires_target(self) -> bool:
         """True when per-target classifiers or (target, text) embeddings need the target."""
         return super().requires_target or getattr(self, "pairs_", False)
+
+    def check_params(self) -> None:
+        """The TF-IDF model's checks, and a non-negative ``embedding_weight``."""
+        super().check_params()
+        if not self.embedding_weight >= 0:
+            what, fix = f"{self.embedding_weight} is negative", "use 0 (n-grams only) or more"
+            raise StanceError(problem("model.embedding_weight", what, fix))
 
     def shared_target_use(self) -> str:
         """The TF-IDF model's answer, plus whether the embeddings read (target, text) pairs."""

@@ -10,12 +10,11 @@ head's softmax at a temperature fitted on validation.
 
 from __future__ import annotations
 
-import inspect
 import math
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import numpy as np
 from datasets import Dataset
@@ -23,8 +22,9 @@ from sklearn.linear_model import LogisticRegression
 
 from stance.errors import StanceError, problem
 from stance.models import encoders
-from stance.models.base import StanceModel, read_meta, write_meta
+from stance.models.base import MODEL_META_FILE, StanceModel, read_meta, write_meta
 from stance.models.calibration import fit_temperature, softmax
+from stance.models.folder_check import construct
 from stance.models.setfit_folder import load_body, load_head, save_head
 
 BODY_DIR = "body"
@@ -35,6 +35,8 @@ class SetFitStanceModel(StanceModel):
     """A sentence encoder tuned on contrastive pairs, then a logistic-regression head."""
 
     family = "setfit"
+    supports_onnx = True
+    calibrated = True
 
     def __init__(
         self,
@@ -68,9 +70,11 @@ class SetFitStanceModel(StanceModel):
         self.progress_bar = progress_bar
         self.seed = seed
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, JSON-ready; written to ``stance_model.json``."""
-        return {name: getattr(self, name) for name in PARAMS}
+    def check_params(self) -> None:
+        """``class_weight`` balanced or none."""
+        if self.class_weight not in (None, "none", "balanced"):
+            fix = "use `balanced` or `none`"
+            raise StanceError(problem("model.class_weight", f"unknown {self.class_weight!r}", fix))
 
     @property
     def uses_target(self) -> bool:
@@ -82,12 +86,10 @@ class SetFitStanceModel(StanceModel):
         self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
     ) -> Self:
         """Tune the encoder on pairs of ``train`` paragraphs, then fit the head on its output."""
+        self.check_params()
         from setfit import SetFitModel, Trainer, TrainingArguments
 
-        class_weight = None if self.class_weight in (None, "none") else self.class_weight
-        if class_weight not in (None, "balanced"):
-            fix = "use `balanced` or `none`"
-            raise StanceError(problem("model.class_weight", f"unknown {class_weight!r}", fix))
+        class_weight = None if self.class_weight == "none" else self.class_weight
         self.classes_ = list(train.features["label"].names)
         y = np.asarray(train["label"])
         if len(np.unique(y)) < 2:
@@ -242,11 +244,7 @@ class SetFitStanceModel(StanceModel):
         """Read a folder written by ``save``; the head must be a plain logistic regression."""
         folder = Path(path)
         meta = read_meta(folder)
-        params = meta.get("params")
-        if not isinstance(params, dict) or set(params) - set(PARAMS):
-            what = f"`params` must be an object with keys among {list(PARAMS)}"
-            raise StanceError(problem(str(folder / "stance_model.json"), what, "retrain the model"))
-        model = cls(**params)
+        model = construct(cls, meta.get("params"), folder / MODEL_META_FILE)
         model.classes_ = list(meta["classes"])
         model.uses_target_ = bool(meta.get("uses_target", False))
         model.seen_targets_ = meta.get("seen_targets")
@@ -255,6 +253,3 @@ class SetFitStanceModel(StanceModel):
         model.body_ = load_body(str(folder / BODY_DIR), str(folder / BODY_DIR))
         model.body_.max_seq_length = model.max_length
         return model
-
-
-PARAMS = tuple(inspect.signature(SetFitStanceModel.__init__).parameters)[1:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from stance.errors import StanceError, problem
 from stance.models.base import MODEL_META_FILE, StanceModel, read_meta, write_meta
 from stance.models.calibration import fit_on_validation, read_temperature, temper
 from stance.models.folder_check import construct
-from stance.models.targets import conjunction, rows_by_target, sharing
+from stance.models.targets import blocked_targets, conjunction, rows_by_target, sharing
 from stance.models.trusted import load_skops, tfidf_state
 
 SKOPS_FILE = "model.skops"
@@ -51,6 +50,7 @@ class TfidfStanceModel(StanceModel):
     """
 
     family = "tfidf"
+    calibrated = True
     #: Settings of this machine, not of the model: never written to, nor read from, its folder.
     local_params: tuple[str, ...] = ("progress_bar",)
 
@@ -74,19 +74,10 @@ class TfidfStanceModel(StanceModel):
         calibrate: bool = True,
         progress_bar: bool = True,
     ) -> None:
-        for key, value, allowed in (
-            ("classifier", classifier, CLASSIFIERS),
-            ("target_mode", target_mode, TARGET_MODES),
-        ):
-            if value not in allowed:
-                raise StanceError(problem(f"model.{key}", f"unknown {value!r}", f"use {allowed}"))
-        if not target_feature_weight >= 0:
-            where, what = "model.target_feature_weight", f"{target_feature_weight} is negative"
-            raise StanceError(problem(where, what, "use 0 (text only) to 1"))
         self.classifier = classifier
         self.C = C
-        self.word_ngrams = tuple(word_ngrams)
-        self.char_ngrams = tuple(char_ngrams) if char_ngrams else None
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
         self.min_df = min_df
         self.max_features = max_features
         self.sublinear_tf = sublinear_tf
@@ -101,18 +92,16 @@ class TfidfStanceModel(StanceModel):
         self.calibrate = calibrate
         self.progress_bar = progress_bar
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, JSON-ready; written to ``stance_model.json``."""
-        names = {
-            name: None
-            for cls in type(self).__mro__
-            if issubclass(cls, TfidfStanceModel)
-            for name, param in inspect.signature(cls.__init__).parameters.items()
-            if name != "self" and param.kind is not param.VAR_KEYWORD
-        }  # a subclass's own arguments, then the TF-IDF ones it passes on
-        # tuples as lists, so that parameters round-trip through JSON
-        plain = {name: getattr(self, name) for name in names}
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in plain.items()}
+    def check_params(self) -> None:
+        """An unknown classifier or target mode, or a negative target feature weight, refused."""
+        for key, allowed in (("classifier", CLASSIFIERS), ("target_mode", TARGET_MODES)):
+            if (value := getattr(self, key)) not in allowed:
+                raise StanceError(problem(f"model.{key}", f"unknown {value!r}", f"use {allowed}"))
+        if not self.target_feature_weight >= 0:
+            what = f"{self.target_feature_weight} is negative"
+            raise StanceError(
+                problem("model.target_feature_weight", what, "use 0 (text only) to 1")
+            )
 
     @property
     def uses_target(self) -> bool:
@@ -136,9 +125,11 @@ class TfidfStanceModel(StanceModel):
         reads the target (for ``stance_model.json`` and the model card)."""
         if not self._conjoined:
             return "text only: the shared n-gram weights, the same for every target"
+        rest = len(set(self.target_rows_) - set(self.targets_))
         return (
             "shared n-gram weights plus a copy per target at weight "
             f"{self.target_feature_weight:g} (target-conjunction features)"
+            + (f"; {rest} targets with fewer rows read the shared weights alone" if rest else "")
         )
 
     # -- training -------------------------------------------------------------------------------
@@ -149,9 +140,11 @@ class TfidfStanceModel(StanceModel):
             "max_features": self.max_features,
             "sublinear_tf": self.sublinear_tf,
         }
-        parts = [("word", TfidfVectorizer(ngram_range=self.word_ngrams, lowercase=True, **common))]
+        words = tuple(self.word_ngrams)  # a config gives a list; scikit-learn wants a tuple
+        parts = [("word", TfidfVectorizer(ngram_range=words, lowercase=True, **common))]
         if self.char_ngrams:
-            char = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common)
+            chars = tuple(self.char_ngrams)
+            char = TfidfVectorizer(analyzer="char_wb", ngram_range=chars, **common)
             parts.append(("char", char))
         return FeatureUnion(parts)
 
@@ -175,12 +168,13 @@ class TfidfStanceModel(StanceModel):
         self, train: Dataset, validation: Dataset | None = None, neutral_label: str | None = None
     ) -> Self:
         """Fit features and classifier(s) on ``train``, a temperature on ``validation``."""
+        self.check_params()
         self.classes_ = list(train.features["label"].names)
         texts, y = list(train["text"]), np.asarray(train["label"])
         use_target = self.target_mode != "none" and "target" in train.column_names
         targets = list(train["target"]) if use_target else None
         self.target_rows_ = dict(sorted(Counter(targets or []).items()))
-        self.targets_ = list(self.target_rows_)
+        self.targets_ = blocked_targets(self.target_rows_)  # the global model's target blocks
         self.per_target_ = {}
         self.vectorizer_ = self.build_features()
         self.say(f"features of {len(texts)} training rows")

@@ -51,12 +51,12 @@ class Predictor:
     def requires_target(self) -> bool:
         """True when a text without a target cannot be labelled (a target-aware model whose
         shared weights alone can label it reads targets, ``uses_target``, but needs none)."""
-        return bool(getattr(self.model, "requires_target", self.model.uses_target))
+        return self.model.requires_target
 
     @property
     def seen_targets(self) -> list[str] | None:
         """The targets (policies) seen in training; None when the model ignores the target."""
-        seen = getattr(self.model, "seen_targets_", None)
+        seen = self.model.seen_targets_
         return None if seen is None else list(seen)
 
     def unseen_targets(self, targets: Sequence[str | None]) -> list[str]:

@@ -87,8 +87,9 @@ class TransformerStanceModel(StanceModel):
     """Fine-tuned ``AutoModelForSequenceClassification`` over (target, text) windows."""
 
     family = "transformer"
-    # fit trains data-parallel under torchrun / accelerate launch (the HF Trainer's DDP)
-    data_parallel = True
+    supports_onnx = True
+    data_parallel = True  # the Hugging Face Trainer's DDP under torchrun / accelerate launch
+    calibrated = True
 
     def __init__(
         self,
@@ -100,9 +101,31 @@ class TransformerStanceModel(StanceModel):
         keep_checkpoints: bool = False,
         calibrate: bool = True,
         use_target: bool = True,
-        **training: Any,
+        # the training hyperparameters: each default and its help line is in TrainSettings
+        learning_rate: float = TrainSettings.learning_rate,
+        head_learning_rate: float | None = TrainSettings.head_learning_rate,
+        epochs: float = TrainSettings.epochs,
+        min_steps: int = TrainSettings.min_steps,
+        max_steps: int = TrainSettings.max_steps,
+        batch_size: int = TrainSettings.batch_size,
+        eval_batch_size: int = TrainSettings.eval_batch_size,
+        gradient_accumulation_steps: int = TrainSettings.gradient_accumulation_steps,
+        warmup_ratio: float = TrainSettings.warmup_ratio,
+        weight_decay: float = TrainSettings.weight_decay,
+        class_weight: str | None = TrainSettings.class_weight,
+        early_stopping_patience: int | None = TrainSettings.early_stopping_patience,
+        metric_for_best_model: str | None = TrainSettings.metric_for_best_model,
+        eval_steps: int = TrainSettings.eval_steps,
+        save_steps: int = TrainSettings.save_steps,
+        max_evals: int | None = TrainSettings.max_evals,
+        evals_per_epoch: float | None = TrainSettings.evals_per_epoch,
+        max_minutes: float | None = TrainSettings.max_minutes,
+        save_total_limit: int | None = TrainSettings.save_total_limit,
+        logging_steps: int = TrainSettings.logging_steps,
+        progress_bar: bool = TrainSettings.progress_bar,
+        seed: int = TrainSettings.seed,
+        callbacks: list[Any] | None = TrainSettings.callbacks,
     ) -> None:
-        """``training``: the fields of ``TrainSettings`` (their defaults are stated there)."""
         self.pretrained = pretrained  # a folder, a hub id, or a packaged encoder (see encoders)
         self.max_length = max_length  # tokens per window of a (target, text) pair
         self.stride = stride  # tokens shared by consecutive windows of a long paragraph
@@ -111,14 +134,9 @@ class TransformerStanceModel(StanceModel):
         self.keep_checkpoints = keep_checkpoints
         self.calibrate = calibrate  # fit a softmax temperature on validation (Guo et al., 2017)
         self.use_target = use_target  # False: the text alone even when the data has a target
-        self.temperature_ = 1.0
-        fields = TrainSettings.__dataclass_fields__
-        unknown = sorted(set(training) - set(fields))
-        if unknown:
-            fix = f"use the fields of TrainSettings: {', '.join(fields)}"
-            raise StanceError(problem("model", f"unknown hyperparameters {unknown}", fix))
-        for name, spec in fields.items():
-            setattr(self, name, training.get(name, spec.default))
+        given = locals()
+        for name in TrainSettings.__dataclass_fields__:  # each stored as given, like those above
+            setattr(self, name, given[name])
 
     @property
     def uses_target(self) -> bool:
@@ -128,6 +146,10 @@ class TransformerStanceModel(StanceModel):
     def _settings(self) -> TrainSettings:
         fields = TrainSettings.__dataclass_fields__
         return TrainSettings(**{name: getattr(self, name) for name in fields})
+
+    def check_params(self) -> None:
+        """The training hyperparameters, as ``TrainSettings`` checks them."""
+        self._settings()
 
     def _encode(self, texts: Sequence[str], targets: Sequence[str] | None) -> dict[str, list]:
         use = pair_targets(self.uses_target, targets)
