@@ -128,5 +128,34 @@ def test_unseen_and_closest_targets() -> None:
 def test_a_negative_weight_is_refused() -> None:
     from stance.errors import StanceError
 
+    model = TfidfStanceModel(target_feature_weight=-1)  # stored; fit checks (scikit-learn's rule)
     with pytest.raises(StanceError, match="target_feature_weight"):
-        TfidfStanceModel(target_feature_weight=-1)
+        model.fit(flipped(20, 0))
+
+
+def test_thousands_of_small_targets_get_no_block_of_their_own() -> None:
+    """Issue 24's zero-shot corpus: a copy of the n-grams per target made the global model's
+    dense coefficients ask for 72 GiB. Only the targets with the most rows get a block."""
+    from stance.models.targets import MAX_BLOCKS, MIN_BLOCK_ROWS
+
+    rng = np.random.default_rng(0)
+    rows: dict[str, list] = {"text": [], "label": [], "target": []}
+    sizes = {f"topic {i:04d}": 2 for i in range(600)}  # many tiny topics
+    sizes.update({f"mid {i:03d}": MIN_BLOCK_ROWS + 1 for i in range(MAX_BLOCKS + 20)})
+    for target, n in sizes.items():
+        for _ in range(n):
+            cue = str(rng.choice(["raise", "cut"]))
+            rows["text"].append(" ".join([*rng.choice(FILLER, 3), cue]))
+            rows["label"].append(int(cue == "raise"))
+            rows["target"].append(target)
+    features = Features(
+        text=Value("string"), label=ClassLabel(names=["pro", "anti"]), target=Value("string")
+    )
+    model = configured(progress_bar=False).fit(Dataset.from_dict(rows, features=features))
+    assert len(model.targets_) == MAX_BLOCKS and all(t.startswith("mid") for t in model.targets_)
+    width = len(model.vectorizer_.get_feature_names_out())
+    assert model.classifier_.coef_.shape[1] == width * (1 + MAX_BLOCKS)  # not width * 721
+    report = target_report(model)
+    assert "620 targets with fewer rows read the shared weights alone" in report[-1]
+    assert "(720): " in report[0] and "and 700 more" in report[0]  # a list, not 720 names
+    assert model.predict(["raise the policy"], ["topic 0001"])[0] in ("pro", "anti")

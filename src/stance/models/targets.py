@@ -16,6 +16,21 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+# The global model's input grows by one copy of the n-gram features per target with a block, and
+# its coefficients are dense: 4,000 targets x 800k features asked for 72 GiB (issue 24). Only the
+# targets with the most training rows get a block; the rest are read by the shared weights alone.
+MAX_BLOCKS = 100  # targets with a conjunction block, at most
+MIN_BLOCK_ROWS = 5  # training rows a target needs for a block of its own
+LISTED = 20  # policies named in a summary line; the others are counted
+
+
+def blocked_targets(target_rows: dict[str, int]) -> list[str]:
+    """The targets that get a conjunction block: at least ``MIN_BLOCK_ROWS`` training rows, the
+    ``MAX_BLOCKS`` with the most rows (ties by name), in name order."""
+    ranked = sorted((t for t, n in target_rows.items() if n >= MIN_BLOCK_ROWS),
+                    key=lambda t: (-target_rows[t], t))  # fmt: skip
+    return sorted(ranked[:MAX_BLOCKS])
+
 
 def conjunction(
     x: sp.csr_matrix,
@@ -77,7 +92,9 @@ def target_report(model: Any) -> list[str]:
         return ["policies: text-only model; the target (policy) is not used"]
 
     def listed(part: dict[str, int | None]) -> str:
-        return ", ".join(t if n is None else f"{t} ({n} rows)" for t, n in part.items()) or "none"
+        named = [t if n is None else f"{t} ({n} rows)" for t, n in part.items()]
+        more = f", and {len(named) - LISTED} more" if len(named) > LISTED else ""
+        return ", ".join(named[:LISTED]) + more or "none"
 
     own, shared = split["own_classifier"], split["shared"]
     lines = [f"policies with their own classifier ({len(own)}): {listed(own)}"] if own else []
