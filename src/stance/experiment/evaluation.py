@@ -17,12 +17,7 @@ from stance.data import overlap
 from stance.data.build import prepare_dataset
 from stance.errors import StanceError, problem
 from stance.experiment.run_report import write_run_report
-from stance.experiment.slices import (
-    BUILT_COLUMNS,
-    GROUP_COLUMNS,
-    slice_columns,
-    write_metrics,
-)
+from stance.experiment.slices import prediction_rows, slice_columns, write_metrics
 from stance.models import health
 from stance.models.base import StanceModel
 from stance.predict import load_model
@@ -58,23 +53,6 @@ def predict_split(
     proba = np.concatenate(parts) if parts else np.zeros((0, len(model.classes_)))
     order = [model.classes_.index(name) for name in data.features["label"].names]
     return proba[:, order]
-
-
-def prediction_rows(data: Dataset, proba: np.ndarray) -> list[dict[str, Any]]:
-    """One record per example: id, text, doc_id, target/source if any, the `columns.extra`
-    columns, gold, pred, proba by label."""
-    classes = data.features["label"].names
-    extra = [c for c in ("doc_id", *GROUP_COLUMNS) if c in data.column_names]
-    extra += [c for c in data.column_names if c not in BUILT_COLUMNS]
-    rows = []
-    for i, example in enumerate(data):
-        row = {"id": example["id"], "text": example["text"]}
-        row.update({c: example[c] for c in extra})
-        row["gold"] = classes[example["label"]]
-        row["pred"] = classes[int(proba[i].argmax())]
-        row["proba"] = {c: round(float(p), 6) for c, p in zip(classes, proba[i], strict=True)}
-        rows.append(row)
-    return rows
 
 
 def write_split_reports(
@@ -162,7 +140,7 @@ def evaluate(
         )
         metrics.update({f"{split}/{k}": v for k, v in scores.items()})
         predicted[split] = (gold, proba.argmax(axis=1))
-        temperature = getattr(model, "temperature_", 1.0)
+        temperature = model.temperature_ if model.calibrated else 1.0
         if temperature != 1.0:  # ECE before the fitted temperature, next to `ece` after it
             raw = predict_split(model, data, calibrated=False)
             metrics[f"{split}/ece_uncalibrated"] = expected_calibration_error(gold, raw)
@@ -173,8 +151,7 @@ def evaluate(
             runs.write_predictions(out, split, rows)
             write_split_reports(out, split, gold, proba, classes)
             reported[split] = (gold, proba, rows)
-    fit_log = getattr(model, "fit_log_", None)
-    metrics.update(health.health_metrics(fit_log, predicted, len(model.classes_)))
+    metrics.update(health.health_metrics(model.fit_log_, predicted, len(model.classes_)))
     if kfold is not None:  # a run's own splits (evaluate_configured): how far they can be trusted
         scored = [s for s in splits if s in predicted]
         metrics.update(_data_metrics(dataset, scored, kfold, auxiliary))

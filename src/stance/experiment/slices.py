@@ -1,10 +1,13 @@
-"""What a split's scores are sliced by, and ``metrics.json`` with undefined slice scores as null."""
+"""The columns of a split's predictions and what its scores are sliced by, and ``metrics.json``
+with undefined slice scores as null."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from datasets import Dataset
 
 from stance import runs
@@ -34,3 +37,20 @@ def write_metrics(out_dir: str | Path, metrics: dict[str, float]) -> None:
     """``metrics.json``, with an undefined slice score (``by_*`` NaN) written as null."""
     undefined = {k for k, v in metrics.items() if "/by_" in k and v != v}
     runs.write_metrics(out_dir, {k: None if k in undefined else v for k, v in metrics.items()})
+
+
+def prediction_rows(data: Dataset, proba: np.ndarray) -> list[dict[str, Any]]:
+    """One record per example: id, text, doc_id, target/source if any, the `columns.extra`
+    columns, gold, pred, proba by label."""
+    classes = data.features["label"].names
+    extra = [c for c in ("doc_id", *GROUP_COLUMNS) if c in data.column_names]
+    extra += [c for c in data.column_names if c not in BUILT_COLUMNS]
+    rows = []
+    for i, example in enumerate(data):
+        row = {"id": example["id"], "text": example["text"]}
+        row.update({c: example[c] for c in extra})
+        row["gold"] = classes[example["label"]]
+        row["pred"] = classes[int(proba[i].argmax())]
+        row["proba"] = {c: round(float(p), 6) for c, p in zip(classes, proba[i], strict=True)}
+        rows.append(row)
+    return rows
