@@ -171,3 +171,16 @@ def test_a_saved_setfit_model_is_served(fitted: SetFitStanceModel, tmp_path: Pat
     assert response.status_code == 200, response.text
     served = [row["label"] for row in response.json()["predictions"]]
     assert served == list(fitted.predict(texts, ["tax", "wall"]))
+
+
+def test_a_body_with_a_normalize_module_loads_back(tiny_bert: Path, tmp_path: Path) -> None:
+    """all-MiniLM-L6-v2 ends in a Normalize module: a SetFit model tuned from it must load."""
+    from sentence_transformers.models import Normalize
+
+    from stance.models.setfit_folder import load_body
+
+    body = load_body(str(tiny_bert), "test")
+    body.append(Normalize())
+    body.save(str(tmp_path / "body"))
+    loaded = load_body(str(tmp_path / "body"), "test")
+    assert [type(m).__name__ for m in loaded] == ["Transformer", "Pooling", "Normalize"]

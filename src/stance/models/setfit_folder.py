@@ -23,6 +23,7 @@ BODY_MODULES = {
     "sentence_transformers.base.modules.transformer.Transformer",  # and by 6.x
     "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
     "sentence_transformers.sentence_transformer.modules.normalize.Normalize",
+    "sentence_transformers.base.modules.normalize.Normalize",  # what 6.3 writes for MiniLM's
 }
 
 
