@@ -35,3 +35,20 @@ def test_the_architecture_page_shows_the_layers_as_the_code_has_them() -> None:
     finally:
         sys.path.pop(0)
     assert architecture.page_block() == architecture.block(), "run: python docs/architecture.py"
+
+
+def test_the_readme_lists_every_familys_hyperparameters_with_a_help_line() -> None:
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import hyperparameters
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    configs = sorted(p.stem for p in (ROOT / "configs" / "model").glob("*.yaml"))
+    silent = {
+        name: [key for key, _, text in hyperparameters.family_rows(name) if not text]
+        for name in configs
+    }
+    assert not any(silent.values()), f"settings without a help line: {silent}"
+    assert hyperparameters.readme_block() == hyperparameters.block(), (
+        "run: python docs/hyperparameters.py"
+    )

@@ -235,9 +235,9 @@ class TransformerModelConfig(TrainSettings):
     pretrained: str = MISSING  # a folder, a hub id, or a packaged encoder
     max_length: int = MISSING  # tokens per window, special tokens and target included
     stride: int = MISSING  # tokens shared by consecutive windows of one paragraph
-    predict_batch_size: int = MISSING
+    predict_batch_size: int = MISSING  # windows per forward pass when labelling
     checkpoint_dir: str | None = None  # where a killed run resumes from
-    keep_checkpoints: bool = MISSING
+    keep_checkpoints: bool = MISSING  # false: delete the checkpoints once fit succeeds
     calibrate: bool = MISSING  # fit a softmax temperature on validation
     use_target: bool = MISSING  # (target, text) pairs when the data has a target; false: text
 

@@ -48,7 +48,7 @@ class EnsembleStanceModel(StanceModel):
 
     def __init__(self, members: Sequence[str] = (), weights: Sequence[float] | None = None) -> None:
         self.members = members  # patterns, as given; ``members_``: the folders they matched
-        self.weights = weights
+        self.weights = weights  # one per member (after glob expansion); null: equal weights
 
     def check_params(self) -> None:
         """``members`` a list of paths or patterns, ``weights`` null or non-negative numbers."""

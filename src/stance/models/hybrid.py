@@ -39,10 +39,11 @@ class HybridStanceModel(TfidfStanceModel):
 
     def __init__(
         self,
-        encoder: str = PACKAGED_MINILM,
-        embedding_weight: float = 1.0,
-        embed_max_length: int = 256,
-        embed_batch_size: int = 64,
+        encoder: str = PACKAGED_MINILM,  # a packaged encoder, or a Hugging Face folder / hub id
+        embedding_weight: float = 1.0,  # scale of the embedding block next to the TF-IDF block
+        embed_max_length: int = 256,  # tokens of (target, text) the encoder reads
+        embed_batch_size: int = 64,  # paragraphs per encoder call
+        # embeddings cached by content (a sweep encodes each dataset once); null: no cache
         cache_dir: str | None = None,
         classifier: str = "logreg",
         C: float = 4.0,

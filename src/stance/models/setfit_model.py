@@ -60,15 +60,15 @@ class SetFitStanceModel(StanceModel):
         self.num_iterations = num_iterations  # contrastive pairs drawn per training paragraph
         self.max_steps = max_steps  # cap on optimizer steps (the cost bound); <= 0: no cap
         self.batch_size = batch_size  # pairs per optimizer step
-        self.body_learning_rate = body_learning_rate
+        self.body_learning_rate = body_learning_rate  # AdamW learning rate of the encoder
         self.max_length = max_length  # tokens per window
         self.stride = stride  # tokens shared by consecutive windows of a long paragraph
         self.C = C  # inverse L2 strength of the head
         self.class_weight = class_weight  # balanced | None ("none" from a sweep)
         self.calibrate = calibrate  # fit a softmax temperature on validation (Guo et al., 2017)
-        self.embed_batch_size = embed_batch_size
-        self.progress_bar = progress_bar
-        self.seed = seed
+        self.embed_batch_size = embed_batch_size  # windows per encoder call when embedding
+        self.progress_bar = progress_bar  # setfit's training bar on stderr
+        self.seed = seed  # pair sampling, encoder training and the head
 
     def check_params(self) -> None:
         """``class_weight`` balanced or none."""

@@ -56,23 +56,24 @@ class TfidfStanceModel(StanceModel):
 
     def __init__(
         self,
-        classifier: str = "logreg",
-        C: float = 1.0,
-        word_ngrams: Sequence[int] = (1, 2),
-        char_ngrams: Sequence[int] | None = (2, 5),
-        min_df: int = 1,
-        max_features: int | None = None,
-        sublinear_tf: bool = True,
-        class_weight: str | None = "balanced",
-        target_mode: str = "per_target",
+        classifier: str = "logreg",  # logreg | svm (linear SVM, Platt-calibrated probabilities)
+        C: float = 1.0,  # inverse L2 regularisation strength of the classifier(s)
+        word_ngrams: Sequence[int] = (1, 2),  # smallest and largest word n-gram
+        char_ngrams: Sequence[int] | None = (2, 5),  # character n-grams within words; null: none
+        min_df: int = 1,  # n-grams in fewer training paragraphs are dropped
+        max_features: int | None = None,  # keep the most frequent n-grams only; null: all
+        sublinear_tf: bool = True,  # 1 + log(tf) instead of raw counts
+        class_weight: str | None = "balanced",  # balanced (inverse class frequency) | null
+        target_mode: str = "per_target",  # none | features | per_target (class docstring)
+        # scale of each target's copy of the n-grams in the global model; 0: text only
         target_feature_weight: float = 0.15,
-        target_bias: bool = False,
-        min_target_examples: int = 100,
-        calibration_folds: int = 3,
-        max_iter: int = 2000,
-        seed: int = 0,
-        calibrate: bool = True,
-        progress_bar: bool = True,
+        target_bias: bool = False,  # a per-target intercept in the global model as well
+        min_target_examples: int = 100,  # rows a target needs for a classifier of its own
+        calibration_folds: int = 3,  # svm: cross-validation folds of the Platt scaling
+        max_iter: int = 2000,  # solver iterations at most
+        seed: int = 0,  # the solvers' random state
+        calibrate: bool = True,  # fit a softmax temperature on validation (ece before/after)
+        progress_bar: bool = True,  # a line on stderr as each fit phase starts
     ) -> None:
         self.classifier = classifier
         self.C = C
