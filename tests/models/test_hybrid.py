@@ -53,3 +53,24 @@ def test_roberta_style_encoders_without_token_type_ids(
     assert np.allclose(again.predict_proba(test["text"], test["target"]), proba, atol=1e-5)
     hybrid = HybridStanceModel(encoder=str(tiny_roberta), char_ngrams=None).fit(train)
     assert hybrid.predict_proba(test["text"], test["target"]).shape == (6, len(hybrid.classes_))
+
+
+def test_the_encoder_loads_once_and_batches_by_length_keep_the_order(
+    tiny_bert: Path, monkeypatch, capfd
+) -> None:
+    """predict.py calls predict_proba once per batch of paragraphs: the encoder must not be
+    loaded again each time, nor announce an estimate at predict time."""
+    import transformers
+
+    model = HybridStanceModel(encoder=str(tiny_bert), embed_batch_size=2)
+    texts = ["a", "a much longer text than the others here", "mid length text", "b c"]
+    whole = model.embed(texts, None)
+    loads = []
+    real = transformers.AutoModel.from_pretrained
+    monkeypatch.setattr(
+        transformers.AutoModel, "from_pretrained", lambda *a, **k: loads.append(a) or real(*a, **k)
+    )
+    one_by_one = np.vstack([model.embed([t], None) for t in texts])
+    assert loads == []  # loaded once, by the first call
+    np.testing.assert_allclose(whole, one_by_one, atol=1e-5)  # sorted batches, input order
+    assert "hybrid: embedding" not in capfd.readouterr().err  # no announce outside fit

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +37,7 @@ class HybridStanceModel(TfidfStanceModel):
 
     family = "hybrid"
     local_params = ("cache_dir", "progress_bar")
+    _network: tuple[Any, Any] | None = None  # (tokenizer, encoder) once loaded
 
     def __init__(
         self,
@@ -119,11 +121,14 @@ class HybridStanceModel(TfidfStanceModel):
         if fit:
             self.pairs_ = targets is not None
         grams = super().transform(texts, targets, fit)
-        embedded = self.embed(texts, targets if self.pairs_ else None)
+        embedded = self.embed(texts, targets if self.pairs_ else None, announce=fit)
         return sp.hstack([grams, sp.csr_matrix(embedded * self.embedding_weight)], format="csr")
 
-    def embed(self, texts: Sequence[str], targets: Sequence[str] | None) -> np.ndarray:
-        """Mean-pooled, L2-normalised embeddings (n, width), from the cache when there."""
+    def embed(
+        self, texts: Sequence[str], targets: Sequence[str] | None, announce: bool = False
+    ) -> np.ndarray:
+        """Mean-pooled, L2-normalised embeddings (n, width), from the cache when there;
+        ``announce`` (training): a bar and an estimate on stderr unless ``progress_bar`` is off."""
         texts = list(texts)
         key = hashlib.blake2b(digest_size=16)
         for part in (self.encoder, str(self.embed_max_length), *(targets or []), "\x00", *texts):
@@ -131,7 +136,7 @@ class HybridStanceModel(TfidfStanceModel):
         file = Path(self.cache_dir) / f"{key.hexdigest()}.npy" if self.cache_dir else None
         if file is not None and file.is_file():
             return np.load(file, allow_pickle=False)
-        out = self._encode(texts, targets)
+        out = self._encode(texts, targets, announce and self.progress_bar)
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
             tmp = file.with_suffix(".tmp.npy")
@@ -139,24 +144,35 @@ class HybridStanceModel(TfidfStanceModel):
             tmp.replace(file)
         return out
 
-    def _encode(self, texts: list[str], targets: Sequence[str] | None) -> np.ndarray:
-        import torch
-        from tqdm import tqdm
+    def _loaded(self) -> tuple[Any, Any]:
+        """The encoder's tokenizer and network, loaded once per model object (predict.py calls
+        ``predict_proba`` once per batch of paragraphs)."""
         from transformers import AutoModel, AutoTokenizer
 
-        source = resolve_pretrained(self.encoder)
-        local = Path(source).is_dir()
-        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
-        model = AutoModel.from_pretrained(source, local_files_only=local).eval()
+        if self._network is None:
+            source = resolve_pretrained(self.encoder)
+            local = Path(source).is_dir()
+            tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+            self._network = (tokenizer, AutoModel.from_pretrained(source, local_files_only=local))
+        return self._network
+
+    def _encode(self, texts: list[str], targets: Sequence[str] | None, show: bool) -> np.ndarray:
+        """Embeddings in the order of ``texts``, encoded in batches of similar length."""
+        import torch
+        from tqdm import tqdm
+
+        tokenizer, model = self._loaded()
+        model.eval()
+        order = np.argsort([len(t) for t in texts], kind="stable")  # less padding per batch
         parts = []
         starts = range(0, len(texts), self.embed_batch_size)
-        quiet = not self.progress_bar
-        bar = tqdm(starts, "hybrid: embedding", unit="batch", file=sys.stderr, disable=quiet)
+        bar = tqdm(starts, "hybrid: embedding", unit="batch", file=sys.stderr, disable=not show)
         clock = time.monotonic()
         with torch.inference_mode():
             for start in bar:
-                batch = texts[start : start + self.embed_batch_size]
-                pair = list(targets[start : start + len(batch)]) if targets is not None else None
+                rows = order[start : start + self.embed_batch_size]
+                batch = [texts[i] for i in rows]
+                pair = [targets[i] for i in rows] if targets is not None else None
                 enc = tokenizer(
                     *([pair, batch] if pair is not None else [batch]),
                     truncation=True,
@@ -168,10 +184,13 @@ class HybridStanceModel(TfidfStanceModel):
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
                 parts.append(torch.nn.functional.normalize(mean, dim=-1).numpy())
-                if len(parts) == 1 and len(starts) > 1:
+                if show and len(parts) == 1 and len(starts) > 1:
                     say_estimate(len(texts), len(starts) * (time.monotonic() - clock))
         width = model.config.hidden_size
-        return np.concatenate(parts) if parts else np.zeros((0, width), np.float32)
+        out = np.zeros((len(texts), width), np.float32)
+        if parts:
+            out[order] = np.concatenate(parts)
+        return out
 
     def save(self, path: str | Path) -> None:
         """The TF-IDF model's files, whether the encoder read (target, text) pairs, and a copy of
