@@ -11,6 +11,10 @@ label the same paragraphs (the demo corpus's paragraphs with their policies, cyc
 the fine-tuned MiniLM run as most people would: ``transformers.pipeline("text-classification")``
 over (policy, paragraph) pairs, ``batch_size=64``, truncated to the model's window.
 
+``--end-to-end`` also runs ``scripts/predict.py`` on each saved model in a fresh process, over a
+JSONL table of the same paragraphs (10 per document) and over a tenth of it: the marginal rate
+(extra paragraphs / extra seconds) leaves out the process start and model loading.
+
 Prints paragraphs/s, paragraphs/hour and the ratio to the pipeline; the issue's targets (the
 default model >= 1,000,000 paragraphs/hour, the best encoder family >= 250,000) are checked on the
 printed figures. Results go in benchmarks/results/bench_throughput.md with the machine's load.
@@ -19,7 +23,10 @@ printed figures. Results go in benchmarks/results/bench_throughput.md with the m
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -63,6 +70,7 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=2000)
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--end-to-end", action="store_true")
     args = parser.parse_args()
     families = args.families.split(",")
 
@@ -89,6 +97,8 @@ def main() -> None:
             for family, predictor in predictors.items():
                 call = lambda p=predictor: p.predict(texts, targets)  # noqa: E731
                 labels[family] = np.asarray(best_of(call, seconds[family]))
+        if args.end_to_end:
+            end_to_end(Path(scratch), families, rows)
 
     fastest = {name: min(values) for name, values in seconds.items()}
     base = next(iter(reference), None)
@@ -113,6 +123,31 @@ def main() -> None:
         best = min(encoders, key=fastest.get)
         hourly = args.paragraphs / fastest[best] * 3600
         print(f"fastest encoder family ({best}): {hourly:,.0f}/hour (target 250,000)")
+
+
+def end_to_end(scratch: Path, families: list[str], rows: list[dict]) -> None:
+    """predict.py in a fresh process per model over all ``rows`` and a tenth of them."""
+    sizes = {"all": len(rows), "tenth": len(rows) // 10}
+    for name, n in sizes.items():
+        lines = [
+            {"id": f"p{i}", "doc_id": f"d{i // 10:05d}", "text": r["text"], "target": r["target"]}
+            for i, r in enumerate(rows[:n])
+        ]
+        (scratch / f"{name}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    print("\n| predict.py, whole process | all | a tenth | marginal paragraphs/s | per hour |")
+    print("|---|---|---|---|---|")
+    for family in families:
+        took = {}
+        for name in sizes:
+            out = scratch / f"{family}-{name}.out.jsonl"
+            command = [sys.executable, "scripts/predict.py", f"model={scratch / family}"]
+            command += [f"input={scratch / name}.jsonl", f"output={out}", "progress=false"]
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, cwd=CONFIGS.parent)
+            took[name] = time.perf_counter() - start
+        rate = (sizes["all"] - sizes["tenth"]) / max(took["all"] - took["tenth"], 1e-9)
+        print(f"| {family} | {took['all']:.1f} s | {took['tenth']:.1f} s | {rate:,.0f} | "
+              f"{rate * 3600:,.0f} |")  # fmt: skip
 
 
 def pipeline_reference(
