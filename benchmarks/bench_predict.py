@@ -6,6 +6,8 @@ Writes --articles and 10 x --articles synthetic articles (6 paragraphs each) int
 folder, labels each folder with scripts/predict.py in a fresh process (output CSV), and prints
 each run's peak RSS and time, and the ratios between the two sizes. Streaming means the memory
 ratio stays near 1 while the time ratio is near 10. Needs a trained model (the main job's).
+The speed of every family against ``transformers.pipeline`` (paragraphs/s, and end to end through
+predict.py): ``benchmarks/bench_throughput.py``.
 """
 
 from __future__ import annotations
