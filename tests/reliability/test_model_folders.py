@@ -233,7 +233,9 @@ def test_an_ensemble_member_is_checked_like_any_folder(tmp_path: Path) -> None:
         load_model(tmp_path / "ens")
 
 
-def fake_encode(self: HybridStanceModel, texts: list[str], targets: object) -> np.ndarray:
+def fake_encode(
+    self: HybridStanceModel, texts: list[str], targets: object, show: bool = False
+) -> np.ndarray:
     """8-wide embeddings from a hash of each text: no encoder is read."""
     return np.array([np.random.default_rng(len(t)).normal(size=8) for t in texts], np.float32)
 
