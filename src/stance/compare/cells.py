@@ -18,12 +18,6 @@ def interval(low: float, high: float, scale: float) -> str:
     return "–" if pd.isna(low) else f"[{fmt(low, scale)}, {fmt(high, scale)}]"
 
 
-def md_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """A Markdown table's lines."""
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    return lines + ["| " + " | ".join(cells) + " |" for cells in rows]
-
-
 def html_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """An HTML table, every cell escaped."""
     esc = html.escape

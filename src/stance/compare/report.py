@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import html
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,13 +13,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from stance import pages
 from stance.compare import learning_curve, round_scores, selection
-from stance.compare.cells import fmt, html_table, interval, md_table
+from stance.compare.cells import fmt, html_table, interval
 from stance.compare.learning_curve import Curve
 from stance.compare.round_scores import RoundsView
 from stance.compare.table import CompareConfig, SectionTable
 
 CURVE_PNG = "learning_curve.png"
+# comparison.html's own rules, after pages.BASE_STYLE: wider, the best row stands out.
+STYLE = "body{max-width:1200px}tr.best{font-weight:600;background:#eef6ee}img{max-width:100%}"
 
 
 def section_title(st: SectionTable) -> str:
@@ -124,9 +126,7 @@ def markdown(
     out = []
     for st in sections:
         columns, rows = _cells(st, cfg)
-        lines = [f"## {section_title(st)}", "", "| " + " | ".join(columns) + " |"]
-        lines.append("|" + "---|" * len(columns))
-        lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+        lines = [f"## {section_title(st)}", "", pages.markdown_table(columns, rows)]
         if st.not_complete:
             lines += ["", "Runs not complete (listed, not used):"]
             lines += [f"- `{r.path}`: {r.status}" for r in st.not_complete]
@@ -135,13 +135,15 @@ def markdown(
         out.append("\n".join(lines))
     for curve in curves:
         columns, rows, said = _curve_cells(curve, cfg)
-        lines = [f"## Learning curve: {section_title(curve.section)}", "", *md_table(columns, rows)]
+        title = f"## Learning curve: {section_title(curve.section)}"
+        lines = [title, "", pages.markdown_table(columns, rows)]
         lines += ["", *(f"- {text}" for text in said), "", _curve_note(curve, cfg)]
         lines += ["", f"![learning curve](comparison_{CURVE_PNG})"]
         out.append("\n".join(lines))
     for view in rounds:
         title, columns, rows, said = view.cells(cfg)
-        lines = [f"## {title}", "", *md_table(columns, rows), "", said, "", round_scores.NOTE]
+        table = pages.markdown_table(columns, rows)
+        lines = [f"## {title}", "", table, "", said, "", round_scores.NOTE]
         out.append("\n".join(lines))
     return "\n\n".join([*out, _note(cfg)]) + "\n"
 
@@ -171,8 +173,7 @@ def html_page(
                   for r in st.not_complete]  # fmt: skip
         held = selection.interrupted_lines(st.interrupted, cfg.include_interrupted)
         parts += [f"<p class='muted'>{esc(line)}</p>" for line in held]
-    image = base64.b64encode(png.read_bytes()).decode()
-    parts += [f'<img alt="chart" src="data:image/png;base64,{image}">', f"<p>{esc(_note(cfg))}</p>"]
+    parts += [pages.inline_png(png.read_bytes(), "chart"), f"<p>{esc(_note(cfg))}</p>"]
     for curve in curves:
         columns, rows, said = _curve_cells(curve, cfg)
         parts += [f"<h2>Learning curve: {esc(section_title(curve.section))}</h2>"]
@@ -180,22 +181,12 @@ def html_page(
         parts += [f"<li>{esc(text)}</li>" for text in said]
         parts += ["</ul>", f"<p class='muted'>{esc(_curve_note(curve, cfg))}</p>"]
     if curves and curve_png is not None:
-        image = base64.b64encode(curve_png.read_bytes()).decode()
-        parts.append(f'<img alt="learning curve" src="data:image/png;base64,{image}">')
+        parts.append(pages.inline_png(curve_png.read_bytes(), "learning curve"))
     for view in rounds:
         title, columns, rows, said = view.cells(cfg)
         parts += [f"<h2>{esc(title)}</h2>", html_table(columns, rows), f"<p>{esc(said)}</p>"]
         parts.append(f"<p class='muted'>{esc(round_scores.NOTE)}</p>")
-    style = (
-        "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}"
-        "th{background:#f3f3f3}tr.best{font-weight:600;background:#eef6ee}.muted{color:#777}"
-        "img{max-width:100%}"
-    )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Comparison</title>"
-        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
-    )
+    return pages.html_page("Comparison", parts, STYLE)
 
 
 def csv_table(sections: Sequence[SectionTable]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from datasets import Dataset, DatasetDict
 from omegaconf import DictConfig, OmegaConf
 from sklearn.metrics import classification_report
 
-from stance import runs
+from stance import pages, runs
 from stance.data import overlap
 from stance.data.build import prepare_dataset
 from stance.errors import StanceError, problem
@@ -59,26 +59,16 @@ def write_split_reports(
     out_dir: Path, split: str, gold: np.ndarray, proba: np.ndarray, classes: Sequence[str]
 ) -> None:
     """``classification_report_<split>.txt`` and ``confusion_matrix_<split>.png``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay
-
     labels = list(range(len(classes)))
     pred = proba.argmax(axis=1)
     report = classification_report(
         gold, pred, labels=labels, target_names=list(classes), digits=4, zero_division=0
     )
     runs.write_text(out_dir / f"classification_report_{split}.txt", report)
-    fig, ax = plt.subplots(figsize=(1.2 * len(classes) + 2.5, 1.2 * len(classes) + 2))
-    ConfusionMatrixDisplay.from_predictions(
-        gold, pred, labels=labels, display_labels=list(classes), ax=ax, colorbar=False
-    )
-    ax.set_title(f"{split} (n={len(gold)})")
+    size = (1.2 * len(classes) + 2.5, 1.2 * len(classes) + 2)
+    fig = pages.confusion_figure(gold, pred, classes, f"{split} (n={len(gold)})", size)
     fig.tight_layout()
-    fig.savefig(out_dir / f"confusion_matrix_{split}.png", dpi=100)
-    plt.close(fig)
+    (out_dir / f"confusion_matrix_{split}.png").write_bytes(pages.figure_png(fig, dpi=100))
 
 
 def evaluate(

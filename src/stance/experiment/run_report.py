@@ -9,16 +9,14 @@ per-source tables (and one per `evaluation.group_by` column; values with fewer r
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stance import runs
+from stance import pages, runs
 from stance.models import health
 from stance.scoring.metrics import BATCH_METRICS, HEADLINE, OTHER
 
@@ -26,26 +24,18 @@ REPORT_FILE = "report.html"  # one self-contained page per run
 METRIC_NAMES = {"f_avg": "F_avg", "f1_macro": "macro-F1", "accuracy": "accuracy"}
 
 MISTAKES = 25
-STYLE = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
-h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.5em 0 1em}td,th{border:1px solid #ddd;padding:3px 8px}
-th{background:#f3f3f3;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.figs{display:flex;flex-wrap:wrap;gap:1em}.figs img{max-width:340px;border:1px solid #eee}
-.muted{color:#777}
-.warn{background:#fff3cd;border:2px solid #d39e00;padding:.5em 1em;margin:1em 0}
-"""
+# The run page's own rules, after pages.BASE_STYLE.
+STYLE = (
+    "h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    ".figs{display:flex;flex-wrap:wrap;gap:1em}.figs img{max-width:340px;border:1px solid #eee}"
+    ".warn{background:#fff3cd;border:2px solid #d39e00;padding:.5em 1em;margin:1em 0}"
+)
 
 
 def _png(fig: Any) -> str:
     """A matplotlib figure as an inline <img> (base64 PNG), and close it."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode()
-    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+    return pages.inline_png(pages.figure_png(fig, dpi=90, bbox_inches="tight"), "figure")
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -70,16 +60,10 @@ def _figures(split: str, gold: np.ndarray, proba: np.ndarray, classes: Sequence[
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay, precision_recall_curve
+    from sklearn.metrics import precision_recall_curve
 
     pred = proba.argmax(axis=1)
-    labels = list(range(len(classes)))
-    fig, ax = plt.subplots(figsize=(4, 3.6))
-    ConfusionMatrixDisplay.from_predictions(
-        gold, pred, labels=labels, display_labels=list(classes), ax=ax, colorbar=False
-    )
-    ax.set_title(f"confusion matrix ({split})")
-    out = [_png(fig)]
+    out = [_png(pages.confusion_figure(gold, pred, classes, f"confusion matrix ({split})"))]
     confidence, right = proba.max(axis=1), pred == gold
     bins = np.minimum((confidence * 10).astype(int), 9)
     used = [b for b in range(10) if (bins == b).any()]
@@ -208,10 +192,6 @@ def write_run_report(
         parts.append(_figures(split, gold, proba, classes))
         parts += [_groups(metrics, split, c) for c in _group_columns(metrics, split)]
         parts.append(_mistakes(rows, classes))
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
-    )
     path = Path(out_dir) / REPORT_FILE
-    path.write_text(page, encoding="utf-8")
+    path.write_text(pages.html_page(title, parts, STYLE), encoding="utf-8")
     return path

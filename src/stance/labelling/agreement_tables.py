@@ -8,16 +8,10 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from stance.errors import StanceError, problem
+from stance.pages import markdown_table
 
 if TYPE_CHECKING:  # the result type only; annotation imports this module
     from stance.labelling.annotation import Agreement
-
-
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A GitHub Markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def confusion_markdown(result: Agreement) -> str:
