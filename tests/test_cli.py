@@ -116,6 +116,28 @@ def test_an_unknown_key_stops_with_the_closest_keys_not_hydras_dead_end(
     assert "--help" in done.stderr and "To append to your config" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("script", "arg", "said"),
+    [
+        ("train", "seed=abc", "seed=abc: Value 'abc' of type 'str' could not be converted"),
+        ("predict", "batch_size=lots", "batch_size=lots: Value 'lots'"),
+        ("train", "model=nosuch", "Could not find 'model/nosuch'; Available options"),
+        ("train", "model.C=[1", "model.C=[1: no viable alternative"),
+    ],
+)
+def test_a_bad_value_stops_with_exit_2_the_key_and_help_not_hydras_exit_1(
+    script: str, arg: str, said: str
+) -> None:
+    args = [arg] if script == "train" else ["model=x", arg]
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / f"{script}.py"), *args],
+        capture_output=True, text=True, cwd=CONFIGS.parent,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and f"python scripts/{script}.py --help" in done.stderr
+    assert "HYDRA_FULL_ERROR" not in done.stderr
+
+
 def test_keys_inside_free_form_nodes_and_groups_pass_the_check() -> None:
     args = ["model=x", "review.model.C=2", "model@review.model=tfidf_svm", "columns.text=body"]
     done = subprocess.run(

@@ -215,11 +215,49 @@ def check_keys(argv: Sequence[str], schema: type, config: str) -> None:
         sys.exit(EXIT_USER_ERROR)
 
 
+def check_values(argv: Sequence[str], schema: type, config: str) -> None:
+    """Compose ``configs/<config>.yaml`` with the command line's overrides before Hydra does, and
+    stop (exit 2) on a value of the wrong type or an override Hydra cannot parse, naming the key,
+    Hydra's reason and ``--help``, instead of Hydra's exit 1. Sweeps (``-m``), flags and
+    ``hydra*`` overrides are left to Hydra."""
+    args = [
+        a  # overrides only: flags, their values (--cfg job) and hydra's own keys go to Hydra
+        for a in argv[1:]
+        if ("=" in a or a.startswith("~")) and not a.startswith(("-", "hydra"))
+    ]
+    if not args or {"-m", "--multirun"} & set(argv[1:]):
+        return
+    if any(spec.name == "model_path" for spec in dataclasses.fields(schema)):
+        args = model_path_argv(args)
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    configs = Path(argv[0]).resolve().parents[1] / "configs"
+    try:
+        with initialize_config_dir(str(configs), version_base="1.3"):
+            compose(config, overrides=args)
+    except (HydraException, OmegaConfBaseException) as err:
+        text = f"{err}\n{err.__cause__ or ''}".split("Config search path")[0]
+        noise = ("full_key", "object_type", "See https", "Error merging override")
+        lines = [x.strip() for x in text.splitlines() if x.strip()]
+        reason = "; ".join(x for x in lines if not x.startswith(noise)) or lines[0]
+        keys = [a for a in argv[1:] if "=" in a and a.split("=", 1)[0].lstrip("+~") in str(err)]
+        script = Path(argv[0]).name
+        fix = f"every key, its type and default: python scripts/{script} --help"
+        print(
+            f"error: {problem(keys[0] if keys else ' '.join(args), reason, fix)}", file=sys.stderr
+        )
+        sys.exit(EXIT_USER_ERROR)
+
+
 def script_help(argv: Sequence[str], usage: str, schema: type, config: str) -> None:
     """On ``--help``: print ``usage`` and the script's own keys, with the values ``configs/
-    <config>.yaml`` gives them and the help lines of ``schema``; then exit."""
+    <config>.yaml`` gives them and the help lines of ``schema``; then exit. Otherwise check the
+    command line's keys and values first (``check_keys``, ``check_values``)."""
     if not {"--help", "-h"} & set(argv[1:]):
         check_keys(argv, schema, config)
+        check_values(argv, schema, config)
         return
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
