@@ -218,14 +218,13 @@ def check_keys(argv: Sequence[str], schema: type, config: str) -> None:
 def check_values(argv: Sequence[str], schema: type, config: str) -> None:
     """Compose ``configs/<config>.yaml`` with the command line's overrides before Hydra does, and
     stop (exit 2) on a value of the wrong type or an override Hydra cannot parse, naming the key,
-    Hydra's reason and ``--help``, instead of Hydra's exit 1. Sweeps (``-m``), flags and
-    ``hydra*`` overrides are left to Hydra."""
-    args = [
-        a  # overrides only: flags, their values (--cfg job) and hydra's own keys go to Hydra
-        for a in argv[1:]
-        if ("=" in a or a.startswith("~")) and not a.startswith(("-", "hydra"))
-    ]
+    Hydra's reason and ``--help``, instead of Hydra's exit 1. Sweeps (``-m``) and command lines
+    with ``hydra*`` overrides (a search path changes what composes) are left to Hydra; flags and
+    their values (``--cfg job``) are not overrides."""
+    args = [a for a in argv[1:] if ("=" in a or a.startswith("~")) and not a.startswith("-")]
     if not args or {"-m", "--multirun"} & set(argv[1:]):
+        return
+    if any(a.lstrip("+~").startswith("hydra") for a in args):  # e.g. hydra.searchpath: Hydra's
         return
     if any(spec.name == "model_path" for spec in dataclasses.fields(schema)):
         args = model_path_argv(args)
