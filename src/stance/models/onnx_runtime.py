@@ -43,32 +43,76 @@ def session(file: Path, threads: int | None = None) -> Any:
     return ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
 
 
-class OnnxStanceModel:
+class OnnxRuntime:
+    """What every export folder's runtime shares: its ``stance_onnx.json`` facts, tokenizers read
+    from its ``tokenizer.json``, the onnxruntime session with its forward pass over batches of
+    similar length, and ``predict``."""
+
+    def __init__(
+        self, folder: str | Path, model_file: str = MODEL_FILE, threads: int | None = None
+    ) -> None:
+        self.folder = Path(folder)
+        self.meta = read_export_meta(self.folder)
+        self.classes_: list[str] = list(self.meta["classes"])
+        self.uses_target: bool = bool(self.meta["uses_target"])
+        self.temperature: float = float(self.meta["temperature"])
+        self.batch_size: int = int(self.meta["batch_size"])  # rows per forward pass, as PyTorch
+        self.pad_token_id: int = int(self.meta["pad_token_id"])
+        self.session = session(self.folder / model_file, threads)
+        self.input_names = [node.name for node in self.session.get_inputs()]
+
+    def tokenizer(self, max_length: int, **truncation: Any) -> Any:
+        """The folder's tokenizer, unpadded, cutting at ``max_length`` tokens."""
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length, **truncation)
+        return tokenizer
+
+    def features(self, encodings: Sequence[Any]) -> dict[str, list[list[int]]]:
+        """The network's inputs of each encoding, unpadded, by input name."""
+        fields = {
+            "input_ids": "ids",
+            "attention_mask": "attention_mask",
+            "token_type_ids": "type_ids",
+        }
+        return {name: [getattr(e, fields[name]) for e in encodings] for name in self.input_names}
+
+    def run(self, features: dict[str, list[list[int]]], width: int) -> np.ndarray:
+        """The network's output for every row of ``features``, (n, width), in their order."""
+
+        def forward(batch: dict[str, Any]) -> np.ndarray:
+            return self.session.run(None, {k: v.numpy() for k, v in batch.items()})[0]
+
+        return window_logits(features, width, self.batch_size, self.pad_token_id, forward)
+
+    def predict_proba(
+        self, texts: Sequence[str], targets: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Class probabilities in ``classes_`` order: (n, k)."""
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
+        """The label name of each text."""
+        proba = self.predict_proba(texts, targets)
+        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
+
+
+class OnnxStanceModel(OnnxRuntime):
     """An export folder behind ``predict_proba`` / ``predict``: windows, temperature, mean."""
 
     def __init__(
         self, folder: str | Path, model_file: str = MODEL_FILE, threads: int | None = None
     ) -> None:
-        from tokenizers import Tokenizer
-
-        self.folder = Path(folder)
-        meta = read_export_meta(self.folder)
-        self.classes_: list[str] = list(meta["classes"])
-        self.uses_target: bool = bool(meta["uses_target"])
-        self.temperature: float = float(meta["temperature"])
-        self.batch_size: int = int(meta["batch_size"])  # windows per forward pass, as in PyTorch
-        self.pad_token_id: int = int(meta["pad_token_id"])
-        self.tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
-        self.tokenizer.no_padding()
+        super().__init__(folder, model_file, threads)
         # What transformers' encode_windows asks of the same backend: pairs cut in the text only.
-        self.tokenizer.enable_truncation(
-            meta["max_length"],
-            stride=meta["stride"],
+        self.tokenizer_ = self.tokenizer(
+            self.meta["max_length"],
+            stride=self.meta["stride"],
             strategy="only_second" if self.uses_target else "longest_first",
-            direction=meta.get("truncation_side", "right"),
+            direction=self.meta.get("truncation_side", "right"),
         )
-        self.session = session(self.folder / model_file, threads)
-        self.input_names = [node.name for node in self.session.get_inputs()]
 
     def windows(
         self, texts: Sequence[str], targets: Sequence[str] | None
@@ -79,7 +123,7 @@ class OnnxStanceModel:
         if pairs is not None:
             inputs = [(target or "", text) for target, text in zip(pairs, texts, strict=True)]
         try:
-            encodings = self.tokenizer.encode_batch(inputs)
+            encodings = self.tokenizer_.encode_batch(inputs)
         except Exception as err:  # the Rust tokenizer raises bare Exceptions for impossible windows
             raise StanceError(
                 problem(
@@ -88,33 +132,15 @@ class OnnxStanceModel:
                     "shorten the longest `target`, or export a model with a larger max_length",
                 )
             ) from err
-        features: dict[str, list[list[int]]] = {name: [] for name in self.input_names}
-        source: list[int] = []
-        for paragraph, first in enumerate(encodings):
-            for window in [first, *first.overflowing]:
-                fields = {
-                    "input_ids": window.ids,
-                    "attention_mask": window.attention_mask,
-                    "token_type_ids": window.type_ids,
-                }
-                for name in self.input_names:
-                    features[name].append(fields[name])
-                source.append(paragraph)
-        return features, source
+        windows = [(i, w) for i, first in enumerate(encodings) for w in [first, *first.overflowing]]
+        return self.features([w for _, w in windows]), [i for i, _ in windows]
 
     def window_logits(
         self, texts: Sequence[str], targets: Sequence[str] | None
     ) -> tuple[np.ndarray, list[int]]:
         """Logits of every window, (n_windows, k), batched by length like the PyTorch path."""
         features, source = self.windows(texts, targets)
-
-        def forward(batch: dict[str, Any]) -> np.ndarray:
-            return self.session.run(None, {k: v.numpy() for k, v in batch.items()})[0]
-
-        logits = window_logits(
-            features, len(self.classes_), self.batch_size, self.pad_token_id, forward
-        )
-        return logits, source
+        return self.run(features, len(self.classes_)), source
 
     def predict_proba(
         self, texts: Sequence[str], targets: Sequence[str] | None = None
@@ -125,8 +151,3 @@ class OnnxStanceModel:
             return np.zeros((0, len(self.classes_)))
         logits, source = self.window_logits(texts, None if targets is None else list(targets))
         return paragraph_proba(logits, source, len(texts), self.temperature)
-
-    def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
-        """The label name of each text."""
-        proba = self.predict_proba(texts, targets)
-        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]

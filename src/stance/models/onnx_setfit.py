@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -21,56 +20,32 @@ from stance.models.calibration import softmax
 from stance.models.onnx_runtime import (
     EXPORT_META,
     MODEL_FILE,
-    TOKENIZER_FILE,
+    OnnxRuntime,
     OnnxStanceModel,
     read_export_meta,
-    session,
 )
-from stance.models.transformer.data import window_logits
+from stance.models.transformer.data import pair_targets
 
 KIND = "setfit"  # `kind` in stance_onnx.json
 
 
-class OnnxSetFitModel:
+class OnnxSetFitModel(OnnxRuntime):
     """A SetFit export folder behind ``predict_proba`` / ``predict``."""
 
     def __init__(
         self, folder: str | Path, model_file: str = MODEL_FILE, threads: int | None = None
     ) -> None:
-        from tokenizers import Tokenizer
-
-        self.folder = Path(folder)
-        meta = read_export_meta(self.folder)
-        self.classes_: list[str] = list(meta["classes"])
-        self.uses_target: bool = bool(meta["uses_target"])
-        self.temperature: float = float(meta["temperature"])
-        self.batch_size: int = int(meta["batch_size"])
-        self.pad_token_id: int = int(meta["pad_token_id"])
-        head = meta["head"]
+        super().__init__(folder, model_file, threads)
+        head = self.meta["head"]
         self.coef = np.asarray(head["coef"], dtype=np.float64)  # (1 or k, width)
         self.intercept = np.asarray(head["intercept"], dtype=np.float64)
         self.head_classes = [int(i) for i in head["classes"]]  # class index of each head column
-        self.splitter = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
-        self.splitter.no_padding()
-        self.splitter.no_truncation()
-        self.splitter.enable_truncation(int(meta["window_tokens"]), stride=int(meta["stride"]))
-        self.reader = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
-        self.reader.no_padding()
-        self.reader.no_truncation()
-        self.reader.enable_truncation(int(meta["max_length"]))
-        self.session = session(self.folder / model_file, threads)
-        self.input_names = [node.name for node in self.session.get_inputs()]
+        self.splitter = self.tokenizer(int(self.meta["window_tokens"]), stride=self.meta["stride"])
+        self.reader = self.tokenizer(int(self.meta["max_length"]))
 
     def inputs(self, texts: Sequence[str], targets: Sequence[str] | None) -> list[list[str]]:
         """Each paragraph's windows of text, "target: window" for a pair model (as in training)."""
-        if self.uses_target and targets is None:
-            raise StanceError(
-                problem(
-                    str(self.folder / EXPORT_META),
-                    "this model reads the policy (target) of every text and got none",
-                    "give one target per text",
-                )
-            )
+        pairs = pair_targets(self.uses_target, targets)
         pieces = self.splitter.encode_batch(list(texts), add_special_tokens=False)
         windows = []
         for text, first in zip(texts, pieces, strict=True):
@@ -78,29 +53,16 @@ class OnnxSetFitModel:
             windows.append(
                 [self.splitter.decode(p.ids) for p in parts] if len(parts) > 1 else [text]
             )
-        if not self.uses_target:
+        if pairs is None:
             return windows
-        return [[f"{t}: {w}" for w in ws] for t, ws in zip(targets, windows, strict=True)]
+        return [[f"{t}: {w}" for w in ws] for t, ws in zip(pairs, windows, strict=True)]
 
     def embed(self, inputs: list[list[str]]) -> np.ndarray:
         """One L2-normalised embedding per paragraph: the mean of its windows' embeddings."""
         flat = [w for ws in inputs for w in ws]
         source = np.repeat(np.arange(len(inputs)), [len(ws) for ws in inputs])
-        features: dict[str, list[Any]] = {name: [] for name in self.input_names}
-        for encoding in self.reader.encode_batch(flat):
-            fields = {
-                "input_ids": encoding.ids,
-                "attention_mask": encoding.attention_mask,
-                "token_type_ids": encoding.type_ids,
-            }
-            for name in self.input_names:
-                features[name].append(fields[name])
-
-        def forward(batch: dict[str, Any]) -> np.ndarray:
-            return self.session.run(None, {k: v.numpy() for k, v in batch.items()})[0]
-
         width = self.coef.shape[1]
-        vectors = window_logits(features, width, self.batch_size, self.pad_token_id, forward)
+        vectors = self.run(self.features(self.reader.encode_batch(flat)), width)
         sums = np.zeros((len(inputs), width))
         np.add.at(sums, source, vectors)
         sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
@@ -119,11 +81,6 @@ class OnnxSetFitModel:
             scores = np.column_stack([np.zeros(len(scores)), scores[:, 0]])
         full[:, self.head_classes] = softmax(scores / self.temperature)
         return full
-
-    def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
-        """The label name of each text."""
-        proba = self.predict_proba(texts, targets)
-        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
 
 
 def open_export(
