@@ -40,12 +40,18 @@ def test_help_lists_the_scripts_own_keys_not_the_training_models(script: str) ->
         assert '  paths.processed_root="data/processed"' in done.stdout  # the config's value
 
 
+def run_script(script: str, *args: str) -> subprocess.CompletedProcess:
+    """``scripts/<script>.py`` with ``args``, from the repository root, output captured."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / f"{script}.py"), *args],
+        capture_output=True, text=True, cwd=CONFIGS.parent,
+    )  # fmt: skip
+
+
 def script_help(script: str) -> str:
     """What ``scripts/<script>.py --help`` prints (it must exit 0)."""
-    done = subprocess.run(
-        [sys.executable, str(SCRIPTS / f"{script}.py"), "--help"],
-        capture_output=True, text=True, check=True, cwd=CONFIGS.parent,
-    )  # fmt: skip
+    done = run_script(script, "--help")
+    assert done.returncode == 0, done.stderr
     assert "Configuration groups" not in done.stdout and "== Config ==" not in done.stdout
     return done.stdout
 
@@ -108,10 +114,7 @@ def test_the_job_log_holds_what_the_job_printed(tmp_path: Path) -> None:
 def test_an_unknown_key_stops_with_the_closest_keys_not_hydras_dead_end(
     script: str, arg: str, hint: str
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPTS / f"{script}.py"), "model=x", arg],
-        capture_output=True, text=True, cwd=CONFIGS.parent,
-    )  # fmt: skip
+    done = run_script(script, "model=x", arg)
     assert done.returncode == 2 and hint in done.stderr
     assert "--help" in done.stderr and "To append to your config" not in done.stderr
 
@@ -129,10 +132,7 @@ def test_a_bad_value_stops_with_exit_2_the_key_and_help_not_hydras_exit_1(
     script: str, arg: str, said: str
 ) -> None:
     args = [arg] if script == "train" else ["model=x", arg]
-    done = subprocess.run(
-        [sys.executable, str(SCRIPTS / f"{script}.py"), *args],
-        capture_output=True, text=True, cwd=CONFIGS.parent,
-    )  # fmt: skip
+    done = run_script(script, *args)
     assert done.returncode == 2, done.stderr
     assert said in done.stderr and f"python scripts/{script}.py --help" in done.stderr
     assert "HYDRA_FULL_ERROR" not in done.stderr
@@ -140,9 +140,6 @@ def test_a_bad_value_stops_with_exit_2_the_key_and_help_not_hydras_exit_1(
 
 def test_keys_inside_free_form_nodes_and_groups_pass_the_check() -> None:
     args = ["model=x", "review.model.C=2", "model@review.model=tfidf_svm", "columns.text=body"]
-    done = subprocess.run(
-        [sys.executable, str(SCRIPTS / "suggest.py"), *args, "--cfg", "job"],
-        capture_output=True, text=True, cwd=CONFIGS.parent,
-    )  # fmt: skip
+    done = run_script("suggest", *args, "--cfg", "job")
     assert done.returncode == 0, done.stderr
     assert "text: body" in done.stdout
