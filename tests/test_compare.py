@@ -10,6 +10,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from fixtures import flip, gold_labels
 from stance import runs as run_files
 from stance.compare import CompareConfig, compare, register_schema
 from stance.compare.records import group_runs, load_run, section_predictions
@@ -21,15 +22,8 @@ from stance.scoring import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 400
-RNG = np.random.default_rng(7)
-GOLD = RNG.choice(["pro", "anti"], size=N)
+GOLD = gold_labels(N, 7)
 LABELS = ["anti", "pro"]  # the label set each run.json records (binary: no no-stance label)
-
-
-def flip(gold: np.ndarray, error_rate: float, seed: int) -> np.ndarray:
-    """Predictions wrong on a random ``error_rate`` share of examples."""
-    wrong = np.random.default_rng(seed).random(len(gold)) < error_rate
-    return np.where(wrong, np.where(gold == "pro", "anti", "pro"), gold)
 
 
 def write_run(

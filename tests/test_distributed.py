@@ -22,7 +22,8 @@ import pandas as pd
 import pytest
 
 from ddp_recorder import read_steps
-from models.conftest import ANTI, FILLER, PRO, TOPICS, tiny_bert  # noqa: F401  (the fixture)
+from fixtures import TOPICS, TOY_VOCAB, paragraphs
+from models.conftest import tiny_bert  # noqa: F401  (the fixture)
 from stance import distributed, runs
 from train_helpers import CONFIGS, compose_cfg, run_script_in_process
 
@@ -52,15 +53,10 @@ PROBA_TOLERANCE = 1e-4
 
 def write_corpus(path: Path) -> list[str]:
     """Paragraphs in the tiny BERT's vocabulary, split given per row; returns the overrides."""
-    rng = np.random.default_rng(0)
     rows = []
-    for split, n in (("train", TRAIN_ROWS), ("validation", 40), ("test", 40)):
-        for i in range(n):
-            label = int(rng.integers(2))
-            words = [*rng.choice(FILLER, size=6), rng.choice((PRO, ANTI)[label])]
-            rng.shuffle(words)
-            target = str(rng.choice(TOPICS))
-            rows.append((f"{split}{i}", " ".join(words), ("pro", "anti")[label], target, split))
+    for seed, (split, n) in enumerate((("train", TRAIN_ROWS), ("validation", 40), ("test", 40))):
+        for row in paragraphs(n, seed, noise=0.0, vocab=TOY_VOCAB, filler=6, policies=TOPICS):
+            rows.append((row["id"], row["text"], row["label"], row["target"], split))
     pd.DataFrame(rows, columns=["id", "text", "label", "target", "split"]).to_csv(path, index=False)
     columns = [f"dataset.columns.{c}={c}" for c in ("id", "target", "split")]
     dataset = ["dataset=csv_template", "dataset.name=tiny", f"dataset.path={path}", *columns]

@@ -11,6 +11,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from fixtures import tiny_dataset
 from stance.compare import compare, register_schema
 from stance.compare.report import write_report
 from stance.data.build import build_dataset
@@ -20,7 +21,7 @@ from stance.errors import StanceError
 from stance.experiment import training
 from stance.experiment.run_report import write_run_report
 from stance.scoring.metrics import batch_metric
-from train_helpers import CONFIGS, compose_cfg, tiny_dataset, write_csv
+from train_helpers import CONFIGS, compose_cfg, write_csv
 
 LABELS = ["anti", "neutral", "pro"]
 # 100 rows of each label; A: the stance labels right, neutral split between them (F_avg 0.80,

@@ -7,40 +7,34 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 from pathlib import Path
 
 import pytest
 
+from fixtures import ANTI, PRO, paragraphs
 from stance import runs
 from stance.data import load_processed, read_card
 from stance.data.overlap import text_hashes
 from stance.predict import load_model
-from train_helpers import ANTI, FILLER, PRO, run_script_in_process
+from train_helpers import run_script_in_process
 
 TARGETS = ("tariffs", "aid", "sanctions")
 PLANTED = "planted-wrong"
 
 
-def _paragraph(rng: random.Random, label: str, i: int) -> str:
-    words = [rng.choice(FILLER) for _ in range(8)] + [f"w{i}"]
-    cues = {"pro": PRO, "anti": ANTI}.get(label)
-    words += [rng.choice(cues), rng.choice(cues)] if cues else ["reported", "tuesday"]
-    rng.shuffle(words)
-    return " ".join(words).capitalize() + "."
+def _paragraphs(n: int, seed: int, per_doc: int) -> list[dict]:
+    """``n`` clear 3-way paragraphs (two cue words, or none for neutral; pro, anti, neutral in
+    turn by row) on the 3 policies, in documents of ``per_doc``."""
+    classes = ("pro", "anti", "neutral")
+    return paragraphs(n, seed, classes, noise=0.0, cues=2, cycle=True, per_doc=per_doc,
+                      policies=TARGETS)  # fmt: skip
 
 
 def _export(path: Path) -> list[dict]:
     """36 articles of 4 paragraphs on 3 policies, 3-way, with one plainly pro paragraph labelled
     anti (the planted error)."""
-    rng = random.Random(3)
-    rows = []
-    for d in range(36):
-        for p in range(4):
-            label = ("pro", "anti", "neutral")[(d + p) % 3]
-            text = _paragraph(rng, label, len(rows))
-            rows.append({"id": f"a{d}-p{p}", "doc_id": f"a{d}", "target": TARGETS[d % 3],
-                         "text": text, "label": label})  # fmt: skip
+    keys = ("id", "doc_id", "target", "text", "label")
+    rows = [{k: r[k] for k in keys} for r in _paragraphs(36 * 4, 3, per_doc=4)]
     rows[5] |= {"id": PLANTED, "label": "anti", "text": "We support, welcome and applaud it."}
     _write(path, rows)
     return rows
@@ -92,15 +86,11 @@ def test_the_labelling_loop_end_to_end(tmp_path: Path, capsys, monkeypatch) -> N
     record0 = (run0 / runs.RUN_FILE).read_text()
 
     # new articles: a paragraph labelled already (in whichever split), furniture, new text
-    rng = random.Random(9)
     labelled_again = rows[-1]["text"]
     new = [{"doc_id": "n0", "target": "aid", "text": labelled_again},
            {"doc_id": "n0", "target": "aid", "text": "By Thomas Reed"},
            {"doc_id": "n0", "target": "aid", "text": "Share this article"}]  # fmt: skip
-    for i in range(30):
-        label = ("pro", "anti", "neutral")[i % 3]
-        text = _paragraph(rng, label, 1000 + i)
-        new.append({"doc_id": f"n{1 + i // 3}", "target": TARGETS[i % 3], "text": text})
+    new += [{k: r[k] for k in ("doc_id", "target", "text")} for r in _paragraphs(30, 9, 3)]
     _write(tmp_path / "new.csv", new)
     out = tmp_path / "labelling" / "round1"
     run_script_in_process("suggest", [f"model={run0}", "input=new.csv", "dataset=mine",

@@ -11,6 +11,7 @@ import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from omegaconf import OmegaConf
 
+from fixtures import flip, tiny_dataset
 from stance.compare import compare
 from stance.compare.learning_curve import curves, fit_curve
 from stance.compare.report import write_report
@@ -18,9 +19,9 @@ from stance.data.fractions import apply_train_fraction, kept_rows
 from stance.errors import StanceError
 from stance.experiment.training import train
 from stance.scoring import metrics as metrics_module
-from test_compare import GOLD, LABELS, N, flip, settings
+from test_compare import GOLD, LABELS, N, settings
 from test_train import TINY, use_dataset  # noqa: F401  (the fixture)
-from train_helpers import compose_cfg, tiny_dataset
+from train_helpers import compose_cfg
 
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 

@@ -7,9 +7,10 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from fixtures import tiny_dataset
 from stance import runs
 from stance.experiment.training import train
-from train_helpers import compose_cfg, tiny_dataset
+from train_helpers import compose_cfg
 
 
 def test_train_logs_params_metrics_and_artifacts(

@@ -9,8 +9,8 @@ import pytest
 from omegaconf import OmegaConf
 
 sys.path.insert(0, str(Path(__file__).parent / "data"))
-from data_helpers import corpus, write
 
+from fixtures import export_rows, write
 from stance import runs
 from stance.compare.records import group_runs, load_run
 from stance.data import overlap, read_card
@@ -23,7 +23,7 @@ COLUMNS = [f"dataset.columns.{c}={c}" for c in ("id", "doc_id", "target", "sourc
 
 
 def _data(tmp_path: Path) -> list[str]:
-    path = write(tmp_path / "in.csv", corpus(n_docs=150))
+    path = write(tmp_path / "in.csv", export_rows(n_docs=150))
     return [
         "dataset=csv_template",
         f"dataset.path={path}",

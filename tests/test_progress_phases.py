@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from datasets import DatasetDict
 
-from train_helpers import compose_cfg, tiny_split
+from fixtures import tiny_split
+from train_helpers import compose_cfg
 
 PHASES = (
     "tfidf: features of 5000 training rows",

@@ -6,9 +6,10 @@ import base64
 from html.parser import HTMLParser
 from pathlib import Path
 
+from fixtures import tiny_dataset
 from stance import runs
 from stance.experiment.training import train
-from train_helpers import compose_cfg, tiny_dataset
+from train_helpers import compose_cfg
 
 
 class Page(HTMLParser):

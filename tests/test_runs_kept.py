@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from datasets import DatasetDict
 
+from fixtures import tiny_dataset
 from stance import load_model, runs
 from stance.data import read_card
 from stance.experiment.training import train
-from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
+from train_helpers import compose_cfg, run_script_in_process, write_csv
 
 TINY = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=0", "model.char_ngrams=null"]
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from fixtures import tiny_dataset
 from stance.errors import StanceError
-from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
+from train_helpers import compose_cfg, run_script_in_process, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "benchmarks" / "tweeteval_stance"

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 from datasets import DatasetDict
 
+from fixtures import tiny_dataset
 from stance import load_model, runs
 from stance.errors import StanceError
 from stance.experiment.evaluation import evaluate_saved
 from stance.experiment.training import train
 from stance.models.sklearn_models import TfidfStanceModel
-from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
+from train_helpers import compose_cfg, run_script_in_process, write_csv
 
 # Most tests feed train() an in-memory dataset; the script test builds a real one from CSV.
 TINY_DATA = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=200"]

@@ -1,73 +1,17 @@
-"""Tiny stance corpora and composed train configs shared by the training/inference tests."""
+"""Composed train configs, in-process scripts and rule models shared by the training/inference
+tests (the corpora live in ``fixtures``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from datasets import Dataset, DatasetDict
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from stance.models.base import StanceModel
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-PRO = ["support", "welcome", "praise", "benefit", "strengthen", "applaud"]
-ANTI = ["oppose", "condemn", "reject", "harm", "weaken", "denounce"]
-FILLER = [
-    "the",
-    "senator",
-    "said",
-    "on",
-    "tuesday",
-    "that",
-    "this",
-    "policy",
-    "would",
-    "matter",
-    "for",
-    "voters",
-    "in",
-    "ohio",
-]
-TARGETS = ["tariffs", "sanctions", "aid"]
-SOURCES = ["Wire", "Herald"]
-
-
-def tiny_split(n: int, seed: int, labels: tuple[str, ...] = ("pro", "anti")) -> Dataset:
-    """``n`` paragraphs: a stance cue word plus filler; 15% of labels flipped so scores are < 1."""
-    rng = np.random.default_rng(seed)
-    rows: dict[str, list] = {k: [] for k in ("id", "text", "label", "doc_id", "target", "source")}
-    for i in range(n):
-        label = int(rng.integers(len(labels)))
-        cues = [PRO, ANTI, FILLER][label]
-        words = [*rng.choice(FILLER, size=8), str(rng.choice(cues))]
-        rng.shuffle(words)
-        noisy = int(rng.integers(len(labels))) if rng.random() < 0.15 else label
-        rows["id"].append(f"s{seed}-{i}")
-        rows["text"].append(" ".join(words))
-        rows["label"].append(noisy)
-        rows["doc_id"].append(f"d{seed}-{i // 4}")
-        rows["target"].append(TARGETS[i % len(TARGETS)])
-        rows["source"].append(SOURCES[i % len(SOURCES)])
-    features = Features(
-        id=Value("string"),
-        text=Value("string"),
-        label=ClassLabel(names=list(labels)),
-        doc_id=Value("string"),
-        target=Value("string"),
-        source=Value("string"),
-    )
-    return Dataset.from_dict(rows, features=features)
-
-
-def tiny_dataset(labels: tuple[str, ...] = ("pro", "anti"), n: int = 120) -> DatasetDict:
-    """Train / validation / test splits of ``tiny_split``."""
-    return DatasetDict(
-        train=tiny_split(n, 0, labels),
-        validation=tiny_split(n // 3, 1, labels),
-        test=tiny_split(n // 3, 2, labels),
-    )
 
 
 def compose_cfg(

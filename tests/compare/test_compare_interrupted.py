@@ -7,26 +7,26 @@ import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from fixtures import flip, gold_labels
 from stance.compare import compare, register_schema
 from stance.compare.report import write_report
 from stance.runs import slug
 from train_helpers import CONFIGS, run_script_in_process
 
 LABELS = ["anti", "pro"]
-GOLD = np.random.default_rng(3).choice(LABELS, size=60)
+GOLD = gold_labels(60, 3, LABELS)
 
 
-def write_run(folder: Path, overrides: list[str], status: str = "complete") -> Path:
-    """A binary run record; a complete one with predictions right on 90% of the rows."""
+def write_run(folder: Path, overrides: list[str], status: str = "complete", seed: int = 0) -> Path:
+    """A binary run record; a complete one with predictions right on ~90% of the rows (which
+    ones drawn from ``seed``, never from the folder: its tmp path differs between sessions)."""
     folder.mkdir(parents=True)
     if status == "complete":
-        wrong = np.random.default_rng(len(str(folder))).random(len(GOLD)) < 0.1
-        pred = np.where(wrong, np.where(GOLD == "pro", "anti", "pro"), GOLD)
+        pred = flip(GOLD, 0.1, seed)
         rows = [
             {"id": f"x{i}", "gold": g, "pred": p}
             for i, (g, p) in enumerate(zip(GOLD, pred, strict=True))

@@ -9,6 +9,7 @@ from datasets import DatasetDict
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from fixtures import tiny_dataset
 from stance import runs
 from stance.compare import CompareConfig, compare, register_schema
 from stance.compare.cells import fmt
@@ -17,7 +18,7 @@ from stance.compare.report import write_report
 from stance.compare.rounds import name_sections
 from stance.data import overlap
 from stance.experiment.training import train
-from train_helpers import CONFIGS, compose_cfg, tiny_dataset
+from train_helpers import CONFIGS, compose_cfg
 
 TINY = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=0", "model.char_ngrams=null"]
 

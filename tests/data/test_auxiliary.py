@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from datasets import DatasetDict
 
+from fixtures import tiny_dataset, tiny_split
 from stance import runs
 from stance.data import auxiliary, ensure_dataset, is_current, load_processed, overlap
 from stance.errors import StanceError
-from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, tiny_split, write_csv
+from train_helpers import compose_cfg, run_script_in_process, write_csv
 
 
 def write_aux(tmp_path: Path, labels: list[str], n: int = 60, target: bool = True) -> Path:

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from data_helpers import CONFIGS, corpus, user_dataset, write
+from data_helpers import CONFIGS, user_dataset
 
+from fixtures import export_rows, write
 from stance.data import build_dataset, read_card
 from stance.errors import StanceError
 
@@ -18,14 +19,14 @@ HEADER = "id,doc_id,text,label,target,source,date\n"
 
 def _csv(tmp_path: Path, *lines: str) -> Path:
     """A CSV of the tiny corpus with `lines` appended (they become lines 162, 163, ...)."""
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     with path.open("ab") as fh:
         for line in lines:
             fh.write(line.encode("utf-8") if isinstance(line, str) else line)
     return path
 
 
-GOOD = len(corpus()) + 1  # lines of the tiny corpus file, header included
+GOOD = len(export_rows()) + 1  # lines of the tiny corpus file, header included
 
 CSV_CASES = {
     "unclosed quote": (
@@ -80,7 +81,7 @@ def test_duplicate_ids_name_both_rows(tmp_path):
 
 
 def test_invalid_json_line_is_named(tmp_path):
-    path = write(tmp_path / "in.jsonl", corpus())
+    path = write(tmp_path / "in.jsonl", export_rows())
     with path.open("a") as fh:
         fh.write('{"id": "x1", "text": "unterminated, "label": "pro"}\n')
     with pytest.raises(StanceError) as err:
@@ -99,7 +100,7 @@ def test_skip_writes_every_rejected_row_with_its_reason_and_the_totals_add_up(tm
     assert {r["where"] for r in rejects} == {
         f"{path}, line {GOOD + k}" for k in range(1, len(lines) + 2)
     }
-    assert card["rows"]["input"] == len(corpus()) + len(lines) + 1
+    assert card["rows"]["input"] == len(export_rows()) + len(lines) + 1
     assert card["rows"]["balanced"]
     assert sum(card["rows"]["rejected_by_reason"].values()) == len(rejects)
 
@@ -150,7 +151,7 @@ def test_the_script_prints_one_message_and_exits_2(tmp_path):
 
 
 def test_non_utf8_in_jsonl_names_the_line(tmp_path):
-    path = write(tmp_path / "in.jsonl", corpus())
+    path = write(tmp_path / "in.jsonl", export_rows())
     with path.open("ab") as fh:
         fh.write(b'{"id": "x1", "doc_id": "dx", "text": "Caf\xe9", "label": "pro"}\n')
     with pytest.raises(StanceError) as err:
@@ -160,7 +161,7 @@ def test_non_utf8_in_jsonl_names_the_line(tmp_path):
 
 
 def test_a_mapped_column_missing_from_the_file(tmp_path):
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     with pytest.raises(StanceError) as err:
         build_dataset(user_dataset(path, "dataset.columns.text=body"), tmp_path / "out")
     assert "column 'body' (for `text`) is not in the file" in str(err.value)

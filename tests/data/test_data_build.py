@@ -7,10 +7,11 @@ from collections import Counter
 
 import datasets
 import pytest
-from data_helpers import corpus, user_dataset, write
+from data_helpers import user_dataset
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
+from fixtures import export_rows, write
 from stance.data import build as build_module
 from stance.data import build_dataset, ensure_dataset, load_processed, read_card
 from stance.data import card as cards
@@ -22,7 +23,7 @@ def _docs(ds, split):
 
 
 def test_grouped_split_keeps_documents_whole_and_card_adds_up(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     cfg = user_dataset(write(tmp_path / "in.csv", rows), "dataset.split.assign=shuffle")
     folder = build_dataset(cfg, tmp_path / "out")
     ds = load_processed(folder)
@@ -59,11 +60,15 @@ def test_grouped_split_keeps_documents_whole_and_card_adds_up(tmp_path):
     # ratios 0.8/0.1/0.1, cut by whole documents of up to 4 kept rows (two strata)
     for split, ratio in (("train", 0.8), ("validation", 0.1), ("test", 0.1)):
         assert abs(len(ds[split]) - ratio * card["rows"]["kept"]) <= 8
-    assert (folder / "card.md").read_text().startswith("# Dataset `my_corpus`")
+    card_md = (folder / "card.md").read_text()
+    assert card_md.startswith("# Dataset `my_corpus`")
+    c, docs = card["counts"]["train"], card["documents"]["train"]
+    table = "| split | anti | pro | rows | documents |\n|---|---|---|---|---|\n"
+    assert table + f"| train | {c['anti']} | {c['pro']} | {c['total']} | {docs} |\n" in card_md
 
 
 def test_the_template_is_three_way(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     cfg = user_dataset(write(tmp_path / "in.csv", rows), labels=None)
     ds = load_processed(build_dataset(cfg, tmp_path))
     assert ds["train"].features["label"].names == ["anti", "neutral", "pro"]
@@ -71,7 +76,7 @@ def test_the_template_is_three_way(tmp_path):
 
 
 def test_a_binary_build_of_three_way_rows_warns_with_the_fix(tmp_path, capsys):
-    rows = corpus()
+    rows = export_rows()
     cfg = user_dataset(write(tmp_path / "in.csv", rows))
     card = read_card(build_dataset(cfg, tmp_path / "out"))
     (warning,) = [w for w in card["warnings"] if "left out because their label" in w]
@@ -83,7 +88,7 @@ def test_a_binary_build_of_three_way_rows_warns_with_the_fix(tmp_path, capsys):
 
 
 def test_same_seed_same_splits_other_seed_other_splits(tmp_path):
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     first = read_card(build_dataset(user_dataset(path), tmp_path / "a"))
     again = read_card(build_dataset(user_dataset(path), tmp_path / "b"))
     other = read_card(build_dataset(user_dataset(path, "dataset.split.seed=1"), tmp_path / "c"))
@@ -93,7 +98,7 @@ def test_same_seed_same_splits_other_seed_other_splits(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".tsv", ".jsonl", ".parquet"])
 def test_every_format_builds_the_same_dataset(tmp_path, suffix):
-    rows = corpus()
+    rows = export_rows()
     reference = read_card(
         build_dataset(user_dataset(write(tmp_path / "in.csv", rows)), tmp_path / "csv")
     )
@@ -104,20 +109,20 @@ def test_every_format_builds_the_same_dataset(tmp_path, suffix):
 
 
 def test_time_split_trains_on_the_past(tmp_path):
-    cfg = user_dataset(write(tmp_path / "in.csv", corpus()), "dataset.split.strategy=time")
+    cfg = user_dataset(write(tmp_path / "in.csv", export_rows()), "dataset.split.strategy=time")
     ds = load_processed(build_dataset(cfg, tmp_path / "out"))
     assert max(ds["train"]["date"]) < min(ds["validation"]["date"])
     assert max(ds["validation"]["date"]) < min(ds["test"]["date"])
 
 
 def test_random_split_may_separate_a_documents_paragraphs(tmp_path):
-    cfg = user_dataset(write(tmp_path / "in.csv", corpus()), "dataset.split.strategy=random")
+    cfg = user_dataset(write(tmp_path / "in.csv", export_rows()), "dataset.split.strategy=random")
     folder = build_dataset(cfg, tmp_path / "out")
     assert read_card(folder)["leakage"]["documents_in_several_splits"] > 0
 
 
 def test_predefined_split_follows_the_split_column(tmp_path):
-    rows = corpus(n_docs=10)
+    rows = export_rows(n_docs=10)
     for i, r in enumerate(rows):
         r["split"] = ("train", "val", "test", "train")[i % 4]
     path = write(tmp_path / "in.csv", rows)
@@ -128,7 +133,7 @@ def test_predefined_split_follows_the_split_column(tmp_path):
 
 
 def test_ensure_dataset_rebuilds_only_when_config_or_input_change(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     path = write(tmp_path / "in.csv", rows)
     out = tmp_path / "out"
     ensure_dataset(user_dataset(path), out)
@@ -147,7 +152,7 @@ def test_ensure_dataset_rebuilds_only_when_config_or_input_change(tmp_path):
 
 
 def test_a_failed_build_leaves_the_previous_dataset_loadable(tmp_path, monkeypatch):
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     out = tmp_path / "out"
     before = read_card(build_dataset(user_dataset(path), out))["fingerprint"]
 
@@ -163,7 +168,7 @@ def test_a_failed_build_leaves_the_previous_dataset_loadable(tmp_path, monkeypat
 
 
 def test_a_typo_in_the_dataset_config_fails_loudly(tmp_path):
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     with pytest.raises(ConfigCompositionException, match="stratgey"):
         user_dataset(path, "dataset.split.stratgey=random")
     # forced in with +, or held untyped by another top-level config: build_dataset still checks
@@ -177,7 +182,7 @@ def test_a_typo_in_the_dataset_config_fails_loudly(tmp_path):
 
 
 def test_jsonl_numbers_become_strings_and_dates_stay_dates(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     for k, r in enumerate(rows):
         r["id"] = k  # a JSON number
     folder = build_dataset(user_dataset(write(tmp_path / "in.jsonl", rows)), tmp_path / "out")
@@ -188,13 +193,13 @@ def test_jsonl_numbers_become_strings_and_dates_stay_dates(tmp_path):
 
 
 def test_dates_keep_their_day_and_blank_doc_ids_fall_back_to_the_row_id(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     rows[0]["date"] = f" {rows[0]['date']}T09:30:00 "  # a timestamp, padded: the day is kept
     rows[1]["doc_id"] = "  "  # no document: the paragraph is its own
     folder = build_dataset(user_dataset(write(tmp_path / "in.csv", rows)), tmp_path / "out")
     ds = load_processed(folder)
     built = {r["id"]: r for s in ds for r in ds[s]}
-    expected = {r["id"]: r for r in corpus() if r["label"] != "neutral"}
+    expected = {r["id"]: r for r in export_rows() if r["label"] != "neutral"}
     assert built.keys() == expected.keys() and {rows[0]["id"], rows[1]["id"]} <= built.keys()
     assert {i: r["date"] for i, r in built.items()} == {i: r["date"] for i, r in expected.items()}
     doc = {i: r["doc_id"] for i, r in expected.items()} | {rows[1]["id"]: rows[1]["id"]}
@@ -202,7 +207,7 @@ def test_dates_keep_their_day_and_blank_doc_ids_fall_back_to_the_row_id(tmp_path
 
 
 def test_ensure_dataset_refuses_a_folder_rebuilt_with_other_settings(tmp_path, monkeypatch):
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     out = tmp_path / "out"
     binary = user_dataset(path)
     three_way = user_dataset(path, labels="[anti,neutral,pro]")
@@ -220,13 +225,13 @@ def test_ensure_dataset_refuses_a_folder_rebuilt_with_other_settings(tmp_path, m
 
 def test_small_builds_save_without_progress_bars_and_restore_them(tmp_path, capsys):
     datasets.enable_progress_bars()
-    build_dataset(user_dataset(write(tmp_path / "in.csv", corpus())), tmp_path / "out")
+    build_dataset(user_dataset(write(tmp_path / "in.csv", export_rows())), tmp_path / "out")
     assert "Saving the dataset" not in capsys.readouterr().err
     assert not datasets.are_progress_bars_disabled()
 
 
 def test_the_no_stance_label_is_declared_once_and_stored_in_the_card(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     names = {"pro": "Favor", "anti": "Against", "neutral": "None"}
     for row in rows:
         row["label"] = names[row["label"]]
@@ -240,7 +245,7 @@ def test_the_no_stance_label_is_declared_once_and_stored_in_the_card(tmp_path):
 
 
 def test_kfold_folds_are_disjoint_by_document_and_cover_every_row_once(tmp_path):
-    path = write(tmp_path / "in.csv", corpus(n_docs=50))
+    path = write(tmp_path / "in.csv", export_rows(n_docs=50))
     tests, docs = [], set()
     for k in range(5):
         cfg = user_dataset(path, "dataset.split.strategy=kfold", f"dataset.split.fold={k}")
@@ -263,7 +268,7 @@ def test_kfold_folds_are_disjoint_by_document_and_cover_every_row_once(tmp_path)
 
 
 def test_by_target_holds_out_whole_targets(tmp_path):
-    rows = corpus(n_docs=60)
+    rows = export_rows(n_docs=60)
     for row in rows:
         row["target"] = f"policy {int(row['doc_id'][1:]) % 12}"
     folder = build_dataset(
@@ -287,6 +292,6 @@ def test_a_fresh_build_is_current_for_its_own_input(tmp_path, suffix):
     """The build records the same input hash that `is_current` computes from the file."""
     from stance.data import is_current
 
-    cfg = user_dataset(write(tmp_path / f"in{suffix}", corpus()))
+    cfg = user_dataset(write(tmp_path / f"in{suffix}", export_rows()))
     build_dataset(cfg, tmp_path / "out")
     assert is_current(cfg, tmp_path / "out")

@@ -8,8 +8,9 @@ from itertools import pairwise
 import numpy as np
 import pyarrow as pa
 import pytest
-from data_helpers import corpus, sentence, user_dataset, write
+from data_helpers import user_dataset
 
+from fixtures import export_rows, sentence, write
 from stance.data import build_dataset, load_processed, read_card
 from stance.data.dedup import first_equal, near_pairs, normalized, word_bigrams
 from stance.data.schema import DedupConfig
@@ -38,7 +39,7 @@ def test_normalised_variants_share_a_key_and_a_normal_form():
 
 
 def test_exact_duplicates_collapse_to_the_first_copy(tmp_path):
-    rows = _with(corpus(), [(f"dup{k}", v, "pro") for k, v in enumerate(VARIANTS)])
+    rows = _with(export_rows(), [(f"dup{k}", v, "pro") for k, v in enumerate(VARIANTS)])
     folder = build_dataset(user_dataset(write(tmp_path / "in.csv", rows)), tmp_path / "out")
     card = read_card(folder)
     ds = load_processed(folder)
@@ -54,7 +55,7 @@ def test_exact_duplicates_collapse_to_the_first_copy(tmp_path):
 )
 def test_conflicting_labels_follow_the_policy(tmp_path, policy, kept, dropped):
     text = "The tariff deal is a win for farmers in the valley."
-    rows = _with(corpus(), [("c0", text, "pro"), ("c1", text, "pro"), ("c2", text, "anti")])
+    rows = _with(export_rows(), [("c0", text, "pro"), ("c1", text, "pro"), ("c2", text, "anti")])
     cfg = user_dataset(write(tmp_path / "in.csv", rows), f"dataset.dedup.conflicts={policy}")
     folder = build_dataset(cfg, tmp_path / "out")
     ds = load_processed(folder)
@@ -74,7 +75,7 @@ def test_a_majority_winner_behind_its_group_head_keeps_its_own_text_identity(tmp
         extra += [(f"u{k}", sentence(rng), "pro"), (f"a{k}", text, "anti")]
         extra += [(f"b{k}", text, "pro"), (f"c{k}", text, "pro")]
     cfg = user_dataset(
-        write(tmp_path / "in.csv", _with(corpus(), extra)), "dataset.dedup.conflicts=majority"
+        write(tmp_path / "in.csv", _with(export_rows(), extra)), "dataset.dedup.conflicts=majority"
     )
     card = read_card(build_dataset(cfg, tmp_path / "out"))
     assert card["dedup"]["conflicts"]["groups"] == 20
@@ -83,11 +84,11 @@ def test_a_majority_winner_behind_its_group_head_keeps_its_own_text_identity(tmp
 
 def test_conflicting_labels_stop_the_build_by_default(tmp_path):
     text = "The tariff deal is a win for farmers in the valley."
-    rows = _with(corpus(), [("c0", text, "pro"), ("c1", text.upper(), "anti")])
+    rows = _with(export_rows(), [("c0", text, "pro"), ("c1", text.upper(), "anti")])
     path = write(tmp_path / "in.csv", rows)
     with pytest.raises(StanceError) as err:
         build_dataset(user_dataset(path), tmp_path / "out")
-    n = len(corpus())
+    n = len(export_rows())
     message = str(err.value)
     assert f"{path}, line {n + 2} (pro)" in message and f"line {n + 3} (anti)" in message
     assert "dedup.conflicts" in message
@@ -105,7 +106,7 @@ def _syndicated(n_pairs: int = 10) -> list[tuple[str, str, str]]:
 
 
 def test_near_duplicates_land_in_the_same_split(tmp_path):
-    rows = _with(corpus(), _syndicated())
+    rows = _with(export_rows(), _syndicated())
     path = write(tmp_path / "in.csv", rows)
     folder = build_dataset(user_dataset(path), tmp_path / "out")
     ds = load_processed(folder)
@@ -120,7 +121,7 @@ def test_near_duplicates_land_in_the_same_split(tmp_path):
 
 
 def test_near_duplicates_can_be_dropped(tmp_path):
-    rows = _with(corpus(), _syndicated())
+    rows = _with(export_rows(), _syndicated())
     cfg = user_dataset(write(tmp_path / "in.csv", rows), "dataset.dedup.action=drop")
     folder = build_dataset(cfg, tmp_path / "out")
     card = read_card(folder)
@@ -133,7 +134,7 @@ def test_near_duplicates_can_be_dropped(tmp_path):
 
 
 def test_a_higher_threshold_ignores_looser_copies(tmp_path):
-    rows = _with(corpus(), _syndicated())
+    rows = _with(export_rows(), _syndicated())
     cfg = user_dataset(write(tmp_path / "in.csv", rows), "dataset.dedup.threshold=0.95")
     card = read_card(build_dataset(cfg, tmp_path / "out"))
     # one changed word in 60 removes 2 of ~60 word pairs and adds 2: Jaccard ~0.93
@@ -185,7 +186,7 @@ def test_lsh_finds_the_pairs_that_the_exact_jaccard_finds():
 def test_the_same_text_under_two_targets_is_two_examples_kept_in_one_split(tmp_path):
     # a claim-stance export: one claim pro one motion and anti another
     rng = random.Random(2)
-    extra, rows = [], corpus()
+    extra, rows = [], export_rows()
     for k in range(12):
         text = sentence(rng)
         extra += [(f"m{k}a", text, "pro"), (f"m{k}b", text, "anti")]
@@ -203,7 +204,7 @@ def test_the_same_text_under_two_targets_is_two_examples_kept_in_one_split(tmp_p
 
 def test_within_one_target_the_same_text_is_still_a_duplicate_or_a_conflict(tmp_path):
     text = "The tariff deal is a win for farmers in the valley."
-    rows = _with(corpus(), [("c0", text, "pro"), ("c1", text, "pro"), ("c2", text, "anti")])
+    rows = _with(export_rows(), [("c0", text, "pro"), ("c1", text, "pro"), ("c2", text, "anti")])
     for row in rows[-3:]:
         row["target"] = "motion 0"
     rows[-1]["target"] = "motion 1"  # c2 is about another motion: no conflict with c0/c1

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from data_helpers import CONFIGS, corpus, user_dataset, write
+from data_helpers import CONFIGS, user_dataset
 
+from fixtures import export_rows, write
 from stance.data import build_dataset, ensure_dataset, load_processed, read_card
 from stance.errors import StanceError
 
@@ -41,16 +42,16 @@ def _dataset(path: Path, *overrides: str):
 
 
 def test_excel_csv_utf8_with_bom_and_crlf_reads_as_is(tmp_path):
-    path = _excel_csv(tmp_path / "export.csv", corpus())
+    path = _excel_csv(tmp_path / "export.csv", export_rows())
     card = read_card(build_dataset(_dataset(path), tmp_path / "out"))
-    assert card["rows"]["input"] == len(corpus()) and card["rows"]["rejected"] == 0
+    assert card["rows"]["input"] == len(export_rows()) and card["rows"]["rejected"] == 0
     ds = load_processed(tmp_path / "out" / "my_corpus")
     assert {"d0-p0"} <= {i for s in ds for i in ds[s]["id"]}  # no BOM or \r in any value
     assert all(not t.endswith("\r") for s in ds for t in ds[s]["date"])
 
 
 def test_a_bad_row_in_an_excel_csv_names_its_line(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     rows[4]["label"] = "maybe"
     path = _excel_csv(tmp_path / "export.csv", rows)
     with pytest.raises(StanceError, match=r"export\.csv, line 6: unknown label 'maybe'"):
@@ -70,7 +71,7 @@ def _xlsx(path: Path, rows: list[list], sheet: str = "Labels") -> Path:
 
 
 def test_an_xlsx_sheet_builds_with_numbers_and_dates_as_cells(tmp_path):
-    rows = _export_rows(corpus())
+    rows = _export_rows(export_rows())
     for k, row in enumerate(rows):
         row[0] = 1000 + k  # a numeric id cell, not "1000.0"
         row[6] = dt.datetime.fromisoformat(row[6])  # a real date cell
@@ -80,11 +81,11 @@ def test_an_xlsx_sheet_builds_with_numbers_and_dates_as_cells(tmp_path):
     ds = load_processed(folder)
     assert "1000" in {i for s in ds for i in ds[s]["id"]}
     assert "2020-01-01" in {d for s in ds for d in ds[s]["date"]}
-    assert read_card(folder)["rows"]["input"] == len(corpus())
+    assert read_card(folder)["rows"]["input"] == len(export_rows())
 
 
 def test_an_xlsx_error_names_the_sheet_row(tmp_path):
-    rows = _export_rows(corpus())
+    rows = _export_rows(export_rows())
     rows[2][3] = "maybe"
     path = _xlsx(tmp_path / "labels.xlsx", rows)
     with pytest.raises(StanceError) as err:
@@ -99,7 +100,7 @@ def test_an_xlsx_error_names_the_sheet_row(tmp_path):
 @pytest.mark.parametrize("name", ["labels.xlsx", "labels.ods", "labels.xls"])
 def test_a_workbook_given_as_csv_says_so_and_what_to_set(tmp_path, name):
     path = tmp_path / name
-    _xlsx(tmp_path / "book.xlsx", _export_rows(corpus()))
+    _xlsx(tmp_path / "book.xlsx", _export_rows(export_rows()))
     magic = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # an xls file starts so
     path.write_bytes(magic if name.endswith(".xls") else (tmp_path / "book.xlsx").read_bytes())
     with pytest.raises(StanceError) as err:
@@ -112,7 +113,7 @@ def test_a_workbook_given_as_csv_says_so_and_what_to_set(tmp_path, name):
     ("delimiter", "fix"), [("\t", "dataset.format=tsv"), (";", 'delimiter: ";"')]
 )
 def test_a_delimiter_other_than_the_config_names_itself_and_the_fix(tmp_path, delimiter, fix):
-    path = _excel_csv(tmp_path / "export.csv", corpus(), delimiter=delimiter)
+    path = _excel_csv(tmp_path / "export.csv", export_rows(), delimiter=delimiter)
     with pytest.raises(StanceError) as err:
         build_dataset(_dataset(path), tmp_path / "out")
     message = str(err.value)
@@ -120,7 +121,7 @@ def test_a_delimiter_other_than_the_config_names_itself_and_the_fix(tmp_path, de
     assert fix in message and "columns.id" not in message
     setting = "dataset.format=tsv" if delimiter == "\t" else 'dataset.delimiter=";"'
     folder = build_dataset(_dataset(path, setting), tmp_path / "out")
-    assert read_card(folder)["rows"]["input"] == len(corpus())
+    assert read_card(folder)["rows"]["input"] == len(export_rows())
 
 
 def test_utf16_text_from_excel_is_named(tmp_path):
@@ -131,7 +132,7 @@ def test_utf16_text_from_excel_is_named(tmp_path):
 
 
 def _predefined(tmp_path: Path, with_validation: bool) -> Path:
-    rows = corpus(n_docs=60)
+    rows = export_rows(n_docs=60)
     for row in rows:
         d = int(row["doc_id"][1:])
         row["split"] = (
@@ -190,7 +191,7 @@ def test_a_train_and_test_only_export_trains_end_to_end(tmp_path):
 
 
 def test_empty_doc_id_target_and_date_cells_follow_the_documented_policy(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     rows[0]["doc_id"] = ""  # its own document
     rows[1]["date"] = ""  # kept without a date
     rows[2]["target"] = " "  # rejected: stance is relative to a target
@@ -207,7 +208,7 @@ def test_empty_doc_id_target_and_date_cells_follow_the_documented_policy(tmp_pat
 
 
 def test_dates_in_another_format_are_parsed_with_date_format(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     for row in rows:
         y, m, d = row["date"].split("-")
         row["date"] = f"{d}/{m}/{y}"
@@ -220,7 +221,7 @@ def test_dates_in_another_format_are_parsed_with_date_format(tmp_path):
 
 
 def test_an_empty_split_is_saved_so_that_it_loads(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     cfg = user_dataset(
         write(tmp_path / "in.csv", rows),
         "dataset.split.ratios={train:0.9,validation:0.0,test:0.1}",
@@ -247,7 +248,7 @@ print("loaded", len(ds["train"]), flush=True)
 
 
 def test_two_processes_building_one_dataset_build_once(tmp_path):
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     code = BUILD.format(helpers=str(Path(__file__).parent))
     cmd = [sys.executable, "-c", code, str(path), str(tmp_path / "out")]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
@@ -270,7 +271,7 @@ def test_an_empty_file_and_a_file_without_usable_rows_say_so(tmp_path):
 
 def test_a_comma_file_given_as_tsv_names_the_fix(tmp_path):
     path = tmp_path / "export.tsv"
-    _excel_csv(path, corpus())  # commas, though the name and the config say tsv
+    _excel_csv(path, export_rows())  # commas, though the name and the config say tsv
     with pytest.raises(StanceError) as err:
         build_dataset(_dataset(path), tmp_path / "out")
     assert str(err.value).startswith(f"{path}, line 1: the header is one column split by ','")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from data_helpers import corpus, user_dataset, write
+from data_helpers import user_dataset
 
+from fixtures import export_rows, write
 from stance.data import build_dataset, load_processed, read_card
 from stance.errors import StanceError
 
@@ -18,8 +19,10 @@ def _where(folder) -> dict[str, str]:
 
 def _rounds(tmp_path, n0: int = 40, n1: int = 20) -> tuple:
     """Round 0 (n0 documents, CSV) and a round-1 sheet of n1 new documents (JSONL)."""
-    first = corpus(n_docs=n0)
-    new = [{**r, "id": f"r1-{r['id']}", "doc_id": f"r1-{r['doc_id']}"} for r in corpus(n1, seed=1)]
+    first = export_rows(n_docs=n0)
+    new = [
+        {**r, "id": f"r1-{r['id']}", "doc_id": f"r1-{r['doc_id']}"} for r in export_rows(n1, seed=1)
+    ]
     return write(tmp_path / "export.csv", first), write(tmp_path / "round1.jsonl", new), first, new
 
 
@@ -69,7 +72,7 @@ def test_a_disagreement_inside_one_round_is_still_a_conflict(tmp_path):
 
 
 def test_a_glob_reads_the_rounds_in_natural_order(tmp_path):
-    rows = corpus(n_docs=30)
+    rows = export_rows(n_docs=30)
     write(tmp_path / "r" / "round2.csv", [{**rows[0], "label": "anti"}])
     write(tmp_path / "r" / "round10.csv", [{**rows[0], "label": "pro"}])  # later: it wins
     write(tmp_path / "r" / "round1.csv", rows)
@@ -125,7 +128,9 @@ def test_the_seeded_shuffle_moves_documents_and_the_card_says_so(tmp_path):
 
 
 def test_skip_mode_names_the_real_cause_and_writes_the_rejects(tmp_path):
-    rows = [{**r, "date": f"{1 + i % 12:02d}/{13 + i % 15}/2020"} for i, r in enumerate(corpus())]
+    rows = [
+        {**r, "date": f"{1 + i % 12:02d}/{13 + i % 15}/2020"} for i, r in enumerate(export_rows())
+    ]
     path = write(tmp_path / "in.csv", rows)  # US-style dates, read as %Y-%m-%d: all invalid
     cfg = user_dataset(path, "dataset.on_bad_rows=skip")
     with pytest.raises(StanceError) as err:
@@ -139,7 +144,9 @@ def test_skip_mode_names_the_real_cause_and_writes_the_rejects(tmp_path):
 
 
 def test_small_splits_and_missing_labels_warn_with_the_kfold_command(tmp_path):
-    folder = build_dataset(user_dataset(write(tmp_path / "in.csv", corpus(n_docs=20))), tmp_path)
+    folder = build_dataset(
+        user_dataset(write(tmp_path / "in.csv", export_rows(n_docs=20))), tmp_path
+    )
     warnings = read_card(folder)["warnings"]
     small = [w for w in warnings if "split has only" in w]
     assert small and all("dataset.split.strategy=kfold" in w for w in small)

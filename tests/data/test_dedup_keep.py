@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from data_helpers import corpus, user_dataset, write
+from data_helpers import user_dataset
 
+from fixtures import export_rows, write
 from stance.data import build_dataset, load_processed, read_card
 from stance.errors import StanceError
 
@@ -14,7 +15,7 @@ TEXT = "The tariff deal is a win for farmers in the valley."
 def _benchmark(tmp_path, *overrides):
     """A predefined split whose test split holds one text twice under one target, labelled
     pro and anti (and a third, agreeing copy in train)."""
-    rows = corpus(n_docs=12)
+    rows = export_rows(n_docs=12)
     for i, r in enumerate(rows):
         r["split"] = ("train", "val", "test", "train")[i % 4]
     extra = [("c0", "pro", "test"), ("c1", "anti", "test"), ("c2", "pro", "train")]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from data_helpers import corpus, user_dataset, write
+from data_helpers import user_dataset
 
+from fixtures import export_rows, write
 from stance.data.build import ensure_dataset
 from stance.errors import StanceError
 from stance.experiment.evaluation import evaluate
@@ -30,7 +31,7 @@ class FirstWordModel(RuleModel):
 
 
 def shot_corpus(tmp_path: Path) -> Path:
-    rows = corpus(n_docs=80, per_doc=2)
+    rows = export_rows(n_docs=80, per_doc=2)
     for row in rows:
         row["shot"] = "zero" if int(row["doc_id"][1:]) % 2 else "few"
     return write(tmp_path / "in.csv", rows)

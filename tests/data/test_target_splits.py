@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
-from data_helpers import sentence, user_dataset, write
+from data_helpers import user_dataset
 
+from fixtures import sentence, write
 from stance.data import build_dataset, load_processed, read_card
 from stance.data.overlap import seen_rows, text_hashes, training_record
 from stance.errors import StanceError

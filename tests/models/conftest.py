@@ -1,4 +1,5 @@
-"""A tiny randomly initialised BERT and a toy stance corpus, built locally (no download)."""
+"""A tiny randomly initialised BERT and RoBERTa over the toy corpus's vocabulary, built locally
+(no download)."""
 
 from __future__ import annotations
 
@@ -7,36 +8,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from datasets import ClassLabel, Dataset, Features, Value
+from datasets import Dataset
 
-PRO = ["support", "supports", "great", "good", "helps", "benefit", "welcome", "praise"]
-ANTI = ["oppose", "opposes", "bad", "harms", "hurts", "damage", "reject", "attack"]
-TOPICS = ["tax", "wall", "tariff", "climate", "health", "trade"]
-FILLER = ["the", "a", "policy", "plan", "law", "we", "it", "is", "this", "of", "and"]
-WORDS = FILLER + PRO + ANTI + TOPICS
-CLASSES = ["pro", "anti"]
-
-
-def make_toy_split(n: int, seed: int, with_target: bool = True, long_every: int = 0) -> Dataset:
-    """Paragraphs whose stance words decide the label; every ``long_every``-th is long."""
-    rows: dict[str, list] = {"id": [], "text": [], "label": [], "target": []}
-    for i in range(n):
-        label = (i + seed) % 2
-        cue = (PRO if label == 0 else ANTI)[(i * 7 + seed) % len(PRO)]
-        topic = TOPICS[(i * 5 + seed) % len(TOPICS)]
-        words = ["the", topic, "policy", "is", cue, "and", "we", cue, "it"]
-        if long_every and i % long_every == 0:
-            words = words + ["the", "plan", "of", "this", "law"] * 12
-        rows["id"].append(f"toy{seed}-{i}")
-        rows["text"].append(" ".join(words))
-        rows["label"].append(label)
-        rows["target"].append(topic)
-    features = {"id": Value("string"), "text": Value("string"), "label": ClassLabel(names=CLASSES)}
-    if with_target:
-        features["target"] = Value("string")
-    else:
-        del rows["target"]
-    return Dataset.from_dict(rows, features=Features(features))
+import fixtures
+from fixtures import TOY_WORDS
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +21,7 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
     folder = tmp_path_factory.mktemp("tiny-bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *TOY_WORDS]
     tokenizer = BertTokenizerFast(vocab={word: i for i, word in enumerate(vocab)})
     config = BertConfig(
         vocab_size=len(vocab),
@@ -65,7 +40,7 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def toy_split() -> Callable[..., Dataset]:
     """``toy_split(n, seed, with_target=True, long_every=0)`` builds a labelled toy split."""
-    return make_toy_split
+    return fixtures.toy_split
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -90,7 +65,7 @@ def tiny_roberta(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-roberta")
     bpe = ByteLevelBPETokenizer()
     special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    bpe.train_from_iterator([" ".join(WORDS)] * 20, vocab_size=300, special_tokens=special)
+    bpe.train_from_iterator([" ".join(TOY_WORDS)] * 20, vocab_size=300, special_tokens=special)
     bpe.save_model(str(folder))
     # transformers 5 takes the vocabulary and merges themselves (a `vocab_file=` is ignored and
     # leaves a tokenizer that knows only the special tokens, encoding every text as empty)

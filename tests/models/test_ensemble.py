@@ -6,30 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasets import ClassLabel, Dataset, Features, Value
 
 import stance
+from fixtures import tiny_split
 from stance.errors import StanceError
 from stance.models.ensemble import EnsembleStanceModel
 from stance.models.sklearn_models import TfidfStanceModel
-
-CUES = {"pro": "support", "anti": "oppose", "neutral": "describe"}
-
-
-def split(labels: tuple[str, ...], n: int = 60, seed: int = 0) -> Dataset:
-    """``n`` short texts whose cue word gives the label (1 in 5 labels flipped, so probas vary)."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(len(labels), size=n)
-    noisy = np.where(rng.random(n) < 0.2, rng.integers(len(labels), size=n), y)
-    texts = [f"the senator said we {CUES[labels[i]]} the plan number {k}" for k, i in enumerate(y)]
-    features = Features(text=Value("string"), label=ClassLabel(names=list(labels)))
-    return Dataset.from_dict({"text": texts, "label": noisy.tolist()}, features=features)
 
 
 def saved_run(folder: Path, labels: tuple[str, ...], classifier: str) -> Path:
     """A run directory holding only ``model/``: a small TF-IDF model trained on ``labels``."""
     model = TfidfStanceModel(classifier=classifier, char_ngrams=None, target_mode="none")
-    model.fit(split(labels)).save(folder / "model")
+    model.fit(tiny_split(60, 0, labels)).save(folder / "model")
     return folder
 
 
@@ -42,8 +30,8 @@ def members(tmp_path):
 
 
 def test_mean_of_members_aligned_by_label(members):
-    test = split(("pro", "anti"), seed=1)
-    ensemble = EnsembleStanceModel([str(members / "*")]).fit(split(("pro", "anti")))
+    test = tiny_split(60, 1)
+    ensemble = EnsembleStanceModel([str(members / "*")]).fit(tiny_split(60, 0))
     assert ensemble.members_ == [str(members / "a"), str(members / "b")]
     texts = list(test["text"])
     a = TfidfStanceModel.load(members / "a" / "model").predict_proba(texts)  # pro, anti
@@ -54,8 +42,8 @@ def test_mean_of_members_aligned_by_label(members):
 
 
 def test_weights_and_round_trip(members, tmp_path):
-    train = split(("pro", "anti"))
-    texts = list(split(("pro", "anti"), seed=1)["text"])[:10]
+    train = tiny_split(60, 0)
+    texts = list(tiny_split(60, 1)["text"])[:10]
     only_a = EnsembleStanceModel([str(members / "a"), str(members / "b")], weights=[1, 0])
     only_a.fit(train)
     a = TfidfStanceModel.load(members / "a" / "model").predict_proba(texts)
@@ -69,7 +57,7 @@ def test_weights_and_round_trip(members, tmp_path):
 
 
 def test_bad_members_are_clear_errors(members, tmp_path):
-    train = split(("pro", "anti"))
+    train = tiny_split(60, 0)
     with pytest.raises(StanceError, match="matches no run directory"):
         EnsembleStanceModel([str(tmp_path / "nothing" / "*")]).fit(train)
     with pytest.raises(StanceError, match="weights"):

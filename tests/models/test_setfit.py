@@ -146,7 +146,7 @@ def test_train_config_model_setfit_writes_a_run_that_load_model_reads(
 @pytest.mark.slow
 def test_packaged_minilm_learns_three_classes_from_150_rows(toy_split: Callable) -> None:
     """The issue's small-data stall check for this family, on the real encoder."""
-    from train_helpers import tiny_split
+    from fixtures import tiny_split
 
     train = tiny_split(150, 0, ("anti", "neutral", "pro"))
     test = tiny_split(60, 2, ("anti", "neutral", "pro"))

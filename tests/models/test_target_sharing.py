@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasets import ClassLabel, Dataset, Features, Value
+from datasets import Dataset
 from omegaconf import OmegaConf
 
+from fixtures import flipped, to_dataset
 from stance import models
 from stance.experiment.model_card import model_card
 from stance.models.base import read_meta
@@ -17,27 +18,14 @@ from stance.models.sklearn_models import TfidfStanceModel
 from stance.models.targets import closest_target, target_report, unseen_targets
 from train_helpers import compose_cfg
 
-FILLER = ["the", "senator", "said", "that", "this", "policy", "would", "matter", "for", "voters"]
 POLICIES = ["tariffs", "sanctions", "aid"]  # "raise" is pro for tariffs and aid, anti for sanctions
 
 
-def flipped(n: int, seed: int, big: str | None = None) -> Dataset:
+def flipped_policies(n: int, seed: int, big: str | None = None) -> Dataset:
     """The issue's reproduction: ``n`` rows per policy (3 * n for ``big``), a cue word plus
     filler, where the cue means pro for two policies and anti for the third."""
-    rng = np.random.default_rng(seed)
-    rows: dict[str, list] = {"text": [], "label": [], "target": []}
-    for policy in POLICIES:
-        for _ in range(3 * n if policy == big else n):
-            cue = str(rng.choice(["raise", "cut"]))
-            words = [*rng.choice(FILLER, 3), cue]
-            rng.shuffle(words)
-            rows["text"].append(" ".join(words))
-            rows["label"].append(int((cue == "raise") == (policy == "sanctions")))
-            rows["target"].append(policy)
-    features = Features(
-        text=Value("string"), label=ClassLabel(names=["pro", "anti"]), target=Value("string")
-    )
-    return Dataset.from_dict(rows, features=features)
+    sizes = {policy: 3 * n if policy == big else n for policy in POLICIES}
+    return to_dataset(flipped(sizes, seed, anti=["sanctions"]), ("pro", "anti"))
 
 
 def configured(**overrides: object) -> TfidfStanceModel:
@@ -54,7 +42,7 @@ def accuracy(model: TfidfStanceModel, data: Dataset) -> float:
 
 @pytest.fixture(scope="module")
 def data() -> tuple[Dataset, Dataset]:
-    return flipped(50, 0), flipped(30, 1)
+    return flipped_policies(50, 0), flipped_policies(30, 1)
 
 
 def test_the_shared_model_knows_the_policy_below_min_target_examples(
@@ -76,7 +64,7 @@ def test_the_shared_model_knows_the_policy_below_min_target_examples(
 def test_stance_model_json_and_the_report_say_who_shares(
     data: tuple[Dataset, Dataset], tmp_path: Path
 ) -> None:
-    train = flipped(50, 0, big="aid")  # aid: 150 rows, enough for a classifier of its own
+    train = flipped_policies(50, 0, big="aid")  # aid: 150 rows, enough for a classifier of its own
     model = configured().fit(train)
     assert set(model.per_target_) == {"aid"}
     model.save(tmp_path / "m")
@@ -130,7 +118,7 @@ def test_a_negative_weight_is_refused() -> None:
 
     model = TfidfStanceModel(target_feature_weight=-1)  # stored; fit checks (scikit-learn's rule)
     with pytest.raises(StanceError, match="target_feature_weight"):
-        model.fit(flipped(20, 0))
+        model.fit(flipped_policies(20, 0))
 
 
 def test_thousands_of_small_targets_get_no_block_of_their_own() -> None:
@@ -138,20 +126,10 @@ def test_thousands_of_small_targets_get_no_block_of_their_own() -> None:
     dense coefficients ask for 72 GiB. Only the targets with the most rows get a block."""
     from stance.models.targets import MAX_BLOCKS, MIN_BLOCK_ROWS
 
-    rng = np.random.default_rng(0)
-    rows: dict[str, list] = {"text": [], "label": [], "target": []}
     sizes = {f"topic {i:04d}": 2 for i in range(600)}  # many tiny topics
     sizes.update({f"mid {i:03d}": MIN_BLOCK_ROWS + 1 for i in range(MAX_BLOCKS + 20)})
-    for target, n in sizes.items():
-        for _ in range(n):
-            cue = str(rng.choice(["raise", "cut"]))
-            rows["text"].append(" ".join([*rng.choice(FILLER, 3), cue]))
-            rows["label"].append(int(cue == "raise"))
-            rows["target"].append(target)
-    features = Features(
-        text=Value("string"), label=ClassLabel(names=["pro", "anti"]), target=Value("string")
-    )
-    model = configured(progress_bar=False).fit(Dataset.from_dict(rows, features=features))
+    train = to_dataset(flipped(sizes, 0, anti=list(sizes), shuffle=False), ("pro", "anti"))
+    model = configured(progress_bar=False).fit(train)
     assert len(model.targets_) == MAX_BLOCKS and all(t.startswith("mid") for t in model.targets_)
     width = len(model.vectorizer_.get_feature_names_out())
     assert model.classifier_.coef_.shape[1] == width * (1 + MAX_BLOCKS)  # not width * 721

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import tiny_dataset
 from stance import runs
 from stance.models.sklearn_models import TfidfStanceModel
-from train_helpers import tiny_dataset
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import ANTI, PRO
 from stance.predict.outputs import Writer
-from train_helpers import ANTI, PRO, run_script_in_process
+from train_helpers import run_script_in_process
 
 
 def articles(folder: Path, n: int) -> Path:

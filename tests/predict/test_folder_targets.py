@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 import stance
+from fixtures import tiny_dataset
 from stance.errors import StanceError
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict import load_model
-from train_helpers import run_script_in_process, tiny_dataset
+from train_helpers import run_script_in_process
 
 
 @pytest.fixture(scope="module")

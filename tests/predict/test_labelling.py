@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fixtures import tiny_dataset
 from stance import load_model, runs
 from stance.cli import model_path_argv
 from stance.config_schemas import DocumentConfig
@@ -17,7 +18,7 @@ from stance.data import split_paragraphs
 from stance.errors import StanceError
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict import DOCUMENT_RULE, document_stance, label_rows
-from train_helpers import run_script_in_process, tiny_dataset
+from train_helpers import run_script_in_process
 
 ARTICLE = """Senators spar over tariffs
 

@@ -16,13 +16,14 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from fixtures import tiny_dataset
 from stance.config_schemas import ServeConfig
 from stance.data import split_paragraphs
 from stance.errors import StanceError
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict import label_rows, load_model
 from stance.serve.service import check_exposure, create_app, settings_from
-from train_helpers import CONFIGS, compose_cfg, run_script_in_process, tiny_dataset
+from train_helpers import CONFIGS, compose_cfg, run_script_in_process
 
 ARTICLE = """Senators spar over tariffs
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from fixtures import ANTI, PRO
 from stance.errors import StanceError
 from stance.predict.shards import find_shards, shard_of
-from train_helpers import ANTI, PRO, run_script_in_process
+from train_helpers import run_script_in_process
 
 
 def articles(folder: Path, n: int) -> Path:

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from datasets import load_from_disk
 
+from fixtures import ANTI, PRO, tiny_dataset
 from stance.data import overlap
 from stance.data.overlap import text_hashes
 from stance.data.schema import DedupConfig
 from stance.errors import StanceError
 from stance.labelling.suggest import Candidate, rank
-from train_helpers import ANTI, PRO, run_script_in_process, tiny_dataset, write_csv
+from train_helpers import run_script_in_process, write_csv
 
 
 def cand(text: str, uncertainty: float, doc: str | None = None, target: str = "t") -> Candidate:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from datasets import Dataset, DatasetDict
 
+from fixtures import paragraphs, to_dataset
 from stance.data import as_dataset_config
 from stance.labelling.review import (
     REVIEW_SHEET,
@@ -18,39 +19,23 @@ from stance.labelling.review import (
     review_records,
     write_review,
 )
-from train_helpers import ANTI, FILLER, PRO, compose_cfg, write_csv
+from train_helpers import compose_cfg, write_csv
 
 PLANTED = "planted"
 
 
 def clean_dataset(docs: int = 40, plant: bool = False) -> DatasetDict:
-    """``docs`` articles of 4 paragraphs, each with clear pro or anti cues among filler words,
-    split by article; with ``plant``, one plainly pro paragraph is labelled anti."""
-    rng = np.random.default_rng(7)
-    rows: dict[str, list] = {k: [] for k in ("id", "text", "label", "doc_id", "target", "source")}
-    for i in range(docs * 4):
-        label = i % 2
-        words = [*rng.choice(FILLER, size=8), *rng.choice([PRO, ANTI][label], size=2)]
-        rng.shuffle(words)
-        rows["id"].append(f"r{i}")
-        rows["text"].append(" ".join(words))
-        rows["label"].append(label)
-        rows["doc_id"].append(f"d{i // 4}")
-        rows["target"].append("aid")
-        rows["source"].append("Wire")
-    if plant:
-        rows["id"][5] = PLANTED  # an anti row's place, plainly pro
-        rows["text"][5] = "we support and welcome and praise this aid, a benefit to applaud"
-    features = Features(
-        id=Value("string"),
-        text=Value("string"),
-        label=ClassLabel(names=["pro", "anti"]),
-        doc_id=Value("string"),
-        target=Value("string"),
-        source=Value("string"),
+    """``docs`` articles of 4 paragraphs, pro and anti in turn (row 0 pro), each with two clear
+    cues among filler words and no label noise, split by article; with ``plant``, one plainly pro
+    paragraph is labelled anti."""
+    rows = paragraphs(
+        docs * 4, 7, noise=0.0, cues=2, cycle=True, policies=["aid"], sources=["Wire"]
     )
-    full = Dataset.from_dict(rows, features=features)
-    doc = np.array([int(d[1:]) for d in rows["doc_id"]])
+    if plant:
+        text = "we support and welcome and praise this aid, a benefit to applaud"
+        rows[5] |= {"id": PLANTED, "text": text}  # an anti row's place, plainly pro
+    full = to_dataset(rows, ("pro", "anti"))
+    doc = np.array([i // 4 for i in range(len(rows))])  # paragraphs' documents: 4 rows each
     parts = {"train": doc % 5 < 3, "validation": doc % 5 == 3, "test": doc % 5 == 4}
     return DatasetDict({s: full.select(np.flatnonzero(m)) for s, m in parts.items()})
 

@@ -11,11 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
+from fixtures import tiny_dataset
 from stance.config_schemas import ServeConfig
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict import label_rows, load_model
 from stance.serve.service import create_app
-from train_helpers import run_script_in_process, tiny_dataset
+from train_helpers import run_script_in_process
 
 TEXTS = ["we support and applaud it", "we oppose and condemn it"]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from fixtures import ANTI, PRO, tiny_dataset
 from stance import runs
 from stance.data import overlap
 from stance.errors import StanceError
@@ -17,7 +18,7 @@ from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict.columns import View
 from stance.predict.loading import load_model
 from stance.predict.outputs import Writer
-from train_helpers import ANTI, PRO, run_script_in_process, tiny_dataset
+from train_helpers import run_script_in_process
 
 MAP = {"Support": "pro", "SUPPORT ": "pro", "Oppose": "anti"}  # one word each, in two spellings
 

@@ -8,7 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from data.data_helpers import corpus, user_dataset, write
+from data.data_helpers import user_dataset
+from fixtures import export_rows, write
 from stance.data import build_dataset, read_card
 from stance.data.dedup import components, near_pairs, normalized
 from stance.data.near import jaccards, word_bigrams
@@ -28,15 +29,15 @@ def _chain(length: int) -> list[str]:
 
 
 def _with_chain(docs: int) -> list[dict]:
-    """corpus() plus one paragraph of a chain in each of its first `docs` documents."""
-    rows = corpus()
+    """export_rows() plus one paragraph of a chain in each of its first `docs` documents."""
+    rows = export_rows()
     for k, text in enumerate(_chain(docs)):
         rows.append({**rows[0], "id": f"chain{k}", "doc_id": f"d{k}", "text": text})
     return rows
 
 
 def test_a_chain_joining_most_documents_stops_the_build_with_the_cause(tmp_path):
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     folder = build_dataset(user_dataset(path, labels=None), tmp_path / "out")
     before = (folder / "card.json").read_bytes()
     write(path, _with_chain(30))  # 30 of 40 documents (150 of 190 rows) in one group

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from data.data_helpers import compose_build, corpus, user_dataset, write
+from data.data_helpers import compose_build, user_dataset
+from fixtures import export_rows, tiny_dataset, write
 from stance import runs
 from stance.cli import user_errors
 from stance.data import build_dataset, load_processed, read_card
 from stance.data.delimited import FIELD_LIMIT
 from stance.errors import StanceError
-from train_helpers import run_script_in_process, tiny_dataset, write_csv
+from train_helpers import run_script_in_process, write_csv
 
 FIELDS = ["id", "doc_id", "text", "label", "target", "source", "date"]
 
@@ -39,7 +40,7 @@ def _build(path: Path, tmp_path: Path, *overrides: str) -> Path:
 
 # -- line ends and oversized fields -------------------------------------------------------------
 def test_a_csv_with_old_mac_line_ends_reads_as_the_same_rows(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     (tmp_path / "mac.csv").write_bytes(_csv_bytes(rows, "\r"))
     ds = load_processed(_build(tmp_path / "mac.csv", tmp_path))
     assert sorted(i for s in ds for i in ds[s]["id"]) == sorted(r["id"] for r in rows)
@@ -47,7 +48,7 @@ def test_a_csv_with_old_mac_line_ends_reads_as_the_same_rows(tmp_path):
 
 
 def test_a_bad_row_in_an_old_mac_csv_names_its_line(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     rows[4]["label"] = "maybe"
     (tmp_path / "mac.csv").write_bytes(_csv_bytes(rows, "\r") + b"\r")  # and a blank line
     with pytest.raises(StanceError, match=r"mac\.csv, line 6: unknown label 'maybe'"):
@@ -55,7 +56,7 @@ def test_a_bad_row_in_an_old_mac_csv_names_its_line(tmp_path):
 
 
 def test_a_jsonl_file_with_old_mac_line_ends_reads(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     path = tmp_path / "mac.jsonl"
     path.write_bytes("".join(json.dumps(r) + "\r" for r in rows).encode())
     assert read_card(_build(path, tmp_path))["rows"]["input"] == len(rows)
@@ -63,7 +64,7 @@ def test_a_jsonl_file_with_old_mac_line_ends_reads(tmp_path):
 
 @pytest.mark.parametrize("blank_lines", [False, True], ids=["plain", "blank-lines-elsewhere"])
 def test_a_field_over_the_limit_has_its_own_message_wherever_it_is(tmp_path, blank_lines):
-    rows = corpus()
+    rows = export_rows()
     rows[2]["text"] = "word " * (FIELD_LIMIT // 5) + "end"  # 131,073 characters
     data = _csv_bytes(rows)
     if blank_lines:  # used to send the file down another path with another message
@@ -78,7 +79,7 @@ def test_a_field_over_the_limit_has_its_own_message_wherever_it_is(tmp_path, bla
 
 
 def test_a_field_over_the_limit_is_one_reject_in_skip_mode_and_the_limit_itself_is_read(tmp_path):
-    rows = corpus()
+    rows = export_rows()
     rows[2]["text"] = "word " * (FIELD_LIMIT // 5) + "end"
     rows[3]["text"] = "x" * FIELD_LIMIT
     (tmp_path / "long.csv").write_bytes(_csv_bytes(rows))
@@ -108,7 +109,7 @@ def test_a_utf16_article_is_named_utf16_not_cp1252(tmp_path):
 
 def test_a_utf16_csv_without_a_byte_order_mark_is_named(tmp_path):
     path = tmp_path / "export.csv"
-    path.write_bytes(_csv_bytes(corpus()).decode().encode("utf-16-le"))  # no BOM
+    path.write_bytes(_csv_bytes(export_rows()).decode().encode("utf-16-le"))  # no BOM
     with pytest.raises(StanceError, match="the file is UTF-16 text, not UTF-8"):
         _build(path, tmp_path)
 
@@ -125,7 +126,7 @@ def test_a_fifo_given_as_input_stops_at_once(tmp_path):
                 fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
             except OSError:  # no reader (ENXIO): the build did not open it
                 continue
-            os.write(fd, _csv_bytes(corpus()))
+            os.write(fd, _csv_bytes(export_rows()))
             os.close(fd)
             return
 
@@ -152,7 +153,7 @@ def test_a_symlink_loop_is_named(tmp_path):
 
 
 def test_an_unreadable_input_is_named(tmp_path, monkeypatch):
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     real = Path.read_bytes
 
     def denied(self: Path) -> bytes:  # tests run as root, where chmod 000 still reads
@@ -179,11 +180,11 @@ def test_a_full_disk_while_building_is_one_message_and_the_old_dataset_stays(
 ):
     import datasets
 
-    path = write(tmp_path / "in.csv", corpus())
+    path = write(tmp_path / "in.csv", export_rows())
     run_script_in_process("build_dataset", _script_argv(path, tmp_path))
     card = tmp_path / "out" / "my_corpus" / "card.json"
     before = card.read_bytes()
-    write(path, corpus(n_docs=50))
+    write(path, export_rows(n_docs=50))
 
     def full(self, target, *args, **kwargs) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
@@ -248,7 +249,9 @@ def test_a_full_disk_while_training_marks_the_run_failed_with_the_reason(
 
 # -- what the rows say --------------------------------------------------------------------------
 def test_a_dataset_of_one_label_stops_at_build_time(tmp_path):
-    rows = [{**r, "label": "favor" if r["label"] != "neutral" else "neutral"} for r in corpus()]
+    rows = [
+        {**r, "label": "favor" if r["label"] != "neutral" else "neutral"} for r in export_rows()
+    ]
     path = write(tmp_path / "in.csv", rows)
     with pytest.raises(StanceError) as err:
         build_dataset(user_dataset(path), tmp_path / "out")  # binary: neutral is left out
@@ -261,7 +264,7 @@ def test_a_dataset_of_one_label_stops_at_build_time(tmp_path):
 
 
 def test_skip_mode_with_an_empty_target_column_names_the_target(tmp_path):
-    rows = [{**r, "target": ""} for r in corpus()]
+    rows = [{**r, "target": ""} for r in export_rows()]
     path = write(tmp_path / "in.csv", rows)
     with pytest.raises(StanceError) as err:
         _build(path, tmp_path, "dataset.on_bad_rows=skip")

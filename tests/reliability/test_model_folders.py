@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from fixtures import tiny_dataset
 from models.conftest import tiny_bert  # noqa: F401  (the 32-wide random BERT fixture)
 from stance.data import overlap
 from stance.errors import StanceError
@@ -29,7 +30,7 @@ from stance.models.setfit_folder import load_body, load_head, save_head
 from stance.models.sklearn_models import SKOPS_FILE, TRUSTED_TYPES, TfidfStanceModel
 from stance.models.trusted import PARAMS
 from stance.predict import load_model
-from train_helpers import compose_cfg, run_script_in_process, tiny_dataset, write_csv
+from train_helpers import compose_cfg, run_script_in_process, write_csv
 
 TEXTS = ["we support and applaud it", "we oppose and condemn it"]
 

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import ANTI, PRO, tiny_dataset
 from stance import runs
 from stance.errors import StanceError
 from stance.labelling import sheets
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict.outputs import META_SUFFIX
-from train_helpers import ANTI, CONFIGS, PRO, run_script_in_process, tiny_dataset
+from train_helpers import CONFIGS, run_script_in_process
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from datasets import DatasetDict
 
+from fixtures import tiny_dataset
 from stance import folders, load_model, runs
 from stance.data import build_dataset
 from stance.errors import StanceError
 from stance.experiment.training import train
 from stance.models.sklearn_models import TfidfStanceModel
-from train_helpers import CONFIGS, compose_cfg, tiny_dataset, write_csv
+from train_helpers import CONFIGS, compose_cfg, write_csv
 
 TINY = ["~dataset", "+dataset={name: tiny}", "evaluation.bootstrap=0", "model.char_ngrams=null"]
 SCRIPT_ARGS = ["evaluation.bootstrap=0", "model.char_ngrams=null"]
@@ -150,7 +151,7 @@ def test_a_model_save_killed_mid_swap_is_cleaned_up_by_the_next_save(tmp_path: P
     kill_mid_swap(".model.tmp-", (
         "from stance import runs\n"
         "from stance.models.sklearn_models import TfidfStanceModel\n"
-        "from train_helpers import tiny_dataset\n"
+        "from fixtures import tiny_dataset\n"
         "m = TfidfStanceModel(target_mode='none', char_ngrams=None).fit(tiny_dataset()['train'])\n"
         f"runs.save_model_atomic(m, {str(dest)!r}, '# second')\n"
     ))  # fmt: skip

@@ -19,11 +19,11 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from fixtures import tiny_dataset
 from stance.config_schemas import ServeConfig
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.predict.loading import Predictor
 from stance.serve.service import create_app
-from train_helpers import tiny_dataset
 
 TEXTS = ["we support and applaud it", "we oppose and condemn it"]
 ARTICLE = "\n\n".join(["The senator said she would support the tariffs."] * 6)

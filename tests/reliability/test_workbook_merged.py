@@ -9,7 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from data.data_helpers import corpus, user_dataset, write
+from data.data_helpers import user_dataset
+from fixtures import export_rows, write
 from stance.data import build_dataset, load_processed, read_card
 from stance.errors import StanceError
 
@@ -31,7 +32,7 @@ def _sheet(path: Path, rows: list[dict], merge: list[str]) -> Path:
 
 
 def test_a_doc_id_merged_over_an_article_is_every_rows_doc_id(tmp_path):
-    rows = corpus(ARTICLES, PARAGRAPHS)
+    rows = export_rows(ARTICLES, PARAGRAPHS)
     # column B (doc_id), rows 2-6 for the first article, 7-11 for the second, ...
     merged = [f"B{2 + a * PARAGRAPHS}:B{1 + (a + 1) * PARAGRAPHS}" for a in range(ARTICLES)]
     path = _sheet(tmp_path / "labels.xlsx", rows, merged)
@@ -45,7 +46,7 @@ def test_a_doc_id_merged_over_an_article_is_every_rows_doc_id(tmp_path):
 
 
 def test_a_merge_across_the_header_stops_the_build_naming_the_range(tmp_path):
-    rows = corpus(4, 2)
+    rows = export_rows(4, 2)
     path = _sheet(tmp_path / "labels.xlsx", rows, ["D1:D3"])  # `label` header over two labels
     with pytest.raises(StanceError) as err:
         build_dataset(user_dataset(path, labels=None), tmp_path / "out")
@@ -55,7 +56,7 @@ def test_a_merge_across_the_header_stops_the_build_naming_the_range(tmp_path):
 
 
 def test_an_empty_row_inside_a_merged_range_stays_empty(tmp_path):
-    rows = corpus(ARTICLES, 3)
+    rows = export_rows(ARTICLES, 3)
     last = len(rows) + 1  # the sheet row of the last paragraph; the range reaches 2 rows below
     path = _sheet(tmp_path / "labels.xlsx", rows, ["B2:B4", f"B{last - 2}:B{last + 2}"])
     card = read_card(build_dataset(user_dataset(path, labels=None), tmp_path / "out"))
@@ -63,7 +64,7 @@ def test_an_empty_row_inside_a_merged_range_stays_empty(tmp_path):
 
 
 def test_a_mostly_blank_doc_id_column_warns_in_the_card_and_on_stderr(tmp_path, capsys):
-    rows = corpus(ARTICLES, PARAGRAPHS)
+    rows = export_rows(ARTICLES, PARAGRAPHS)
     for row in rows:  # the id only on an article's first paragraph, as some exports write it
         row["doc_id"] = row["doc_id"] if row["id"].endswith("-p0") else ""
     path = write(tmp_path / "labels.csv", rows)
@@ -76,6 +77,6 @@ def test_a_mostly_blank_doc_id_column_warns_in_the_card_and_on_stderr(tmp_path, 
 
 
 def test_doc_ids_on_every_row_do_not_warn(tmp_path):
-    path = write(tmp_path / "labels.csv", corpus(ARTICLES, PARAGRAPHS))
+    path = write(tmp_path / "labels.csv", export_rows(ARTICLES, PARAGRAPHS))
     card = read_card(build_dataset(user_dataset(path, labels=None), tmp_path / "out"))
     assert not [w for w in card["warnings"] if "no doc_id" in w]
