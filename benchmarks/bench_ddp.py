@@ -10,7 +10,7 @@ windows trained per second of the Trainer's loop (``train_runtime``; it includes
 validation pass and checkpoint at the last step); ratio = 2 ranks / 1 process. The metric
 difference is 2 ranks minus 1 process on the same test split (each rank draws its own dropout
 masks, so the runs are not identical). Sides alternate; each keeps its fastest repeat.
-Results go in benchmarks/results/ddp.md.
+Results go in benchmarks/results/bench_ddp.md.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ parity check on validation runs as in scripts/export.py; int8 is written whateve
 since here it is measured, not shipped), then times each runtime on the same texts, calls
 interleaved so that a change in the machine's load falls on all of them alike, and reports the
 median seconds, the ratio to PyTorch, the largest probability difference and the label agreement.
-Results go in benchmarks/results/onnx.md, with `uptime` before and after.
+Results go in benchmarks/results/bench_onnx.md, with `uptime` before and after.
 """
 
 from __future__ import annotations

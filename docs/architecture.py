@@ -1,8 +1,8 @@
 """Regenerate the layout block of docs/architecture.md from the code: `python docs/architecture.py`.
 
 Each layer of the import-linter contract in pyproject.toml (top to bottom), and in it each package
-or module with the first sentence of its docstring. tests/test_architecture.py fails when the
-block in the page is not what this prints.
+or module with the first sentence of its docstring and the modules it holds.
+tests/test_architecture.py fails when the block in the page is not what this prints.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import sys
 import tomllib
 from pathlib import Path
 
+from page_blocks import current, wrap, write
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "architecture.md"
-BEGIN, END = "<!-- generated: layers -->", "<!-- /generated: layers -->"
 
 
 def _summary(path: Path) -> str:
@@ -37,29 +38,25 @@ def _members(dotted: str) -> list[str]:
 
 
 def block() -> str:
-    """The generated Markdown: one table row per package or module, layer by layer."""
+    """The generated Markdown: one row per package or top-level module, layer by layer, with the
+    modules it holds (their own docstrings say what each is)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     (contract,) = config["tool"]["importlinter"]["contracts"]
-    rows = ["| layer (top first) | package or module | what it is |", "|---|---|---|"]
+    rows = ["| layer | package | what it is | modules |", "|---|---|---|---|"]
     for number, layer in enumerate(contract["layers"], start=1):
         for name in (n.strip() for n in layer.replace(":", "|").split("|")):
             path = ROOT / "src" / Path(*name.split("."))
             path = path if path.is_dir() else path.with_suffix(".py")
-            rows.append(f"| {number} | `{name}` | {_summary(path)} |")
-            for member in _members(name):
-                sub = ROOT / "src" / Path(*member.split("."))
-                sub = sub if sub.is_dir() else sub.with_suffix(".py")
-                rows.append(f"|  | `{member.removeprefix(name + '.')}` | {_summary(sub)} |")
-    return "\n".join([BEGIN, *rows, END])
+            members = ", ".join(m.removeprefix(name + ".") for m in _members(name))
+            rows.append(f"| {number} | `{name}` | {_summary(path)} | {members} |")
+    return wrap("layers", rows)
 
 
 def page_block() -> str:
     """The block as it stands in docs/architecture.md."""
-    text = PAGE.read_text()
-    return text[text.index(BEGIN) : text.index(END) + len(END)]
+    return current(PAGE, "layers")
 
 
 if __name__ == "__main__":
-    text = PAGE.read_text()
-    PAGE.write_text(text.replace(page_block(), block()))
+    write(PAGE, "layers", block())
     print(f"wrote the layers block of {PAGE}", file=sys.stderr)

@@ -18,10 +18,10 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from hydra.utils import get_class
 from omegaconf import OmegaConf
+from page_blocks import current, wrap, write
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-BEGIN, END = "<!-- generated: hyperparameters -->", "<!-- /generated: hyperparameters -->"
 PARAM = re.compile(r"\s+(\w+): [^#]*?(?:#\s*(.*))?$")  # `name: type = default,  # help`
 ASSIGN = re.compile(r"\s+self\.(\w+) = \1\s*#\s*(.*)$")  # `self.name = name  # help`
 
@@ -70,7 +70,7 @@ def family_rows(name: str) -> list[tuple[str, str, str]]:
 
 def block() -> str:
     """The generated Markdown: one collapsible table per model config."""
-    parts = [BEGIN]
+    parts = []
     for path in sorted((ROOT / "configs" / "model").glob("*.yaml")):
         rows = family_rows(path.stem)
         parts += [
@@ -82,18 +82,16 @@ def block() -> str:
             "",
             "</details>",
         ]
-    return "\n".join([*parts, END])
+    return wrap("hyperparameters", parts)
 
 
 def readme_block() -> str:
     """The block as it stands in the README."""
-    text = README.read_text()
-    return text[text.index(BEGIN) : text.index(END) + len(END)]
+    return current(README, "hyperparameters")
 
 
 def main() -> None:
-    text = README.read_text()
-    README.write_text(text.replace(readme_block(), block()))
+    write(README, "hyperparameters", block())
     print(f"wrote the hyperparameters block of {README}", file=sys.stderr)
 
 

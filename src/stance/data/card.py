@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from stance.data.schema import SPLITS
 from stance.errors import StanceError, problem
+from stance.pages import markdown_table
 from stance.scoring.metrics import HEADLINE
 
 BUILDER_VERSION = 3  # bump when the build logic changes, so ensure_dataset rebuilds
@@ -124,6 +125,8 @@ def read_card(path: str | Path) -> dict:
 def markdown(card: dict) -> str:
     """A short human summary of the card."""
     labels = card["labels"]
+    counts, docs = card["counts"], card["documents"]
+    table = [[s, *(counts[s][lab] for lab in labels), counts[s]["total"], docs[s]] for s in SPLITS]
     lines = [
         f"# Dataset `{card['name']}`",
         "",
@@ -132,13 +135,8 @@ def markdown(card: dict) -> str:
         f"Fingerprint `{card['fingerprint']}`. "
         f"Headline metric: {card['config'].get('metric', HEADLINE)}.",
         "",
-        "| split | " + " | ".join(labels) + " | rows | documents |",
-        "|---" * (len(labels) + 3) + "|",
+        markdown_table(["split", *labels, "rows", "documents"], table),
     ]
-    for s in SPLITS:
-        c = card["counts"][s]
-        row = [s, *(str(c[lab]) for lab in labels), str(c["total"]), str(card["documents"][s])]
-        lines.append("| " + " | ".join(row) + " |")
     rows = card["rows"]
     excluded = sum(rows["excluded_by_label"].values())
     leak = card["leakage"]

@@ -8,6 +8,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from stance import runs
+from stance.pages import markdown_table
 from stance.scoring.metrics import BATCH_METRICS, HEADLINE
 
 
@@ -39,18 +40,13 @@ def model_card(
         "",
         "## Metrics",
         "",
-        "| metric | value |",
-        "|---|---|",
     ]
     metric = info.get("metric") or HEADLINE  # the dataset's headline metric, first
     names = [metric, f"{metric}_ci_low", f"{metric}_ci_high", *BATCH_METRICS]
     names += [f"{HEADLINE}_ci_low", f"{HEADLINE}_ci_high", "roc_auc", "ece"]
-    headline = list(dict.fromkeys(names))
-    for split in ("validation", "test"):
-        for name in headline:
-            key = f"{split}/{name}"
-            if key in metrics:
-                lines.append(f"| {key} | {metrics[key]:.4f} |")
+    keys = [f"{split}/{name}" for split in ("validation", "test") for name in dict.fromkeys(names)]
+    rows = [(key, f"{metrics[key]:.4f}") for key in keys if key in metrics]
+    lines.append(markdown_table(["metric", "value"], rows))
     if policies:
         lines += ["", "## Policies (targets)", "", *(f"- {line}" for line in policies)]
     lines += ["", "## Config", "", "```yaml", OmegaConf.to_yaml(cfg, resolve=True).rstrip(), "```"]
