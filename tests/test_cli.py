@@ -56,7 +56,18 @@ def script_help(script: str) -> str:
     return done.stdout
 
 
-HYDRA_SCRIPTS = sorted(p.stem for p in SCRIPTS.glob("*.py") if "@hydra.main" in p.read_text())
+HYDRA_SCRIPTS = sorted(
+    p.stem for p in SCRIPTS.glob("*.py") if "from stance.cli import run" in p.read_text()
+)
+
+
+def test_every_script_but_the_download_is_one_cli_run_call() -> None:
+    """The scripts' `main` is written once (`stance.cli.run`), not once per script."""
+    others = sorted({p.stem for p in SCRIPTS.glob("*.py")} - set(HYDRA_SCRIPTS))
+    assert len(HYDRA_SCRIPTS) == 9 and others == ["download_tweeteval"]
+    for script in HYDRA_SCRIPTS:
+        text = (SCRIPTS / f"{script}.py").read_text()
+        assert "@hydra.main" not in text and text.count("\n") < 20, script
 
 
 @pytest.mark.parametrize("script", HYDRA_SCRIPTS)

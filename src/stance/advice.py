@@ -11,9 +11,10 @@ def small_split(split: str, rows: int, fix: str) -> str:
 
 
 def kfold_command(name: str) -> str:
-    """The commands that cross-validate dataset `name` (5 grouped folds) and pool the folds."""
+    """The commands that cross-validate dataset `name` (5 grouped folds) and pool the folds (the
+    sweep's folder named as configs/paths/ names it: Hydra resolves the interpolation)."""
     return (
         "python scripts/train.py -m dataset=<your config> dataset.split.strategy=kfold "
         f"'dataset.split.fold=range(5)' sweep_name={name}_cv; "
-        f"python scripts/compare.py 'runs=[multirun/{name}_cv]'"
+        f"python scripts/compare.py 'runs=[${{paths.sweeps_root}}/{name}_cv]'"
     )

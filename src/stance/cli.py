@@ -280,3 +280,18 @@ def script_help(argv: Sequence[str], usage: str, schema: type, config: str) -> N
     lines.append("\nHydra's own options: --hydra-help")
     print("\n".join(lines))
     sys.exit(0)
+
+
+def run(command: Callable[[Any], Any], schema: type, config: str, model_path: bool = False) -> Any:
+    """A script's ``__main__``: ``script_help`` (its usage: the script's docstring), ``model=PATH``
+    as a saved model's path when ``model_path``, then ``command(cfg)`` as the Hydra job of
+    ``configs/<config>.yaml`` beside the script's folder, under ``user_errors``. The job's name
+    (its log, ``train.log``) is that config's ``hydra.job.name``, not the command's module."""
+    import hydra
+
+    script_help(sys.argv, sys.modules["__main__"].__doc__ or "", schema, config)
+    if model_path:
+        sys.argv = model_path_argv(sys.argv)
+    configs = Path(sys.argv[0]).resolve().parents[1] / "configs"
+    job = hydra.main(version_base="1.3", config_path=str(configs), config_name=config)
+    return job(user_errors(command))()

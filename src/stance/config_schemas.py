@@ -80,7 +80,7 @@ class TrainConfig:
     seed: int = 0  # passed explicitly to the model (via its config) and to the bootstrap
     rerun: bool = False  # true: train again even if the run directory holds a complete run
     run_dir: str = "${hydra:runtime.output_dir}"  # the run directory (tests point it at tmp)
-    sweep_name: str = "sweep"  # multirun/<sweep_name>/... for -m sweeps
+    sweep_name: str = "sweep"  # <paths.sweeps_root>/<sweep_name>/... for -m sweeps
     optimized_metric: str | None = None  # e.g. validation/f_avg: what scripts/train.py returns
     # a line on stderr as each phase starts (model fit, calibration, evaluation, report) and bars
     # for the long ones; false: quiet. The model's own switch, model.progress_bar, follows it

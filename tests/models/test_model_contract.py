@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
+from fixtures import tiny_split
 from stance import models
 from stance.errors import StanceError
 from stance.models.base import StanceModel
 from stance.models.sklearn_models import TfidfStanceModel
-from train_helpers import tiny_split
 
 FAMILIES = ["tfidf", "hybrid", "setfit", "transformer", "ensemble"]
 # One setting per family that cannot work, refused by fit (not by the constructor).
@@ -129,3 +129,49 @@ def test_transformer_takes_every_training_setting_with_its_default() -> None:
 def test_hybrid_shares_the_tfidf_defaults_but_c() -> None:
     tfidf, hybrid = TfidfStanceModel().get_params(), models.model_class("hybrid")().get_params()
     assert {k: v for k, v in tfidf.items() if hybrid[k] != v} == {"C": 1.0}
+
+
+def test_hybrid_lists_every_tfidf_hyperparameter_in_order_written_once() -> None:
+    """`extends`: the hybrid's own keywords, then TfidfStanceModel's in their order, although its
+    constructor names only C of them (written once, in the parent)."""
+    from stance.models.hybrid import HybridStanceModel
+
+    own = ["encoder", "embedding_weight", "embed_max_length", "embed_batch_size", "cache_dir"]
+    assert HybridStanceModel.param_names() == own + TfidfStanceModel.param_names()
+    source = inspect.getsource(HybridStanceModel.__init__)
+    assert "word_ngrams" not in source and "min_target_examples" not in source
+    model = HybridStanceModel(word_ngrams=(1, 3), C=2.0)
+    assert model.word_ngrams == (1, 3) and model.C == 2.0 and model.clone().word_ngrams == (1, 3)
+    with pytest.raises(TypeError, match="word_ngram"):
+        HybridStanceModel(word_ngram=(1, 3))
+
+
+def test_extends_needs_a_catch_all_to_extend() -> None:
+    from stance.models.base import extends
+
+    with pytest.raises(TypeError, match="inherited"):
+
+        @extends(TfidfStanceModel)
+        def __init__(self, extra: int = 1) -> None: ...
+
+
+def test_a_new_family_is_its_module_only(tmp_path) -> None:
+    """The registry reads each module's source: a class stating `family` is registered, nothing
+    is imported, and two classes stating one family are refused."""
+    package = tmp_path / "fakepkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "news.py").write_text(
+        "raise ImportError('never imported')\nclass NewModel:\n    family = 'new'\n"
+        "class Helper:\n    family: str = ''\n"
+    )
+    assert models.scan(package, "fakepkg") == {"new": "fakepkg.sub.news:NewModel"}
+    (package / "other.py").write_text("class Again:\n    family = 'new'\n")
+    with pytest.raises(TypeError, match="'new' is stated by"):
+        models.scan(package, "fakepkg")
+
+
+def test_an_unknown_family_in_a_folder_is_refused_without_importing_it() -> None:
+    for family in ("stance.models.hybrid:HybridStanceModel", "os", None, ["tfidf"]):
+        with pytest.raises(StanceError, match="is not one of"):
+            models.model_class(family)

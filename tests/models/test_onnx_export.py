@@ -216,3 +216,13 @@ def test_packaged_minilm_exports_within_the_tolerance(toy_split: Callable, tmp_p
     onnx = OnnxStanceModel(tmp_path)
     reference = model.predict_proba(texts, targets)
     np.testing.assert_allclose(onnx.predict_proba(texts, targets), reference, atol=1e-4, rtol=0)
+
+
+def test_the_onnx_runtimes_import_no_torch() -> None:
+    """An export is served with onnxruntime, tokenizers and numpy: the windows, padding and
+    per-paragraph means come from `stance.models.windows`, not the PyTorch transformer's modules."""
+    code = (
+        "import sys; import stance.models.onnx_runtime, stance.models.onnx_setfit; "
+        "sys.exit(bool({'torch', 'transformers'} & set(sys.modules)))"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

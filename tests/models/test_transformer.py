@@ -13,9 +13,10 @@ from datasets import Dataset, DatasetDict
 
 from stance import models
 from stance.errors import StanceError
-from stance.models.transformer.data import encode_windows, mean_by_paragraph
+from stance.models.transformer.data import encode_windows
 from stance.models.transformer.model import TransformerStanceModel
 from stance.models.transformer.train import StanceTrainer, balanced_class_weights
+from stance.models.windows import mean_by_paragraph
 
 CLASSES = ["pro", "anti"]  # the order the toy splits declare in their ClassLabel
 

@@ -113,7 +113,7 @@ def find_run_dirs(folders: Sequence[str | Path]) -> list[Path]:
             problem(
                 ", ".join(map(str, folders)),
                 "no such folder of runs",
-                "pass existing output folders, e.g. runs=[runs,multirun]",
+                "train first, or pass the folders that hold runs: runs=[FOLDER,...]",
             )
         )
     for missing in set(map(Path, folders)) - set(existing):

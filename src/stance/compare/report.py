@@ -12,13 +12,14 @@ matplotlib.use("Agg")  # files only; no display on servers and in tests
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig, OmegaConf
 
 from stance import pages
 from stance.compare import learning_curve, round_scores, selection
 from stance.compare.cells import fmt, html_table, interval
 from stance.compare.learning_curve import Curve
 from stance.compare.round_scores import RoundsView
-from stance.compare.table import CompareConfig, SectionTable
+from stance.compare.table import CompareConfig, SectionTable, compare
 
 CURVE_PNG = "learning_curve.png"
 # comparison.html's own rules, after pages.BASE_STYLE: wider, the best row stands out.
@@ -257,3 +258,12 @@ def write_report(sections: Sequence[SectionTable], cfg: CompareConfig) -> dict[s
     page = html_page(sections, cfg, paths["png"], curves, paths.get("learning_curve"), by_round)
     paths["html"].write_text(page, encoding="utf-8")
     return paths
+
+
+def compare_command(cfg: DictConfig) -> None:
+    """``scripts/compare.py``: print the comparison and write it as Markdown, CSV, PNG and HTML
+    into ``out_dir``."""
+    settings = OmegaConf.to_object(cfg)
+    paths = write_report(compare(settings), settings)
+    print(paths["md"].read_text())
+    print("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from filelock import FileLock
+from omegaconf import DictConfig
 
 from stance import folders
 from stance.data import card as cards
@@ -262,3 +263,18 @@ def prepare_dataset(
     dataset = ensure_dataset(dataset_cfg, processed_root)
     folder = Path(processed_root) / folder_name(as_dataset_config(dataset_cfg))
     return dataset, cards.read_card(folder)
+
+
+def build_command(cfg: DictConfig) -> None:
+    """``scripts/build_dataset.py``: build unless current (``force`` rebuilds), then print where
+    the dataset went and its headline counts."""
+    root = cfg.paths.processed_root
+    if not cfg.force and is_current(cfg.dataset, root):
+        folder: str | Path = f"{root}/{cfg.dataset.name}"
+        print(f"{folder} is current (same config and input); force=true rebuilds it")
+    else:
+        folder = build_dataset(cfg.dataset, root)
+    card = cards.read_card(folder)
+    print(f"{folder}: " + ", ".join(f"{s} {c['total']}" for s, c in card["counts"].items()))
+    print(f"rows: {card['rows']}")
+    print(f"leakage: {card['leakage']}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from stance.experiment.run_report import write_run_report
 from stance.experiment.slices import prediction_rows, slice_columns, write_metrics
 from stance.models import health
 from stance.models.base import StanceModel
+from stance.models.batching import batched_proba
 from stance.predict import load_model
 from stance.scoring.metrics import HEADLINE, expected_calibration_error, split_metrics
 
@@ -44,13 +46,8 @@ def predict_split(
     """Probabilities for every row of ``data``, columns reordered to the dataset's label order."""
     use_target = "target" in data.column_names and model.uses_target
     targets = list(data["target"]) if use_target else None
-    texts = list(data["text"])
-    parts = []
-    for start in range(0, len(texts), batch_size):
-        stop = start + batch_size
-        batch_targets = targets[start:stop] if targets is not None else None
-        parts.append(model.predict_proba(texts[start:stop], batch_targets, **options))
-    proba = np.concatenate(parts) if parts else np.zeros((0, len(model.classes_)))
+    call = partial(model.predict_proba, **options)
+    proba = batched_proba(call, list(data["text"]), targets, batch_size, len(model.classes_))
     order = [model.classes_.index(name) for name in data.features["label"].names]
     return proba[:, order]
 

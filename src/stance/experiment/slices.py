@@ -12,6 +12,7 @@ from datasets import Dataset
 
 from stance import runs
 from stance.errors import StanceError, problem
+from stance.models.batching import labels_from_proba
 
 GROUP_COLUMNS = ("target", "source")  # sliced by whenever the data has them
 # the columns every built dataset may have; any other column came from `dataset.columns.extra`
@@ -45,12 +46,13 @@ def prediction_rows(data: Dataset, proba: np.ndarray) -> list[dict[str, Any]]:
     classes = data.features["label"].names
     extra = [c for c in ("doc_id", *GROUP_COLUMNS) if c in data.column_names]
     extra += [c for c in data.column_names if c not in BUILT_COLUMNS]
+    predicted = labels_from_proba(proba, classes)
     rows = []
     for i, example in enumerate(data):
         row = {"id": example["id"], "text": example["text"]}
         row.update({c: example[c] for c in extra})
         row["gold"] = classes[example["label"]]
-        row["pred"] = classes[int(proba[i].argmax())]
+        row["pred"] = predicted[i]
         row["proba"] = {c: round(float(p), 6) for c, p in zip(classes, proba[i], strict=True)}
         rows.append(row)
     return rows

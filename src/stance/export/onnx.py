@@ -15,8 +15,9 @@ from stance.models.base import StanceModel
 from stance.models.onnx_runtime import EXPORT_META, MODEL_FILE, TOKENIZER_FILE
 from stance.models.onnx_setfit import KIND as SETFIT_KIND
 from stance.models.setfit_model import SetFitStanceModel
-from stance.models.transformer.data import encode_windows, pad_batch
+from stance.models.transformer.data import encode_windows
 from stance.models.transformer.model import TransformerStanceModel
+from stance.models.windows import pad_batch
 
 Exportable = TransformerStanceModel | SetFitStanceModel
 
@@ -147,7 +148,8 @@ def export_onnx(model: Exportable, folder: str | Path, opset: int | None = None)
         targets = ["the plan", "the law"] if model.uses_target else None
         features = encode_windows(tokenizer, texts, targets, model.max_length, model.stride)
         input_names = [name for name in INPUTS if name in features]
-        example = pad_batch(features, [0, 1], tokenizer.pad_token_id or 0)
+        padded = pad_batch(features, [0, 1], tokenizer.pad_token_id or 0)
+        example = {name: torch.from_numpy(array) for name, array in padded.items()}
         network = _Logits(model.model_, input_names)
         output, meta = "logits", export_meta(model, input_names)
     trace(network.cpu().eval(), [example[n] for n in input_names], output, folder, opset, where)

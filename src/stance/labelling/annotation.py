@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from stance.errors import StanceError, problem
@@ -203,3 +204,12 @@ def report_agreement(
         text = replace_block(text, "corpus-tables", tables, readme)
     Path(readme).write_text(text, encoding="utf-8")
     return result
+
+
+def agreement_command(cfg: DictConfig) -> None:
+    """``scripts/annotation_agreement.py``: ``report_agreement`` and its headline numbers."""
+    result = report_agreement(**OmegaConf.to_container(cfg, resolve=True))
+    print(
+        f"{result.n} paragraphs: raw agreement {result.raw_agreement:.3f}, "
+        f"Cohen's kappa {result.kappa:.3f}, {len(result.disagreements)} disagreements -> {cfg.out}"
+    )

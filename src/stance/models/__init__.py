@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,55 +14,59 @@ from stance import runs
 from stance.errors import StanceError, problem
 from stance.models.base import MODEL_META_FILE, StanceModel
 
-# The trusted classes, as "module:Class" so that loading imports only the module it needs: a
-# TF-IDF model never imports torch. Each class states its `family` (the name in stance_model.json)
-# once, in its own body; `model_class` imports in this order, torch-free modules first, until one
-# answers the name.
-CLASSES: tuple[str, ...] = (
-    "stance.models.sklearn_models:TfidfStanceModel",
-    "stance.models.ensemble:EnsembleStanceModel",
-    "stance.models.hybrid:HybridStanceModel",
-    "stance.models.setfit_model:SetFitStanceModel",
-    "stance.models.transformer.model:TransformerStanceModel",
-)
 
-__all__ = [
-    "CLASSES",
-    "MODEL_META_FILE",
-    "StanceModel",
-    "build",
-    "families",
-    "is_model_folder",
-    "load",
-    "model_class",
-    "resolve_model_folder",
-]
+def _family_of(node: ast.ClassDef) -> str | None:
+    """The string a class body assigns to ``family`` (``family = "tfidf"``), if any."""
+    for stmt in node.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+        value = getattr(stmt, "value", None)
+        named = any(isinstance(t, ast.Name) and t.id == "family" for t in targets)
+        if named and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value or None
+    return None
 
 
-def _classes() -> Iterator[type[StanceModel]]:
-    """The registered classes in ``CLASSES`` order, each imported when it is reached."""
-    for entry in CLASSES:
-        module, name = entry.split(":")
-        yield getattr(importlib.import_module(module), name)
+@functools.cache
+def registry() -> dict[str, str]:
+    """Each family's name -> ``"module:Class"``, read from the source of this package's modules
+    without importing them, so that a new family is its module and its YAML only, and loading a
+    TF-IDF model never imports torch. Only classes in this package are ever named: the family in
+    a model folder (untrusted) selects one of them, never a module of its own."""
+    return scan(Path(__file__).parent, __name__)
+
+
+def scan(root: Path, package: str) -> dict[str, str]:
+    """Every class under ``root`` (the folder of ``package``) that states its ``family``."""
+    found: dict[str, str] = {}
+    for file in sorted(root.rglob("*.py")):
+        module = ".".join((package, *file.relative_to(root).with_suffix("").parts))
+        for node in ast.parse(file.read_text(encoding="utf-8")).body:
+            family = _family_of(node) if isinstance(node, ast.ClassDef) else None
+            if family and family in found:
+                raise TypeError(f"family {family!r} is stated by {found[family]} and {module}")
+            if family:
+                found[family] = f"{module.removesuffix('.__init__')}:{node.name}"
+    return found
 
 
 def families() -> list[str]:
-    """Every registered family's name (imports every family, torch included)."""
-    return [cls.family for cls in _classes()]
+    """Every registered family's name (imports nothing)."""
+    return sorted(registry())
 
 
 def model_class(family: Any) -> type[StanceModel]:
     """The class registered for ``family``; only registered classes are ever loaded."""
-    found = next((cls for cls in _classes() if cls.family == family), None)
-    if found is None:
+    entry = registry().get(family) if isinstance(family, str) else None
+    if entry is None:
         raise StanceError(
             problem(
                 MODEL_META_FILE,
-                f"family {family!r} is not one of {sorted(families())}",
+                f"family {family!r} is not one of {families()}",
                 "was it written by another program or version? retrain the model",
             )
         )
-    return found
+    module, name = entry.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def build(model_cfg: DictConfig | dict[str, Any], **overrides: Any) -> StanceModel:

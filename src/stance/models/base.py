@@ -6,15 +6,19 @@ import copy
 import inspect
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 from datasets import Dataset
 
+from stance.models.batching import labels_from_proba
+from stance.models.calibration import read_temperature
+
 # Written into every model folder; `stance.models.load` reads it to pick the family.
 MODEL_META_FILE = "stance_model.json"
+Init = TypeVar("Init", bound=Callable[..., None])
 
 
 class StanceModel(ABC):
@@ -29,8 +33,8 @@ class StanceModel(ABC):
     ``predict_proba`` columns follow that order.
     """
 
-    #: The family's name, written to ``stance_model.json``; stated here only (the registry in
-    #: ``stance.models`` lists classes, not names).
+    #: The family's name, written to ``stance_model.json``; stated here only (``stance.models``
+    #: finds the classes by reading this line in each module's source).
     family: ClassVar[str] = ""
     # What a family can do, declared so that callers never probe with getattr or isinstance:
     #: ``stance.export.onnx`` writes it as one network (its ``exportable`` gate).
@@ -88,8 +92,7 @@ class StanceModel(ABC):
 
     def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
         """Label names (strings from ``classes_``), one per text."""
-        proba = self.predict_proba(texts, targets)
-        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
+        return labels_from_proba(self.predict_proba(texts, targets), self.classes_)
 
     @abstractmethod
     def save(self, path: str | Path) -> None:
@@ -99,6 +102,19 @@ class StanceModel(ABC):
     @abstractmethod
     def load(cls, path: str | Path) -> Self:
         """Read a model folder written by ``save``."""
+
+    def write_meta(self, folder: str | Path, **extra: Any) -> None:
+        """``stance_model.json`` of a fitted model: its family, labels, the targets it saw and its
+        temperature, then the family's own ``extra`` facts."""
+        seen, temperature = self.seen_targets_, self.temperature_
+        write_meta(folder, self.family, self.classes_, seen_targets=seen, temperature=temperature,
+                   **extra)  # fmt: skip
+
+    def read_meta(self, meta: dict[str, Any], file: Path) -> None:
+        """Set what ``write_meta`` wrote from a folder's metadata (``file``: where, for errors)."""
+        self.classes_ = list(meta["classes"])
+        self.seen_targets_ = meta.get("seen_targets")
+        self.temperature_ = read_temperature(meta, file)
 
     @property
     def uses_target(self) -> bool:
@@ -110,6 +126,29 @@ class StanceModel(ABC):
         """True when a text without a target cannot be labelled (a model that reads targets but
         can label a text from its shared weights alone answers False)."""
         return self.uses_target
+
+
+def extends(parent: type[StanceModel]) -> Callable[[Init], Init]:
+    """For a subclass ``__init__(self, <its own keywords>, **inherited)``: the signature of its own
+    keywords, then ``parent``'s others, so that ``param_names``, ``get_params``, ``clone``, the
+    misspelt-key check and the README's tables see every hyperparameter by name while the parent's
+    list (and its defaults and help lines) is written once, in the parent. A keyword that is in
+    neither is refused by the parent's ``__init__``, as for any constructor."""
+
+    def decorate(init: Init) -> Init:
+        signature = inspect.signature(init)
+        own = list(signature.parameters.values())
+        if own[-1].kind is not inspect.Parameter.VAR_KEYWORD:
+            raise TypeError(f"{init.__qualname__} must end with **inherited to extend {parent}")
+        inherited = list(inspect.signature(parent.__init__).parameters.values())[1:]
+        restated = {p.name: p for p in own[:-1]}  # a new default for one of the parent's
+        new = [p for p in own[:-1] if p.name not in {q.name for q in inherited}]
+        merged = new + [restated.get(p.name, p) for p in inherited]
+        whole = signature.replace(parameters=merged)
+        init.__signature__ = whole  # type: ignore[attr-defined]
+        return init
+
+    return decorate
 
 
 def write_meta(path: str | Path, family: str, classes: Sequence[str], **extra: Any) -> None:

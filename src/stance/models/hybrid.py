@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from stance.errors import StanceError, problem
 from stance.models import encoders
-from stance.models.base import MODEL_META_FILE, read_meta, write_meta
+from stance.models.base import MODEL_META_FILE, extends, read_meta, write_meta
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.models.transformer.model import PACKAGED_MINILM, resolve_pretrained
 from stance.models.transformer.progress import about
@@ -39,6 +39,7 @@ class HybridStanceModel(TfidfStanceModel):
     local_params = ("cache_dir", "progress_bar")
     _network: tuple[Any, Any] | None = None  # (tokenizer, encoder) once loaded
 
+    @extends(TfidfStanceModel)
     def __init__(
         self,
         encoder: str = PACKAGED_MINILM,  # a packaged encoder, or a Hugging Face folder / hub id
@@ -47,45 +48,12 @@ class HybridStanceModel(TfidfStanceModel):
         embed_batch_size: int = 64,  # paragraphs per encoder call
         # embeddings cached by content (a sweep encodes each dataset once); null: no cache
         cache_dir: str | None = None,
-        classifier: str = "logreg",
         C: float = 4.0,
-        word_ngrams: Sequence[int] = (1, 2),
-        char_ngrams: Sequence[int] | None = (2, 5),
-        min_df: int = 1,
-        max_features: int | None = None,
-        sublinear_tf: bool = True,
-        class_weight: str | None = "balanced",
-        target_mode: str = "per_target",
-        target_feature_weight: float = 0.15,
-        target_bias: bool = False,
-        min_target_examples: int = 100,
-        calibration_folds: int = 3,
-        max_iter: int = 2000,
-        seed: int = 0,
-        calibrate: bool = True,
-        progress_bar: bool = True,
+        **inherited: Any,  # every other hyperparameter of TfidfStanceModel, by name (`extends`)
     ) -> None:
-        """The encoder's settings, then `TfidfStanceModel`'s (``progress_bar``: phase lines and,
-        here, a bar while encoding)."""
-        super().__init__(
-            classifier=classifier,
-            C=C,
-            word_ngrams=word_ngrams,
-            char_ngrams=char_ngrams,
-            min_df=min_df,
-            max_features=max_features,
-            sublinear_tf=sublinear_tf,
-            class_weight=class_weight,
-            target_mode=target_mode,
-            target_feature_weight=target_feature_weight,
-            target_bias=target_bias,
-            min_target_examples=min_target_examples,
-            calibration_folds=calibration_folds,
-            max_iter=max_iter,
-            seed=seed,
-            calibrate=calibrate,
-            progress_bar=progress_bar,
-        )
+        """The encoder's settings, then `TfidfStanceModel`'s (C defaults to 4.0 here, for the wider
+        feature set; ``progress_bar``: phase lines and, here, a bar while encoding)."""
+        super().__init__(C=C, **inherited)
         self.encoder = encoder
         self.embedding_weight = embedding_weight
         self.embed_max_length = embed_max_length

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from stance.errors import StanceError, problem
-from stance.models.transformer.data import pair_targets, paragraph_proba, window_logits
+from stance.models.batching import labels_from_proba
+from stance.models.windows import pair_targets, paragraph_proba, window_logits
 
 EXPORT_META = "stance_onnx.json"
 MODEL_FILE = "model.onnx"
@@ -83,7 +84,7 @@ class OnnxRuntime:
         """The network's output for every row of ``features``, (n, width), in their order."""
 
         def forward(batch: dict[str, Any]) -> np.ndarray:
-            return self.session.run(None, {k: v.numpy() for k, v in batch.items()})[0]
+            return self.session.run(None, batch)[0]
 
         return window_logits(features, width, self.batch_size, self.pad_token_id, forward)
 
@@ -95,8 +96,7 @@ class OnnxRuntime:
 
     def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
         """The label name of each text."""
-        proba = self.predict_proba(texts, targets)
-        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
+        return labels_from_proba(self.predict_proba(texts, targets), self.classes_)
 
 
 class OnnxStanceModel(OnnxRuntime):

@@ -24,7 +24,7 @@ from stance.models.onnx_runtime import (
     OnnxStanceModel,
     read_export_meta,
 )
-from stance.models.transformer.data import pair_targets
+from stance.models.windows import pair_targets
 
 KIND = "setfit"  # `kind` in stance_onnx.json
 

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from stance.errors import StanceError, problem
 from stance.models import encoders
-from stance.models.base import MODEL_META_FILE, StanceModel, read_meta, write_meta
+from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
 from stance.models.calibration import fit_temperature, softmax
 from stance.models.folder_check import construct
 from stance.models.setfit_folder import load_body, load_head, save_head
@@ -229,15 +229,7 @@ class SetFitStanceModel(StanceModel):
         folder.mkdir(parents=True, exist_ok=True)
         self.body_.save(str(folder / BODY_DIR), safe_serialization=True)
         save_head(self.head_, folder / HEAD_FILE, self.classes_)
-        write_meta(
-            folder,
-            self.family,
-            self.classes_,
-            params=self.get_params(),
-            uses_target=self.uses_target,
-            seen_targets=self.seen_targets_,
-            temperature=self.temperature_,
-        )
+        self.write_meta(folder, params=self.get_params(), uses_target=self.uses_target)
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
@@ -245,10 +237,8 @@ class SetFitStanceModel(StanceModel):
         folder = Path(path)
         meta = read_meta(folder)
         model = construct(cls, meta.get("params"), folder / MODEL_META_FILE)
-        model.classes_ = list(meta["classes"])
+        model.read_meta(meta, folder / MODEL_META_FILE)
         model.uses_target_ = bool(meta.get("uses_target", False))
-        model.seen_targets_ = meta.get("seen_targets")
-        model.temperature_ = float(meta.get("temperature", 1.0))
         model.head_ = load_head(folder / HEAD_FILE, model.classes_)
         model.body_ = load_body(str(folder / BODY_DIR), str(folder / BODY_DIR))
         model.body_.max_seq_length = model.max_length

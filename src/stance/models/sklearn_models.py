@@ -19,8 +19,8 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from stance.errors import StanceError, problem
-from stance.models.base import MODEL_META_FILE, StanceModel, read_meta, write_meta
-from stance.models.calibration import fit_on_validation, read_temperature, temper
+from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
+from stance.models.calibration import fit_on_validation, temper
 from stance.models.folder_check import construct
 from stance.models.targets import blocked_targets, conjunction, rows_by_target, sharing
 from stance.models.trusted import load_skops, tfidf_state
@@ -257,16 +257,12 @@ class TfidfStanceModel(StanceModel):
         }
         sio.dump(state, folder / SKOPS_FILE)
         params = self.get_params()
-        write_meta(
+        self.write_meta(
             folder,
-            self.family,
-            self.classes_,
             params={k: v for k, v in params.items() if k not in self.local_params},
             targets=self.targets_,  # the order of the global model's conjunction blocks
-            seen_targets=self.seen_targets_,
             target_sharing=sharing(self),  # who has a classifier of their own, who shares
             trusted_types=TRUSTED_TYPES,
-            temperature=self.temperature_,
         )
 
     @classmethod
@@ -284,12 +280,10 @@ class TfidfStanceModel(StanceModel):
         params.setdefault("target_feature_weight", float(old_features))
         params.setdefault("target_bias", old_features)
         model = construct(cls, params, folder / MODEL_META_FILE)
-        model.classes_ = list(meta["classes"])
+        model.read_meta(meta, folder / MODEL_META_FILE)
         model.targets_ = list(meta.get("targets") or [])
-        model.seen_targets_ = meta.get("seen_targets")
         model.target_rows_ = rows_by_target(meta.get("target_sharing"))
         model.vectorizer_ = state["vectorizer"]
         model.classifier_ = state["classifier"]
         model.per_target_ = dict(state["per_target"])
-        model.temperature_ = read_temperature(meta, folder / MODEL_META_FILE)
         return model

@@ -11,6 +11,7 @@ import numpy as np
 from stance.config_schemas import DocumentConfig
 from stance.data.furniture import compile_patterns, furniture_kind
 from stance.errors import StanceError, problem
+from stance.models.batching import labels_from_proba
 from stance.predict.loading import Predictor
 from stance.scoring.metrics import stance_indices
 
@@ -153,6 +154,7 @@ def _label(
     use = targets if predictor.uses_target else None
     proba = predictor.predict_proba([row["text"] for row in rows], use, batch_size)
     classes = predictor.classes_
+    labels = labels_from_proba(proba, classes)
     unseen = set(predictor.unseen_targets(targets))
     if predictor.seen_targets is not None:
         unseen.add(None)  # a target-aware model given no target: its shared weights alone
@@ -161,26 +163,26 @@ def _label(
     )  # predict.py counts no paragraph as too short: a short one may still take a side
     start = 0
     for unit in units:
-        part, marked = proba[start : start + len(unit)], furniture[start : start + len(unit)]
+        stop = start + len(unit)
+        part, marked = proba[start:stop], furniture[start:stop]
         out = [
-            _paragraph(row, target, classes, p, target in unseen, bool(f))
-            for row, target, p, f in zip(
-                unit, targets[start : start + len(unit)], part, marked, strict=True
+            _paragraph(row, target, classes, p, label, target in unseen, bool(f))
+            for row, target, p, label, f in zip(
+                unit, targets[start:stop], part, labels[start:stop], marked, strict=True
             )
         ]
-        start += len(unit)
+        start = stop
         if unit[0].get("doc_id") is not None:
             out.append(_document(str(unit[0]["doc_id"]), part, predictor, rule, marked))
         yield out
 
 
 def _paragraph(
-    row: dict, target: str | None, classes: Sequence[str], p: np.ndarray, unseen: bool,
-    furniture: bool,
+    row: dict, target: str | None, classes: Sequence[str], p: np.ndarray, label: str,
+    unseen: bool, furniture: bool,
 ) -> dict:  # fmt: skip
     kept = {k: v for k, v in row.items() if k != WHERE}
     given = {"target": target} if target is not None else {}
-    label = classes[int(p.argmax())]
     # unseen_target: a target outside the model's training targets, labelled by shared weights
     return {
         "level": "paragraph",

@@ -11,6 +11,7 @@ from stance import models
 from stance.data import overlap
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel
+from stance.models.batching import batched_proba, labels_from_proba
 from stance.models.folder_check import FIX, check_folder
 from stance.models.targets import closest_target, unseen_targets
 
@@ -72,8 +73,7 @@ class Predictor:
         self, texts: Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 256
     ) -> np.ndarray:
         """The label name of each text (``targets``: one policy per text, for target-aware ones)."""
-        proba = self.predict_proba(texts, targets, batch_size)
-        return np.asarray(self.classes_, dtype=object)[proba.argmax(axis=1)]
+        return labels_from_proba(self.predict_proba(texts, targets, batch_size), self.classes_)
 
     def predict_proba(
         self, texts: Sequence[str], targets: Sequence[str] | None = None, batch_size: int = 256
@@ -91,11 +91,8 @@ class Predictor:
                 problem("targets", f"{len(targets)} targets for {len(texts)} texts", "one each")
             )
         self._need_targets(targets)
-        parts = []
-        for start in range(0, len(texts), batch_size):
-            batch_targets = None if targets is None else list(targets[start : start + batch_size])
-            parts.append(self.model.predict_proba(texts[start : start + batch_size], batch_targets))
-        return np.concatenate(parts)
+        n_classes = len(self.classes_)
+        return batched_proba(self.model.predict_proba, texts, targets, batch_size, n_classes)
 
     def _need_targets(self, targets: Sequence[str | None] | None) -> None:
         """Stop with the Python fix when a model trained per policy is given a text without one."""

