@@ -175,3 +175,20 @@ def test_an_unknown_family_in_a_folder_is_refused_without_importing_it() -> None
     for family in ("stance.models.hybrid:HybridStanceModel", "os", None, ["tfidf"]):
         with pytest.raises(StanceError, match="is not one of"):
             models.model_class(family)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_each_family_declares_its_folder_checks_on_its_class(family: str) -> None:
+    """`folder_check` runs the class's own `check_folder`: no table of families elsewhere."""
+    from stance.models import folder_check
+
+    assert models.model_class(family).check_folder is not StanceModel.check_folder
+    assert f'"{family}"' not in inspect.getsource(folder_check)
+
+
+def test_a_folder_missing_its_family_file_is_refused_by_the_class_check(tmp_path) -> None:
+    model = TfidfStanceModel(char_ngrams=None, target_mode="none", progress_bar=False)
+    model.fit(tiny_split(40, 0)).save(tmp_path / "m")
+    (tmp_path / "m" / "model.skops").unlink()
+    with pytest.raises(StanceError, match=r"no model\.skops in this tfidf model folder"):
+        models.load(tmp_path / "m")

@@ -116,6 +116,13 @@ class StanceModel(ABC):
         self.seen_targets_ = meta.get("seen_targets")
         self.temperature_ = read_temperature(meta, file)
 
+    @staticmethod
+    def check_folder(folder: Path, meta: dict[str, Any]) -> None:
+        """This family's checks of a saved folder (the files it needs, its own metadata), run
+        by ``stance.models.folder_check`` after those every folder gets and before ``load``;
+        raise a StanceError naming the file. None by default (``folder_check.needs`` helps)."""
+        return None
+
     @property
     def uses_target(self) -> bool:
         """True when the model was trained with ``target`` and wants it at predict time."""

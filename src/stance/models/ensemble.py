@@ -19,7 +19,7 @@ from datasets import Dataset
 from stance import models as registry
 from stance.errors import StanceError, problem
 from stance.models.base import StanceModel, read_meta, write_meta
-from stance.models.folder_check import check_folder
+from stance.models.folder_check import check_folder, ensemble_folder
 
 MEMBERS_DIR = "members"
 
@@ -45,6 +45,7 @@ class EnsembleStanceModel(StanceModel):
     """The weighted mean of the members' ``predict_proba``, columns aligned by label name."""
 
     family = "ensemble"
+    check_folder = staticmethod(ensemble_folder)
 
     def __init__(self, members: Sequence[str] = (), weights: Sequence[float] | None = None) -> None:
         self.members = members  # patterns, as given; ``members_``: the folders they matched

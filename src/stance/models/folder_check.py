@@ -31,7 +31,7 @@ def check_folder(folder: str | Path) -> dict[str, Any]:
         refuse(folder / MODEL_META_FILE, "not a JSON object", FIX)
     check_meta(folder / MODEL_META_FILE, meta)
     check_record(folder / RECORD_FILE, meta["classes"])
-    FAMILY_CHECKS.get(meta["family"], lambda folder, meta: None)(folder, meta)
+    models.model_class(meta["family"]).check_folder(folder, meta)  # the family's own
     return meta
 
 
@@ -119,7 +119,7 @@ def construct(cls: type[StanceModel], params: Any, file: Path) -> Any:
     return model
 
 
-def _needs(*names: str) -> Any:
+def needs(*names: str) -> Any:
     """The check of a family saved as ``names`` plus constructor ``params`` in the metadata."""
 
     def check(folder: Path, meta: dict[str, Any]) -> None:
@@ -134,7 +134,8 @@ def _needs(*names: str) -> Any:
     return check
 
 
-def _transformer(folder: Path, meta: dict[str, Any]) -> None:
+def transformer_folder(folder: Path, meta: dict[str, Any]) -> None:
+    """A fine-tuned transformer's folder: safetensors weights, its settings, its labels."""
     if not (folder / "model.safetensors").is_file():
         only_pickle = (folder / "pytorch_model.bin").exists()
         what = "its weights are a pickle (pytorch_model.bin)" if only_pickle else "no weights"
@@ -157,7 +158,8 @@ def _transformer(folder: Path, meta: dict[str, Any]) -> None:
         refuse(file, what, f"set classes to {names} in {file.name}, or retrain the model")
 
 
-def _ensemble(folder: Path, meta: dict[str, Any]) -> None:
+def ensemble_folder(folder: Path, meta: dict[str, Any]) -> None:
+    """An ensemble's folder: its member list, weights and one member folder each."""
     members, weights = meta.get("members"), meta.get("weights")
     file = folder / MODEL_META_FILE
     if type(members) is not list or not members or not all(type(m) is str for m in members):
@@ -173,12 +175,3 @@ def _ensemble(folder: Path, meta: dict[str, Any]) -> None:
     if found != sorted(str(i) for i in range(len(members))):
         what = f"members/ holds {found}, not one folder per member 0..{len(members) - 1}"
         refuse(folder / "members", what, FIX)
-
-
-FAMILY_CHECKS = {
-    "transformer": _transformer,
-    "ensemble": _ensemble,
-    "tfidf": _needs("model.skops"),
-    "hybrid": _needs("model.skops"),
-    "setfit": _needs("head.skops", "body"),
-}

@@ -24,7 +24,7 @@ from stance.errors import StanceError, problem
 from stance.models import encoders
 from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
 from stance.models.calibration import fit_temperature, softmax
-from stance.models.folder_check import construct
+from stance.models.folder_check import construct, needs
 from stance.models.setfit_folder import load_body, load_head, save_head
 
 BODY_DIR = "body"
@@ -37,6 +37,7 @@ class SetFitStanceModel(StanceModel):
     family = "setfit"
     supports_onnx = True
     calibrated = True
+    check_folder = staticmethod(needs(HEAD_FILE, BODY_DIR))  # and params in stance_model.json
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ from sklearn.svm import LinearSVC
 from stance.errors import StanceError, problem
 from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
 from stance.models.calibration import fit_on_validation, temper
-from stance.models.folder_check import construct
+from stance.models.folder_check import construct, needs
 from stance.models.targets import blocked_targets, conjunction, rows_by_target, sharing
 from stance.models.trusted import load_skops, tfidf_state
 
@@ -51,6 +51,7 @@ class TfidfStanceModel(StanceModel):
 
     family = "tfidf"
     calibrated = True
+    check_folder = staticmethod(needs(SKOPS_FILE))  # and params in stance_model.json
     #: Settings of this machine, not of the model: never written to, nor read from, its folder.
     local_params: tuple[str, ...] = ("progress_bar",)
 

@@ -22,6 +22,7 @@ from stance import distributed
 from stance.errors import StanceError, problem
 from stance.models import encoders
 from stance.models.base import MODEL_META_FILE, StanceModel, read_meta
+from stance.models.folder_check import transformer_folder
 from stance.models.transformer.data import WINDOW_SOURCE, encode_windows
 from stance.models.transformer.settings import TrainSettings
 from stance.models.transformer.train import remove_checkpoints, train_windows
@@ -85,6 +86,7 @@ class TransformerStanceModel(StanceModel):
     supports_onnx = True
     data_parallel = True  # the Hugging Face Trainer's DDP under torchrun / accelerate launch
     calibrated = True
+    check_folder = staticmethod(transformer_folder)
 
     def __init__(
         self,
