@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -95,10 +96,13 @@ class Section:
 
 
 def _parse_overrides(items: Sequence[str]) -> dict[str, str]:
-    """``["model=tfidf_svm", "+x=1.0"]`` -> ``{"model": "tfidf_svm", "x": "1"}`` (numbers
-    written one way: 4 and 4.0 are one config)."""
+    """``["model=svm", "+x=1.0", "e=a\\:b"]`` -> ``{"model": "svm", "x": "1", "e": "a:b"}``:
+    numbers written one way, and a sweep's escapes undone (as the command line wrote it)."""
     pairs = (item.split("=", 1) for item in items if "=" in item)
-    return {key.lstrip("+~"): runs.normal_numbers(f"={value}")[1:] for key, value in pairs}
+    return {
+        key.lstrip("+~"): runs.normal_numbers("=" + re.sub(r"\\(.)", r"\1", value))[1:]
+        for key, value in pairs
+    }
 
 
 def find_run_dirs(folders: Sequence[str | Path]) -> list[Path]:
