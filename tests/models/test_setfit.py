@@ -12,6 +12,7 @@ import pytest
 from datasets import DatasetDict
 
 from stance.errors import StanceError
+from stance.models import health
 from stance.models.setfit_model import BODY_DIR, HEAD_FILE, SetFitStanceModel
 from train_helpers import compose_cfg
 
@@ -30,6 +31,9 @@ def test_contrastive_tuning_lowers_the_loss_and_the_head_separates_the_labels(
     log = fitted.fit_log_
     assert log["steps"] == 40
     assert log["loss_last"] < 0.5 * log["loss_first"]
+    # the stall check's reference is the chance loss of balanced pairs, not one noisy first batch
+    assert log["chance_loss"] == 0.25
+    assert health.fit_metrics(log)["health/stalled"] == float(log["loss_last"] >= 0.9 * 0.25)
     test = toy_split(30, 2)
     proba = fitted.predict_proba(test["text"], test["target"])
     assert proba.shape == (30, 2)

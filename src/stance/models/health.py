@@ -12,8 +12,9 @@ A family that optimises iteratively fills ``StanceModel.fit_log_`` in ``fit`` wi
 ``chance_loss``
     The loss of a model that predicts the class prior and nothing else: ``ln k`` for a
     cross-entropy with balanced class weights, the prior's entropy without weights
-    (``chance_loss`` below). Left out where the loss is not a classification loss (setfit's
-    contrastive body): ``loss_first`` is then the reference instead.
+    (``chance_loss`` below); 0.25 for setfit's contrastive body (the MSE of a constant cosine
+    over balanced similar/dissimilar pairs). Left out where no such reference is known:
+    ``loss_first`` is then the reference instead.
 ``loss``
     Optional: a few words naming the loss, e.g. ``"cosine similarity (MSE)"``.
 ``stopped_on_budget``
