@@ -16,6 +16,7 @@ row), the per-fold scores and the wall time, as Markdown.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -92,6 +93,9 @@ def main() -> None:
             p = PEERS[name](split, args.seed)
             g = np.asarray(split["test"]["label"])
             per_fold.append(100 * f_avg(g, p))
+            so_far = time.perf_counter() - start  # a line per fold: a long peer shows progress
+            line = f"{name}: fold {len(per_fold)}: {per_fold[-1]:.1f} ({so_far:.0f} s)"
+            print(line, file=sys.stderr, flush=True)
             gold.append(g)
             pred.append(p)
         pooled = 100 * f_avg(np.concatenate(gold), np.concatenate(pred))
