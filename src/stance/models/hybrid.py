@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from stance.errors import StanceError, problem
 from stance.models import encoders
-from stance.models.base import MODEL_META_FILE, extends, read_meta, write_meta
+from stance.models.base import MODEL_META_FILE, extends, read_meta
 from stance.models.sklearn_models import TfidfStanceModel
 from stance.models.transformer.model import PACKAGED_MINILM, resolve_pretrained
 from stance.models.transformer.progress import about
@@ -161,14 +161,17 @@ class HybridStanceModel(TfidfStanceModel):
         return out
 
     def save(self, path: str | Path) -> None:
-        """The TF-IDF model's files, whether the encoder read (target, text) pairs, and a copy of
-        an encoder that is not packaged (so that loading reads no path from the folder)."""
+        """The TF-IDF model's files and a copy of an encoder that is not packaged (so that
+        loading reads no path from the folder)."""
         super().save(path)
-        meta = read_meta(path)
         if self.encoder not in PACKAGED:
             self._copy_encoder(Path(path) / ENCODER_DIR)
-            meta["encoder_copy"] = ENCODER_DIR
-        write_meta(path, **{**meta, "pairs": self.pairs_})
+
+    def write_meta(self, folder: str | Path, **extra: Any) -> None:
+        """The TF-IDF model's metadata, whether the encoder read (target, text) pairs, and where
+        the copy of an encoder that is not packaged lies."""
+        copy = {"encoder_copy": ENCODER_DIR} if self.encoder not in PACKAGED else {}
+        super().write_meta(folder, **extra, **copy, pairs=self.pairs_)
 
     def _copy_encoder(self, folder: Path) -> None:
         from transformers import AutoModel, AutoTokenizer
